@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+# bulwark build: .bpf.c -> .bpf.o -> linked object -> .skel.h -> user objects -> build/bulwark
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+BUILD      ?= build
+prefix     ?= /usr/local
+DESTDIR    ?=
+CC         ?= cc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+# Set VMLINUX_H to a pre-generated vmlinux.h to build without the running kernel's BTF.
+VMLINUX_H  ?= $(BUILD)/vmlinux.h
+ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
+LDLIBS   += -lbpf -lelf -lz -lyaml -lpg_query -lpthread
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ibpf -I$(BUILD)
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+USER_SRCS  := $(wildcard user/*.c)
+USER_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+LIB_OBJS   := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps run test unit e2e bench fuzz install clean
+all: $(BUILD)/bulwark $(UNIT_BINS)
+
+# Installs the Debian packages needed to build, run and test (idempotent).
+deps:
+	$(Q)./scripts/deps.sh
+
+$(BUILD) $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests $(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/lib/*.bpf.h) include/bulwark_abi.h | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -include $(VMLINUX_H) -c $< -o $@
+
+$(BUILD)/bulwark.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/bulwark.skel.h: $(BUILD)/bulwark.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bulwark_bpf > $@
+
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/bulwark_abi.h $(BUILD)/bulwark.skel.h | $(BUILD)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/bulwark: $(USER_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# libFuzzer targets: clang with -fsanitize=fuzzer,address over the user modules.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(USER_SRCS) $(BUILD)/bulwark.skel.h | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DBW_FUZZING $< $(filter-out user/main.c,$(USER_SRCS)) -o $@ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)./tests/fuzz/run.sh $(FUZZ_BINS)
+
+# Starts the monitor with the default rules (installs dependencies first).
+run: deps all
+	./$(BUILD)/bulwark run --rules rules/default.yaml $(RUN_ARGS)
+
+# Unit tests, then end-to-end tests; one closing "N passed, N failed" line.
+test: deps all
+	$(Q)./tests/run.sh
+
+unit: all
+	$(Q)./tests/run.sh --unit
+
+e2e: all
+	$(Q)./tests/run.sh --e2e
+
+bench: deps all
+	$(Q)./bench/run.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/bulwark $(DESTDIR)$(prefix)/sbin/bulwark
+	install -d $(DESTDIR)$(prefix)/share/bulwark/rules
+	install -m 0644 rules/*.yaml $(DESTDIR)$(prefix)/share/bulwark/rules/
+
+clean:
+	rm -rf $(BUILD)

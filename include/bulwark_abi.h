@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The one event ABI shared by the BPF programs (bpf/) and user space (user/). */
+#ifndef BULWARK_ABI_H
+#define BULWARK_ABI_H
+
+/*
+ * Bump BW_ABI_VERSION on any change to a struct below. User space refuses
+ * to run against an object built with another version.
+ */
+#define BW_ABI_VERSION 1
+
+#define BW_COMM_LEN      16
+#define BW_PATH_MAX      4096  /* one absolute path, NUL included */
+#define BW_ARGS_MAX      4096  /* argv bytes copied at exec (NUL separated) */
+#define BW_DATA_MAX      4096  /* socket payload bytes copied per syscall */
+#define BW_PATH_DEPTH    64    /* dentry components walked per path */
+
+/* Event types. Values are never reused; add new ones at the end. */
+enum bw_event_type {
+	BW_EV_EXEC       = 1,  /* sched_process_exec */
+	BW_EV_FORK       = 2,  /* sched_process_fork, new processes only */
+	BW_EV_EXIT       = 3,  /* sched_process_exit, thread-group leader */
+	BW_EV_UNLINK     = 4,
+	BW_EV_UNLINKAT   = 5,
+	BW_EV_RMDIR      = 6,
+	BW_EV_RENAME     = 7,
+	BW_EV_RENAMEAT   = 8,
+	BW_EV_RENAMEAT2  = 9,
+	BW_EV_TRUNCATE   = 10,
+	BW_EV_FTRUNCATE  = 11,
+	BW_EV_SOCK_DATA  = 12, /* bytes sent/received on a watched socket */
+	BW_EV_SOCK_CLOSE = 13, /* a watched socket was closed */
+	BW_EV_KILL       = 14, /* the kernel killed a task (quarantine/protect) */
+	BW_EV_TYPE_MAX,
+};
+
+/* bw_event_hdr.flags */
+#define BW_F_PATH_TRUNC    (1u << 0) /* path did not fit BW_PATH_MAX/DEPTH */
+#define BW_F_NEWPATH_TRUNC (1u << 1)
+#define BW_F_ARGS_TRUNC    (1u << 2) /* argv longer than BW_ARGS_MAX */
+#define BW_F_DATA_TRUNC    (1u << 3) /* payload longer than BW_DATA_MAX */
+#define BW_F_PATH_REL      (1u << 4) /* path could not be made absolute */
+#define BW_F_PROTECTED     (1u << 5) /* target is inside a protected tree */
+#define BW_F_KILLED        (1u << 6) /* the kernel sent SIGKILL for this */
+
+/* Common header, first in every record on the ring buffer. */
+struct bw_event_hdr {
+	__u64 ts_ns;        /* bpf_ktime_get_boot_ns() at the event */
+	__u32 type;         /* enum bw_event_type */
+	__u32 size;         /* whole record in bytes, header included */
+	__u32 pid;          /* thread-group id (user-visible pid) */
+	__u32 tid;          /* thread id */
+	__u32 ppid;         /* real parent's tgid */
+	__u32 uid;          /* real uid */
+	__u32 loginuid;     /* audit login uid, 4294967295 when unset */
+	__u32 sessionid;    /* audit session id, 4294967295 when unset */
+	__u64 cgroup_id;    /* cgroup v2 id */
+	__u32 flags;        /* BW_F_* */
+	__u32 _pad0;        /* explicit padding, always 0 */
+	char  comm[BW_COMM_LEN]; /* task comm */
+};
+
+/* BW_EV_UNLINK..BW_EV_FTRUNCATE. data[] holds path then newpath. */
+struct bw_file_event {
+	struct bw_event_hdr hdr;  /* common header */
+	__s64 res;                /* syscall return value */
+	__s64 arg;                /* unlinkat/renameat2 flags, truncate length */
+	__u16 path_len;           /* bytes of path in data[], NUL excluded */
+	__u16 newpath_len;        /* bytes of newpath after path, renames only */
+	__u32 _pad0;              /* explicit padding, always 0 */
+	char  data[2 * BW_PATH_MAX]; /* path, newpath; not NUL terminated */
+};
+
+/* BW_EV_EXEC. data[] holds the exe path then the argv bytes. */
+struct bw_exec_event {
+	struct bw_event_hdr hdr;  /* common header */
+	__u16 exe_len;            /* bytes of exe path in data[] */
+	__u16 args_len;           /* bytes of argv after the exe, NUL separated */
+	__u32 _pad0;              /* explicit padding, always 0 */
+	char  data[BW_PATH_MAX + BW_ARGS_MAX]; /* exe, argv */
+};
+
+/* BW_EV_FORK and BW_EV_EXIT. */
+struct bw_proc_event {
+	struct bw_event_hdr hdr;  /* common header; pid is the new/exiting one */
+	__u32 child_pid;          /* fork: the child tgid; exit: unused */
+	__s32 exit_code;          /* exit: task->exit_code; fork: 0 */
+};
+
+/* BW_EV_KILL: the kernel sent SIGKILL synchronously. */
+struct bw_kill_event {
+	struct bw_event_hdr hdr;  /* common header: the killed task */
+	__u32 reason;             /* 1 = quarantined session, 2 = protected tree */
+	__u32 syscall_type;       /* enum bw_event_type of the syscall stopped */
+};
+
+/* Per-CPU counters in the stats map. Index = enum bw_stat. */
+enum bw_stat {
+	BW_STAT_EVENTS       = 0, /* records submitted */
+	BW_STAT_RB_DROPS     = 1, /* ring buffer full: record lost */
+	BW_STAT_PATH_TRUNC   = 2, /* paths truncated */
+	BW_STAT_ARGS_TRUNC   = 3, /* argv truncated */
+	BW_STAT_DATA_TRUNC   = 4, /* socket payload truncated */
+	BW_STAT_INFLIGHT_FULL= 5, /* enter/exit join map full: record lost */
+	BW_STAT_READ_ERR     = 6, /* bpf_probe_read failed */
+	BW_STAT_KILLS        = 7, /* SIGKILLs sent by the kernel */
+	BW_STAT_MAX          = 16,
+};
+
+#endif /* BULWARK_ABI_H */

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The decoded event that every user-space module works on, and its fields. */
+#ifndef BULWARK_EVENT_H
+#define BULWARK_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A byte string that is not necessarily NUL terminated. p may be NULL. */
+struct bw_str {
+	const char *p;   /* bytes, may hold any value but NUL */
+	uint32_t len;    /* length in bytes */
+};
+
+#define BW_STR(s) ((struct bw_str){ (s), (uint32_t)sizeof(s) - 1 })
+
+/* Kinds of evt.type that user space knows. Kernel types map 1:1 (ABI enum);
+ * the rest are produced by user space. */
+enum bw_evt {
+	BW_EVT_UNKNOWN = 0,
+	BW_EVT_EXECVE,     /* "execve" */
+	BW_EVT_FORK,       /* "fork" */
+	BW_EVT_EXIT,       /* "exit" */
+	BW_EVT_UNLINK,     /* "unlink" */
+	BW_EVT_UNLINKAT,   /* "unlinkat" */
+	BW_EVT_RMDIR,      /* "rmdir" */
+	BW_EVT_RENAME,     /* "rename" */
+	BW_EVT_RENAMEAT,   /* "renameat" */
+	BW_EVT_RENAMEAT2,  /* "renameat2" */
+	BW_EVT_TRUNCATE,   /* "truncate" */
+	BW_EVT_FTRUNCATE,  /* "ftruncate" */
+	BW_EVT_DB_QUERY,   /* "db_query" */
+	BW_EVT_DB_CONNECT, /* "db_connect": startup/handshake seen */
+	BW_EVT_DB_TLS,     /* "db_tls": encrypted, statements not inspected */
+	BW_EVT_KILL,       /* "kill": the kernel killed a task */
+	BW_EVT_DROP,       /* "drop": records were lost; see drop.* fields */
+	BW_EVT_MAX,
+};
+
+const char *event_type_name(enum bw_evt t);
+enum bw_evt event_type_from_name(const char *name, size_t len);
+
+/*
+ * Every field a rule, an output format or the JSON encoder can name.
+ * Order is the JSON key order. Add new ones anywhere before FLD_MAX; the
+ * table in event.c gives name, kind and offset.
+ */
+enum bw_field {
+	FLD_EVT_TIME,        /* evt.time: ns since the epoch (u64) */
+	FLD_EVT_TYPE,        /* evt.type: name of enum bw_evt (str) */
+	FLD_EVT_RES,         /* evt.res: syscall result, 0 or -errno (s64) */
+	FLD_EVT_FLAGS,       /* evt.flags: BW_F_* truncation bits (u64) */
+	FLD_PROC_PID,        /* proc.pid */
+	FLD_PROC_TID,        /* proc.tid */
+	FLD_PROC_PPID,       /* proc.ppid */
+	FLD_PROC_NAME,       /* proc.name: comm */
+	FLD_PROC_EXE,        /* proc.exe: absolute path of the executable */
+	FLD_PROC_CMDLINE,    /* proc.cmdline: argv joined by spaces */
+	FLD_PROC_PNAME,      /* proc.pname: parent's comm */
+	FLD_PROC_PEXE,       /* proc.pexe */
+	FLD_PROC_PCMDLINE,   /* proc.pcmdline */
+	FLD_PROC_CGROUP,     /* proc.cgroup: cgroup v2 id (u64) */
+	FLD_USER_UID,        /* user.uid */
+	FLD_USER_NAME,       /* user.name: name of uid */
+	FLD_USER_LOGINUID,   /* user.loginuid: audit login uid */
+	FLD_USER_LOGINNAME,  /* user.loginname: name of loginuid */
+	FLD_SESSION_ID,      /* session.id: audit session id */
+	FLD_FD_NAME,         /* fd.name: absolute path */
+	FLD_FD_DIRECTORY,    /* fd.directory: fd.name up to the last '/' */
+	FLD_FD_FILENAME,     /* fd.filename: fd.name after the last '/' */
+	FLD_FD_NEWNAME,      /* fd.newname: rename target */
+	FLD_EVT_ARG,         /* evt.arg: unlinkat/renameat2 flags, truncate length (s64) */
+	FLD_DB_SYSTEM,       /* db.system: "mysql" or "postgresql" */
+	FLD_DB_USER,         /* db.user */
+	FLD_DB_NAME,         /* db.name */
+	FLD_DB_QUERY,        /* db.query */
+	FLD_DB_PEER,         /* db.peer: "ip:port" or "unix:/path" of the client */
+	FLD_DB_SIDE,         /* db.side: "client" or "server" capture */
+	FLD_DB_STMT,         /* db.stmt: statement kind, e.g. "DROP TABLE" */
+	FLD_DB_OBJECTS,      /* db.objects: objects named, comma separated */
+	FLD_DB_HAS_WHERE,    /* db.has_where: UPDATE/DELETE has WHERE or LIMIT (bool) */
+	FLD_DB_DESTRUCTIVE,  /* db.destructive: classifier verdict (bool) */
+	FLD_DROP_COUNT,      /* drop.count: records lost since the last report (u64) */
+	FLD_DROP_REASON,     /* drop.reason */
+	FLD_MAX,
+};
+
+enum bw_kind { BW_K_STR, BW_K_U64, BW_K_S64, BW_K_BOOL };
+
+struct bw_field_info {
+	const char *name;     /* "proc.name" */
+	enum bw_kind kind;    /* value kind */
+	size_t offset;        /* offset into struct bw_event */
+	const char *desc;     /* one line for --help and the README */
+};
+
+extern const struct bw_field_info bw_fields[FLD_MAX];
+
+/* Field id by name, -1 when unknown. */
+int event_field_lookup(const char *name, size_t len);
+
+/*
+ * A decoded event. Strings point into buffers owned by whoever filled the
+ * event (the decoder's per-event scratch, the process table, the replay
+ * line buffer); they stay valid until the next event is decoded.
+ * present[] says which fields this event carries (JSON omits the rest and
+ * rules treat them as absent).
+ */
+struct bw_event {
+	uint64_t time_ns;        /* evt.time */
+	struct bw_str type_name; /* evt.type as a string */
+	enum bw_evt type;        /* evt.type */
+	int64_t res;             /* evt.res */
+	uint64_t flags;          /* evt.flags */
+	uint64_t pid, tid, ppid; /* proc.pid, proc.tid, proc.ppid */
+	struct bw_str name, exe, cmdline;     /* proc.name, proc.exe, proc.cmdline */
+	struct bw_str pname, pexe, pcmdline;  /* parent's */
+	uint64_t cgroup;         /* proc.cgroup */
+	uint64_t uid;            /* user.uid */
+	struct bw_str user_name; /* user.name */
+	uint64_t loginuid;       /* user.loginuid */
+	struct bw_str login_name;/* user.loginname */
+	uint64_t sessionid;      /* session.id */
+	struct bw_str path, directory, filename, newpath; /* fd.* */
+	int64_t arg;             /* evt.arg */
+	struct bw_str db_system, db_user, db_name, db_query, db_peer, db_side;
+	struct bw_str db_stmt, db_objects;
+	bool db_has_where, db_destructive;
+	uint64_t drop_count;     /* drop.count */
+	struct bw_str drop_reason;
+	uint64_t present[(FLD_MAX + 63) / 64]; /* bit per enum bw_field */
+};
+
+static inline void event_set_present(struct bw_event *e, enum bw_field f)
+{
+	e->present[f / 64] |= 1ull << (f % 64);
+}
+
+static inline bool event_has(const struct bw_event *e, enum bw_field f)
+{
+	return e->present[f / 64] & (1ull << (f % 64));
+}
+
+/* Clears e. */
+void event_reset(struct bw_event *e);
+
+/* Sets fd.directory and fd.filename from fd.name. */
+void event_split_path(struct bw_event *e);
+
+/* Value of field f, for rules and output formatting. */
+struct bw_value {
+	enum bw_kind kind;
+	struct bw_str s;   /* BW_K_STR */
+	uint64_t u;        /* BW_K_U64, BW_K_BOOL */
+	int64_t i;         /* BW_K_S64 */
+};
+
+/* Returns false when the event does not carry the field. */
+bool event_get(const struct bw_event *e, enum bw_field f, struct bw_value *v);
+
+#define BW_NO_SESSION 4294967295u  /* audit "unset" id: never a session */
+
+#endif /* BULWARK_EVENT_H */
