@@ -31,7 +31,10 @@ BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-LIB_OBJS   := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+# Modules that drive the kernel side; everything else links into unit tests and fuzzers.
+DAEMON_SRCS := user/main.c user/daemon.c user/loader.c user/status.c
+LIB_SRCS   := $(filter-out $(DAEMON_SRCS),$(USER_SRCS))
+LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -63,7 +66,9 @@ $(BUILD)/bulwark.skel.h: $(BUILD)/bulwark.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name bulwark_bpf > $@
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/bulwark_abi.h $(BUILD)/bulwark.skel.h | $(BUILD)/user
+$(BUILD)/user/loader.o: $(BUILD)/bulwark.skel.h
+
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/bulwark_abi.h | $(BUILD)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -77,9 +82,9 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(BUILD)/tests
 
 # libFuzzer targets: clang with -fsanitize=fuzzer,address over the user modules.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(USER_SRCS) $(BUILD)/bulwark.skel.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DBW_FUZZING $< $(filter-out user/main.c,$(USER_SRCS)) -o $@ $(LDLIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DBW_FUZZING $< $(LIB_SRCS) -o $@ $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)./tests/fuzz/run.sh $(FUZZ_BINS)
