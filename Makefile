@@ -37,6 +37,8 @@ LIB_SRCS   := $(filter-out $(DAEMON_SRCS),$(USER_SRCS))
 LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
@@ -47,7 +49,7 @@ all: $(BUILD)/bulwark $(UNIT_BINS)
 deps:
 	$(Q)./scripts/deps.sh
 
-$(BUILD) $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests $(BUILD)/fuzz:
+$(BUILD) $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests $(BUILD)/fuzz $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -80,6 +82,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# Benchmark programs link the same library objects as the unit tests.
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
 # libFuzzer targets: clang with -fsanitize=fuzzer,address over the user modules.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(BUILD)/fuzz
@@ -103,7 +110,7 @@ unit: all
 e2e: all
 	$(Q)./tests/run.sh --e2e
 
-bench: deps all
+bench: deps all $(BENCH_BINS)
 	$(Q)./bench/run.sh
 
 install: all
