@@ -3,6 +3,10 @@
 #ifndef BULWARK_ABI_H
 #define BULWARK_ABI_H
 
+#ifndef __VMLINUX_H__
+#include <linux/types.h>  /* user space; the BPF side gets them from vmlinux.h */
+#endif
+
 /*
  * Bump BW_ABI_VERSION on any change to a struct below. User space refuses
  * to run against an object built with another version.

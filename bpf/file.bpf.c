@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The deletion family: unlink, unlinkat, rmdir, rename*, truncate, ftruncate. */
+#include "lib/common.bpf.h"
+#include "lib/path.bpf.h"
+
+/* Arguments saved at sys_enter, joined at sys_exit by thread id. */
+struct file_args {
+	__u64 ts_ns;     /* time of sys_enter */
+	__u32 type;      /* enum bw_event_type */
+	__s32 dfd;       /* dirfd of the (old) name, or the fd for ftruncate */
+	__u64 name;      /* user pointer to the (old) name */
+	__s32 newdfd;    /* renames: dirfd of the new name */
+	__u32 _pad;      /* always 0 */
+	__u64 newname;   /* renames: user pointer to the new name */
+	__s64 arg;       /* flags or length */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct file_args);
+} file_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_file_event);
+} file_scratch SEC(".maps");
+
+/*
+ * Login sessions are always captured. Outside them (daemons, cron, the
+ * database server itself) only names inside watched trees are, unless
+ * capture_all is set: this keeps the cost on ordinary server workloads to
+ * an inode walk with no copies.
+ */
+static __always_inline bool file_wanted(struct file_args *a)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct path_scratch *s;
+
+	if (capture_all || BPF_CORE_READ(t, sessionid) != NO_SESSION)
+		return true;
+	if (!watch_count)
+		return false;
+	s = path_scratch_get();
+	if (!s)
+		return false;
+	if (a->type == BW_EV_FTRUNCATE) {
+		struct file *f = fd_to_file(a->dfd);
+
+		return f && watch_ancestry(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+	}
+	if (watch_name(a->dfd, (const char *)a->name, s))
+		return true;
+	return a->newname && watch_name(a->newdfd, (const char *)a->newname, s);
+}
+
+static __always_inline int file_enter(__u32 type, int dfd, const void *name, int newdfd,
+				      const void *newname, __s64 arg)
+{
+	struct file_args a = {
+		.type = type, .dfd = dfd, .name = (__u64)name,
+		.newdfd = newdfd, .newname = (__u64)newname, .arg = arg,
+	};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (is_self() || !file_wanted(&a))
+		return 0;
+	a.ts_ns = bpf_ktime_get_boot_ns();
+	if (bpf_map_update_elem(&file_inflight, &tid, &a, BPF_ANY))
+		stat_inc(BW_STAT_INFLIGHT_FULL);
+	return 0;
+}
+
+static __always_inline int file_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct bw_file_event *e;
+	struct path_scratch *s;
+	struct file_args *a;
+	int len = 0, nlen;
+
+	a = bpf_map_lookup_elem(&file_inflight, &tid);
+	if (!a)
+		return 0;
+	e = bpf_map_lookup_elem(&file_scratch, &zero);
+	s = path_scratch_get();
+	if (!e || !s)
+		goto out;
+	fill_hdr(&e->hdr, t, a->type);
+	e->hdr.ts_ns = a->ts_ns;
+	e->res = ret;
+	e->arg = a->arg;
+	e->_pad0 = 0;
+	e->newpath_len = 0;
+
+	if (a->type == BW_EV_FTRUNCATE) {
+		struct file *f = fd_to_file(a->dfd);
+
+		if (f)
+			len = path_of_file(f, s, &e->hdr.flags, BW_F_PATH_TRUNC);
+	} else {
+		len = path_resolve_at(a->dfd, (const char *)a->name, s, &e->hdr.flags,
+				      BW_F_PATH_TRUNC);
+	}
+	len &= PATH_MASK;
+	bpf_probe_read_kernel(e->data, len, s->out);
+	e->path_len = len;
+
+	if (a->newname) {
+		nlen = path_resolve_at(a->newdfd, (const char *)a->newname, s, &e->hdr.flags,
+				       BW_F_NEWPATH_TRUNC);
+		nlen &= PATH_MASK;
+		bpf_probe_read_kernel(&e->data[len], nlen, s->out);
+		e->newpath_len = nlen;
+		len += nlen;
+	}
+	if (e->hdr.flags & (BW_F_PATH_TRUNC | BW_F_NEWPATH_TRUNC))
+		stat_inc(BW_STAT_PATH_TRUNC);
+	if (len > 2 * PATH_MASK)  /* cannot happen; bounds the size for the verifier */
+		len = 2 * PATH_MASK;
+	e->hdr.size = offsetof(struct bw_file_event, data) + len;
+	submit(e, offsetof(struct bw_file_event, data) + len);
+out:
+	bpf_map_delete_elem(&file_inflight, &tid);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_unlink")
+int tp_enter_unlink(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(BW_EV_UNLINK, AT_FDCWD, (void *)ctx->args[0], 0, 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_unlinkat")
+int tp_enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(BW_EV_UNLINKAT, (int)ctx->args[0], (void *)ctx->args[1], 0, 0,
+			  (__s64)ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_enter_rmdir")
+int tp_enter_rmdir(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(BW_EV_RMDIR, AT_FDCWD, (void *)ctx->args[0], 0, 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_rename")
+int tp_enter_rename(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(BW_EV_RENAME, AT_FDCWD, (void *)ctx->args[0], AT_FDCWD,
+			  (void *)ctx->args[1], 0);
+}
+
+SEC("tp/syscalls/sys_enter_renameat")
+int tp_enter_renameat(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(BW_EV_RENAMEAT, (int)ctx->args[0], (void *)ctx->args[1],
+			  (int)ctx->args[2], (void *)ctx->args[3], 0);
+}
+
+SEC("tp/syscalls/sys_enter_renameat2")
+int tp_enter_renameat2(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(BW_EV_RENAMEAT2, (int)ctx->args[0], (void *)ctx->args[1],
+			  (int)ctx->args[2], (void *)ctx->args[3], (__s64)ctx->args[4]);
+}
+
+SEC("tp/syscalls/sys_enter_truncate")
+int tp_enter_truncate(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(BW_EV_TRUNCATE, AT_FDCWD, (void *)ctx->args[0], 0, 0,
+			  (__s64)ctx->args[1]);
+}
+
+SEC("tp/syscalls/sys_enter_ftruncate")
+int tp_enter_ftruncate(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(BW_EV_FTRUNCATE, (int)ctx->args[0], 0, 0, 0, (__s64)ctx->args[1]);
+}
+
+/* One exit program per syscall: attach only what we need (see DESIGN). */
+#define FILE_EXIT(sc)                                                        \
+	SEC("tp/syscalls/sys_exit_" #sc)                                     \
+	int tp_exit_##sc(struct trace_event_raw_sys_exit *ctx)               \
+	{                                                                    \
+		return file_exit(ctx->ret);                                  \
+	}
+
+FILE_EXIT(unlink)
+FILE_EXIT(unlinkat)
+FILE_EXIT(rmdir)
+FILE_EXIT(rename)
+FILE_EXIT(renameat)
+FILE_EXIT(renameat2)
+FILE_EXIT(truncate)
+FILE_EXIT(ftruncate)

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Maps, load-time settings and the extract -> store -> submit helpers every hook uses. */
+#ifndef BULWARK_COMMON_BPF_H
+#define BULWARK_COMMON_BPF_H
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "bulwark_abi.h"
+
+#define AT_FDCWD -100
+#define NO_SESSION 4294967295u
+
+/*
+ * Maps are defined in this header and marked __weak so that every
+ * .bpf.c that includes it refers to the same map once bpftool links the
+ * objects into one.
+ */
+
+/* Events to user space. Sized at load time (rb_bytes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} rb SEC(".maps") __weak;
+
+/* Per-CPU counters, index enum bw_stat. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BW_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps") __weak;
+
+/*
+ * Directories whose trees are watched even outside login sessions, by
+ * (device, inode). Filled by user space from the rules. value: BW_WATCH_*.
+ */
+struct watch_key {
+	__u64 ino;   /* inode number */
+	__u32 dev;   /* super_block->s_dev */
+	__u32 _pad;  /* always 0 */
+};
+#define BW_WATCH_CAPTURE 1u  /* report events below it */
+#define BW_WATCH_PROTECT 2u  /* kill the caller at sys_enter (see protect) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct watch_key);
+	__type(value, __u32);
+} watch_inodes SEC(".maps") __weak;
+
+/* The same directories as absolute path prefixes ("/var/lib/mysql/"), for
+ * absolute names that do not start from a directory we can walk. */
+#define BW_LPM_MAX 256
+struct lpm_key {
+	__u32 prefixlen;          /* in bits */
+	char path[BW_LPM_MAX];    /* bytes */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_key);
+	__type(value, __u32);
+} watch_prefixes SEC(".maps") __weak;
+
+/* Load-time settings (skel->rodata). */
+const volatile __u32 self_tgid __weak = 0;      /* the daemon: never reported */
+const volatile __u32 capture_all __weak = 0;    /* 1: report file events of every process */
+const volatile __u32 watch_count __weak = 0;    /* entries in watch_* maps */
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* Fills the common header from a task (the current one or a fork child). */
+static __always_inline void fill_hdr(struct bw_event_hdr *h, struct task_struct *t,
+				     __u32 type)
+{
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->type = type;
+	h->pid = BPF_CORE_READ(t, tgid);
+	h->tid = BPF_CORE_READ(t, pid);
+	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->uid = BPF_CORE_READ(t, cred, uid.val);
+	h->loginuid = BPF_CORE_READ(t, loginuid.val);
+	h->sessionid = BPF_CORE_READ(t, sessionid);
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->flags = 0;
+	h->_pad0 = 0;
+	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
+}
+
+/* Sends size bytes of rec. A full ring buffer is counted, never silent. */
+static __always_inline void submit(void *rec, __u64 size)
+{
+	if (bpf_ringbuf_output(&rb, rec, size, 0))
+		stat_inc(BW_STAT_RB_DROPS);
+	else
+		stat_inc(BW_STAT_EVENTS);
+}
+
+static __always_inline bool is_self(void)
+{
+	return self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
+
+#endif /* BULWARK_COMMON_BPF_H */

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Absolute paths built in the kernel: dentry walks for dirfd/cwd-relative names. */
+#ifndef BULWARK_PATH_BPF_H
+#define BULWARK_PATH_BPF_H
+
+#include "common.bpf.h"
+
+/*
+ * Index masks that keep the verifier convinced every variable-offset
+ * access stays inside a scratch buffer: buffers are 2 * BW_PATH_MAX bytes,
+ * offsets are masked to BW_PATH_MAX - 1 and sizes to BW_PATH_MAX - 1 (or
+ * NAME_MAX), so offset + size never reaches the end.
+ */
+#define PATH_MASK (BW_PATH_MAX - 1)
+#define NAME_MASK 255
+
+struct path_scratch {
+	char walk[2 * BW_PATH_MAX]; /* dentry walk, built backwards to walk[BW_PATH_MAX] */
+	char out[2 * BW_PATH_MAX];  /* the finished path, from out[0] */
+	struct lpm_key key;         /* LPM lookup key for absolute names */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch);
+} path_scratch_map SEC(".maps") __weak;
+
+static __always_inline struct path_scratch *path_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&path_scratch_map, &zero);
+}
+
+/* The struct file behind fd in the current task, or NULL. */
+static __always_inline struct file *fd_to_file(int fd)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **arr;
+	struct file *f = NULL;
+
+	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	arr = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]))
+		return NULL;
+	return f;
+}
+
+/* The directory a dirfd-relative name starts from: the fd's path or the cwd. */
+static __always_inline bool start_dir(int dfd, struct dentry **d, struct vfsmount **m)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct file *f;
+
+	if (dfd == AT_FDCWD) {
+		*d = BPF_CORE_READ(t, fs, pwd.dentry);
+		*m = BPF_CORE_READ(t, fs, pwd.mnt);
+	} else {
+		f = fd_to_file(dfd);
+		if (!f)
+			return false;
+		*d = BPF_CORE_READ(f, f_path.dentry);
+		*m = BPF_CORE_READ(f, f_path.mnt);
+	}
+	return *d && *m;
+}
+
+/*
+ * Writes the absolute path of (dentry, vfsmnt) so that it ends just before
+ * walk[BW_PATH_MAX], crossing mounts up to the namespace root. Returns the
+ * start offset. At most BW_PATH_DEPTH steps; a deeper path is truncated at
+ * its top and flagged. Paths are as seen from the initial mount namespace
+ * root, not the task's chroot.
+ */
+static __noinline __attribute__((unused)) int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
+				char *walk, __u32 *flags, __u32 trunc_flag)
+{
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+	struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	int off = BW_PATH_MAX;
+
+	for (int i = 0; i < BW_PATH_DEPTH; i++) {
+		struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+		const unsigned char *name;
+		__u32 len;
+
+		if (dentry == mnt_root || dentry == parent) {
+			if (dentry != mnt_root)
+				goto out; /* disconnected dentry: best effort */
+			if (mnt != mnt_parent) {
+				/* mount root: continue from the mountpoint in the parent */
+				dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+				mnt = mnt_parent;
+				mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+				vfsmnt = &mnt->mnt;
+				continue;
+			}
+			goto out; /* the root */
+		}
+		len = BPF_CORE_READ(dentry, d_name.len) & NAME_MASK;
+		name = BPF_CORE_READ(dentry, d_name.name);
+		if ((int)len + 1 > off) {
+			*flags |= trunc_flag;
+			goto out;
+		}
+		off -= (int)len + 1;
+		bpf_probe_read_kernel(&walk[(off + 1) & PATH_MASK], len, name);
+		walk[off & PATH_MASK] = '/';
+		dentry = parent;
+	}
+	*flags |= trunc_flag;
+out:
+	if (off == BW_PATH_MAX) {
+		off = BW_PATH_MAX - 1;
+		walk[off & PATH_MASK] = '/';
+	}
+	return off;
+}
+
+/*
+ * Resolves the user-space name relative to dfd (or the cwd) into s->out.
+ * Returns the length (no NUL). Absolute names are taken as given; '.',
+ * '..' and symlinks in the name are left for user space to normalise
+ * lexically (the directory part comes from the kernel, symlinks resolved).
+ */
+static __noinline __attribute__((unused)) int path_resolve_at(int dfd, const char *uname, struct path_scratch *s,
+				      __u32 *flags, __u32 trunc_flag)
+{
+	struct dentry *d;
+	struct vfsmount *m;
+	long n;
+	int off, dlen, total;
+
+	n = bpf_probe_read_user_str(s->out, BW_PATH_MAX, uname);
+	if (n <= 0) {
+		stat_inc(BW_STAT_READ_ERR);
+		*flags |= trunc_flag;
+		return 0;
+	}
+	if (n >= BW_PATH_MAX)
+		*flags |= trunc_flag;
+	n -= 1;
+	if (s->out[0] == '/')
+		return (int)n;
+	if (!start_dir(dfd, &d, &m)) {
+		*flags |= BW_F_PATH_REL;
+		return (int)n;
+	}
+	off = path_walk(d, m, s->walk, flags, trunc_flag);
+	dlen = BW_PATH_MAX - off;
+	/* "/" + name after the directory; the root needs no extra '/' */
+	if (dlen == 1) {
+		dlen = 0;
+		off = BW_PATH_MAX;
+	}
+	s->walk[BW_PATH_MAX] = '/';
+	bpf_probe_read_kernel(&s->walk[BW_PATH_MAX + 1], n & PATH_MASK, s->out);
+	total = dlen + 1 + (int)n;
+	if (total > PATH_MASK) {
+		total = PATH_MASK;
+		*flags |= trunc_flag;
+	}
+	bpf_probe_read_kernel(s->out, total & PATH_MASK, &s->walk[off & PATH_MASK]);
+	return total;
+}
+
+/* Absolute path of an open file into s->out; returns the length. */
+static __noinline __attribute__((unused)) int path_of_file(struct file *f, struct path_scratch *s, __u32 *flags,
+				   __u32 trunc_flag)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct vfsmount *m = BPF_CORE_READ(f, f_path.mnt);
+	int off, len;
+
+	if (!d || !m)
+		return 0;
+	off = path_walk(d, m, s->walk, flags, trunc_flag);
+	len = BW_PATH_MAX - off;
+	bpf_probe_read_kernel(s->out, len & PATH_MASK, &s->walk[off & PATH_MASK]);
+	return len & PATH_MASK;
+}
+
+/*
+ * BW_WATCH_* bits of the nearest watched ancestor of dentry (itself
+ * included), or 0. Walks inodes only, no strings: cheap enough to run for
+ * every file syscall outside login sessions.
+ */
+static __noinline __attribute__((unused)) __u32 watch_ancestry(struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+	struct watch_key k = {};
+
+	for (int i = 0; i < BW_PATH_DEPTH; i++) {
+		struct dentry *parent;
+		__u32 *v;
+
+		k.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		k.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
+		v = bpf_map_lookup_elem(&watch_inodes, &k);
+		if (v)
+			return *v;
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (dentry == parent || dentry == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (mp == mnt)
+				return 0;
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = mp;
+			continue;
+		}
+		dentry = parent;
+	}
+	return 0;
+}
+
+/* BW_WATCH_* bits for a name about to be acted on relative to dfd. */
+static __noinline __attribute__((unused)) __u32 watch_name(int dfd, const char *uname, struct path_scratch *s)
+{
+	struct dentry *d;
+	struct vfsmount *m;
+	long n;
+	__u32 *v;
+
+	n = bpf_probe_read_user_str(s->key.path, sizeof(s->key.path), uname);
+	if (n <= 0)
+		return 0;
+	if (s->key.path[0] == '/') {
+		s->key.prefixlen = (__u32)(n - 1) * 8;
+		v = bpf_map_lookup_elem(&watch_prefixes, &s->key);
+		return v ? *v : 0;
+	}
+	if (!start_dir(dfd, &d, &m))
+		return 0;
+	return watch_ancestry(d, m);
+}
+
+#endif /* BULWARK_PATH_BPF_H */

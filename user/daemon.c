@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* bulwark run: open -> configure -> load -> attach -> poll; events to rules, journal and stdout. */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <bpf/libbpf.h>
+#include "alert.h"
+#include "cli.h"
+#include "daemon.h"
+#include "journal.h"
+#include "rules.h"
+#include "status.h"
+
+static volatile sig_atomic_t stop_requested, reload_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static const char run_doc[] =
+	"Stream alerts (and, with --events, every event) as JSON lines on stdout.\n"
+	"\n"
+	"USAGE: bulwark run [--rules PATH]... [--journal DIR] [--events] [--no-kill]\n"
+	"\n"
+	"Loads the BPF programs, prints a line containing 'ready' on stderr once\n"
+	"every program is attached (and sends READY=1 to $NOTIFY_SOCKET), then runs\n"
+	"until SIGINT or SIGTERM. SIGHUP reloads the rules; if the new rules fail to\n"
+	"load, the old ones stay and the reason is printed on stderr.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  bulwark run --rules /etc/bulwark/rules.d\n"
+	"  bulwark run --rules rules/ --events --no-kill | jq .\n"
+	"  bulwark run --journal /tmp/j --watch /srv/pgdata --events";
+
+enum { OPT_RUN_DIR = 1000, OPT_CAPTURE_ALL, OPT_RINGBUF };
+
+static const struct argp_option run_options[] = {
+	{ "rules", 'r', "PATH", 0, "rule file or directory of *.yaml; repeatable, loaded in order "
+				   "(default: ./rules if present, else " "/usr/local/share/bulwark/rules)", 0 },
+	{ "journal", 'j', "DIR", 0, "journal directory (default " JOURNAL_DEFAULT_DIR ")", 0 },
+	{ "events", 'e', NULL, 0, "stream every event, not only alerts", 0 },
+	{ "no-kill", 'n', NULL, 0, "never kill: kill actions become alerts saying what would have "
+				   "been killed", 0 },
+	{ "watch", 'w', "DIR", 0, "also capture file events below DIR from processes outside login "
+				 "sessions; repeatable", 0 },
+	{ "capture-all", OPT_CAPTURE_ALL, NULL, 0, "capture file events of every process (costly on "
+						   "busy servers)", 0 },
+	{ "run-dir", OPT_RUN_DIR, "DIR", 0, "where the status file goes (default "
+					  DAEMON_DEFAULT_RUN_DIR ")", 0 },
+	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "ring buffer size in MiB, a power of two (default 16)", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{ 0 },
+};
+
+static error_t run_parse(int key, char *arg, struct argp_state *state)
+{
+	struct daemon_opts *o = state->input;
+	char *end;
+	unsigned long v;
+
+	switch (key) {
+	case 'r':
+		if (o->nrule_paths >= DAEMON_MAX_RULE_PATHS)
+			argp_error(state, "at most %d --rules", DAEMON_MAX_RULE_PATHS);
+		o->rule_paths[o->nrule_paths++] = arg;
+		break;
+	case 'j': o->journal_dir = arg; break;
+	case 'e': o->events = true; break;
+	case 'n': o->no_kill = true; break;
+	case 'v': o->verbose = true; break;
+	case 'w':
+		if (o->nwatch >= DAEMON_MAX_WATCH)
+			argp_error(state, "at most %d --watch", DAEMON_MAX_WATCH);
+		o->watch[o->nwatch++] = arg;
+		break;
+	case OPT_CAPTURE_ALL: o->capture_all = true; break;
+	case OPT_RUN_DIR: o->run_dir = arg; break;
+	case OPT_RINGBUF:
+		v = strtoul(arg, &end, 10);
+		if (*end || !v || v > 1024 || (v & (v - 1)))
+			argp_error(state, "--ringbuf-mb '%s': need a power of two from 1 to 1024", arg);
+		o->ringbuf_mb = (uint32_t)v;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static uint64_t now_epoch_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Sends READY=1 (or another state) to systemd when NOTIFY_SOCKET is set. */
+static void sd_notify_state(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+	int fd;
+
+	if (!path || !*path || (n = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0; /* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+	close(fd);
+}
+
+static void emit_line(struct daemon *d, const struct jbuf *b)
+{
+	fwrite(b->p, 1, b->len, d->out);
+	fputc('\n', d->out);
+}
+
+/* A rule fired: act, then print and journal the alert at once. */
+static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
+{
+	struct daemon *d = ctx;
+	char result[256];
+	const char *res = NULL;
+
+	if (rule_action(r) != RULE_ALERT && d->opts.no_kill) {
+		snprintf(result, sizeof(result),
+			 "{\"killed\":0,\"dry_run\":true,\"would_kill\":\"%s\",\"session.id\":%llu,"
+			 "\"proc.pid\":%llu}",
+			 rule_action(r) == RULE_KILL_SESSION &&
+					 e->sessionid != BW_NO_SESSION ? "session" : "process",
+			 (unsigned long long)e->sessionid, (unsigned long long)e->pid);
+		res = result;
+	}
+	jbuf_reset(&d->alert);
+	alert_to_json(&d->alert, r, e, d->hostname, res);
+	if (!jbuf_ok(&d->alert))
+		return;
+	d->c.alerts++;
+	emit_line(d, &d->alert);
+	fflush(d->out);
+	if (d->journal)
+		journal_append(d->journal, JREC_ALERT, e, d->alert.p, d->alert.len);
+}
+
+static void handle_event(struct daemon *d, struct bw_event *e)
+{
+	d->c.events++;
+	jbuf_reset(&d->line);
+	event_to_json(&d->line, e);
+	if (d->journal && jbuf_ok(&d->line))
+		journal_append(d->journal, JREC_EVENT, e, d->line.p, d->line.len);
+	if (d->opts.events)
+		emit_line(d, &d->line);
+	if (d->rules)
+		rules_eval(d->rules, e, on_match, d);
+}
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct daemon *d = ctx;
+
+	if (decode_record(&d->dec, data, len, &d->ev)) {
+		d->c.bad_records++;
+		return 0;
+	}
+	handle_event(d, &d->ev);
+	return 0;
+}
+
+/* Reports kernel-side losses as "drop" events in the stream and journal. */
+static void report_drops(struct daemon *d, const uint64_t *k)
+{
+	static const struct { int stat; const char *reason; } kinds[] = {
+		{ BW_STAT_RB_DROPS, "ring buffer full: records lost in the kernel" },
+		{ BW_STAT_INFLIGHT_FULL, "too many syscalls in flight: records lost in the kernel" },
+		{ BW_STAT_PATH_TRUNC, "paths truncated (longer than 4095 bytes or 64 components)" },
+		{ BW_STAT_ARGS_TRUNC, "argv truncated (longer than 4095 bytes)" },
+		{ BW_STAT_READ_ERR, "arguments the kernel could not read" },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		int s = kinds[i].stat;
+		uint64_t n = k[s] - d->c.kernel_reported[s];
+		struct bw_event e;
+
+		if (!n)
+			continue;
+		d->c.kernel_reported[s] = k[s];
+		event_reset(&e);
+		e.time_ns = now_epoch_ns();
+		e.type = BW_EVT_DROP;
+		e.type_name = (struct bw_str){ "drop", 4 };
+		e.drop_count = n;
+		e.drop_reason = (struct bw_str){ kinds[i].reason, (uint32_t)strlen(kinds[i].reason) };
+		e.sessionid = BW_NO_SESSION;
+		event_set_present(&e, FLD_EVT_TIME);
+		event_set_present(&e, FLD_EVT_TYPE);
+		event_set_present(&e, FLD_DROP_COUNT);
+		event_set_present(&e, FLD_DROP_REASON);
+		jbuf_reset(&d->line);
+		event_to_json(&d->line, &e);
+		/* losses are always shown, with or without --events */
+		emit_line(d, &d->line);
+		if (d->journal)
+			journal_append(d->journal, JREC_NOTE, &e, d->line.p, d->line.len);
+		if (s == BW_STAT_RB_DROPS || s == BW_STAT_INFLIGHT_FULL)
+			fprintf(stderr, "bulwark: %llu records lost: %s\n", (unsigned long long)n,
+				kinds[i].reason);
+	}
+}
+
+static void reload_rules(struct daemon *d)
+{
+	struct rules *nr = NULL;
+	int err;
+
+	err = rules_load(d->opts.rule_paths, d->opts.nrule_paths, &nr, stderr);
+	if (err) {
+		d->c.reload_errors++;
+		fprintf(stderr, "bulwark: SIGHUP: the new rules did not load (%d error%s above); "
+				"still running with the previous %d rules\n",
+			err, err == 1 ? "" : "s", rules_count(d->rules));
+		return;
+	}
+	rules_free(d->rules);
+	d->rules = nr;
+	d->c.reloads++;
+	fprintf(stderr, "bulwark: SIGHUP: reloaded %d rules\n", rules_count(nr));
+}
+
+static void periodic(struct daemon *d)
+{
+	uint64_t k[BW_STAT_MAX];
+
+	decode_sync_clock(&d->dec);
+	if (!loader_read_stats(&d->loader, k))
+		report_drops(d, k);
+	else
+		memset(k, 0, sizeof(k));
+	proctable_gc(&d->dec.pt, now_epoch_ns(), 30ull * 1000000000ull);
+	status_write(d, k);
+}
+
+/* Default rule location: ./rules when run from a source tree, else the installed set. */
+static void default_rules(struct daemon_opts *o)
+{
+	struct stat st;
+
+	if (o->nrule_paths)
+		return;
+	if (!stat("rules", &st) && S_ISDIR(st.st_mode))
+		o->rule_paths[o->nrule_paths++] = "rules";
+	else
+		o->rule_paths[o->nrule_paths++] = "/usr/local/share/bulwark/rules";
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct argp argp = { run_options, run_parse, NULL, run_doc, 0, 0, 0 };
+	struct daemon *d;
+	struct journal_opts jo = { 0 };
+	struct loader_opts lo = { 0 };
+	char err[512];
+	int rc = 1, n;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		return 1;
+	}
+	d->out = stdout;
+	d->opts.journal_dir = JOURNAL_DEFAULT_DIR;
+	d->opts.run_dir = DAEMON_DEFAULT_RUN_DIR;
+	d->opts.ringbuf_mb = 16;
+	if (argp_parse(&argp, argc, argv, 0, NULL, &d->opts)) {
+		free(d);
+		return 2;
+	}
+	default_rules(&d->opts);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	gethostname(d->hostname, sizeof(d->hostname) - 1);
+	d->started_ns = now_epoch_ns();
+
+	/* Check the host: root, BTF, tracefs, bpffs */
+	if (loader_check_host(stderr))
+		goto cleanup;
+
+	/* Load the rules before anything is attached: a bad rule file stops us here */
+	n = rules_load(d->opts.rule_paths, d->opts.nrule_paths, &d->rules, stderr);
+	if (n) {
+		fprintf(stderr, "bulwark: the rules did not load (%d error%s above); fix them "
+				"and check with: bulwark rules check %s\n",
+			n > 0 ? n : 1, n == 1 ? "" : "s", d->opts.rule_paths[0]);
+		goto cleanup;
+	}
+
+	/* Open the journal */
+	jo.dir = d->opts.journal_dir;
+	if (journal_open(&jo, &d->journal, err, sizeof(err))) {
+		fprintf(stderr, "bulwark: %s\n", err);
+		goto cleanup;
+	}
+
+	/* Seed the process table from /proc */
+	if (decode_init(&d->dec)) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		goto cleanup;
+	}
+	proctable_seed(&d->dec.pt);
+
+	/* Load, verify and attach the BPF programs */
+	lo.ringbuf_bytes = d->opts.ringbuf_mb << 20;
+	lo.capture_all = d->opts.capture_all;
+	lo.verbose = d->opts.verbose;
+	lo.watch_count = (uint32_t)d->opts.nwatch;
+	if (loader_open(&d->loader, &lo, stderr))
+		goto cleanup;
+	for (int i = 0; i < d->opts.nwatch; i++)
+		if (loader_watch_dir(&d->loader, d->opts.watch[i], 1, stderr))
+			goto cleanup;
+
+	/* Set up the ring buffer */
+	d->rb = ring_buffer__new(loader_ringbuf_fd(&d->loader), on_sample, d, NULL);
+	if (!d->rb) {
+		fprintf(stderr, "bulwark: cannot set up the ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	status_write(d, NULL);
+	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s%s\n",
+		d->loader.nattached, rules_count(d->rules), d->opts.journal_dir,
+		d->opts.no_kill ? ", --no-kill" : "");
+	sd_notify_state("READY=1");
+
+	/* Poll loop */
+	uint64_t last = now_epoch_ns();
+	while (!stop_requested) {
+		int err2 = ring_buffer__poll(d->rb, 100);
+
+		if (err2 < 0 && err2 != -EINTR) {
+			fprintf(stderr, "bulwark: ring buffer poll failed: %s\n", strerror(-err2));
+			break;
+		}
+		fflush(d->out);
+		if (reload_requested) {
+			reload_requested = 0;
+			reload_rules(d);
+		}
+		if (now_epoch_ns() - last >= 1000000000ull) {
+			last = now_epoch_ns();
+			periodic(d);
+		}
+	}
+	/* Drain what is already in the ring buffer before stopping */
+	ring_buffer__consume(d->rb);
+	{
+		uint64_t k[BW_STAT_MAX];
+
+		if (!loader_read_stats(&d->loader, k))
+			report_drops(d, k);
+	}
+	fflush(d->out);
+	sd_notify_state("STOPPING=1");
+	fprintf(stderr, "bulwark: stopped: %llu events, %llu alerts\n",
+		(unsigned long long)d->c.events, (unsigned long long)d->c.alerts);
+	rc = 0;
+cleanup:
+	ring_buffer__free(d->rb);
+	loader_close(&d->loader);
+	if (d->journal)
+		journal_close(d->journal);
+	status_remove(d);
+	decode_free(&d->dec);
+	rules_free(d->rules);
+	jbuf_free(&d->line);
+	jbuf_free(&d->alert);
+	free(d);
+	return rc;
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Loader: host checks, tracefs/bpffs mounts, skeleton open -> configure -> load -> attach. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/statfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bulwark_abi.h"
+#include "bulwark.skel.h"
+#include "loader.h"
+
+#define TRACEFS_MAGIC 0x74726163
+#define BPF_FS_MAGIC 0xcafe4a11
+
+static bool verbose_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose_libbpf)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int ensure_mount(const char *dir, const char *type, long magic, FILE *log)
+{
+	struct statfs st;
+
+	if (!statfs(dir, &st) && st.f_type == magic)
+		return 0;
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		fprintf(log, "bulwark: cannot create %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	if (mount(type, dir, type, 0, NULL)) {
+		fprintf(log, "bulwark: cannot mount %s on %s: %s; mount it by hand: mount -t %s %s %s\n",
+			type, dir, strerror(errno), type, type, dir);
+		return -errno;
+	}
+	fprintf(log, "bulwark: mounted %s on %s (it was not mounted)\n", type, dir);
+	return 0;
+}
+
+int loader_check_host(FILE *log)
+{
+	int err;
+
+	if (geteuid() != 0) {
+		fprintf(log, "bulwark: run needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN); "
+			     "run it as root, e.g. sudo bulwark run\n");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(log, "bulwark: the kernel has no BTF (/sys/kernel/btf/vmlinux: %s); "
+			     "bulwark needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n",
+			strerror(errno));
+		return -ENOTSUP;
+	}
+	err = ensure_mount("/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC, log);
+	if (err)
+		return err;
+	return ensure_mount("/sys/fs/bpf", "bpf", BPF_FS_MAGIC, log);
+}
+
+int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
+{
+	struct bpf_program *prog;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	verbose_libbpf = o->verbose;
+	libbpf_set_print(libbpf_print);
+
+	/* Open BPF application */
+	l->skel = bulwark_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		fprintf(log, "bulwark: cannot open the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+
+	/* Configure before load */
+	l->skel->rodata->self_tgid = (uint32_t)getpid();
+	l->skel->rodata->capture_all = o->capture_all;
+	l->skel->rodata->watch_count = o->watch_count;
+	if (o->ringbuf_bytes)
+		bpf_map__set_max_entries(l->skel->maps.rb, o->ringbuf_bytes);
+
+	/* Load & verify BPF programs */
+	err = bulwark_bpf__load(l->skel);
+	if (err) {
+		fprintf(log, "bulwark: the kernel refused the BPF programs: %s; "
+			     "run with --verbose for the verifier log\n", strerror(-err));
+		goto fail;
+	}
+
+	/* Attach each program on its own, so status can say what is on */
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		struct loader_prog *lp;
+		struct bpf_link *link;
+
+		if (l->nprogs >= LOADER_MAX_PROGS)
+			break;
+		lp = &l->progs[l->nprogs++];
+		snprintf(lp->name, sizeof(lp->name), "%s", bpf_program__name(prog));
+		snprintf(lp->hook, sizeof(lp->hook), "%s", bpf_program__section_name(prog));
+		if (!bpf_program__autoattach(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			lp->err = -errno;
+			fprintf(log, "bulwark: cannot attach %s (%s): %s\n", lp->name, lp->hook,
+				strerror(-lp->err));
+			err = lp->err;
+			goto fail;
+		}
+		/* the skeleton's links array owns it; record for cleanup */
+		bpf_program__set_autoattach(prog, false);
+		lp->attached = true;
+		l->nattached++;
+		for (int i = 0; i < l->skel->skeleton->prog_cnt; i++)
+			if (*l->skel->skeleton->progs[i].prog == prog)
+				*l->skel->skeleton->progs[i].link = link;
+	}
+	return 0;
+fail:
+	loader_close(l);
+	return err;
+}
+
+void loader_close(struct loader *l)
+{
+	if (l->skel)
+		bulwark_bpf__destroy(l->skel);
+	l->skel = NULL;
+}
+
+int loader_ringbuf_fd(struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.rb);
+}
+
+int loader_read_stats(struct loader *l, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(l->skel->maps.stats);
+	uint64_t vals[512];
+
+	if (ncpu <= 0 || ncpu > 512)
+		return -EINVAL;
+	for (uint32_t i = 0; i < BW_STAT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			return -errno;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	return 0;
+}
+
+struct lpm_key_u {
+	uint32_t prefixlen;
+	char path[256];
+};
+
+struct watch_key_u {
+	uint64_t ino;
+	uint32_t dev;
+	uint32_t pad;
+};
+
+int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log)
+{
+	struct watch_key_u wk = { 0 };
+	struct lpm_key_u lk = { 0 };
+	char real[PATH_MAX];
+	struct stat st;
+	size_t n;
+
+	if (stat(dir, &st)) {
+		/* a directory that does not exist yet is watched by prefix only */
+		if (errno != ENOENT) {
+			fprintf(log, "bulwark: cannot watch %s: %s\n", dir, strerror(errno));
+			return -errno;
+		}
+		snprintf(real, sizeof(real), "%s", dir);
+	} else {
+		if (!realpath(dir, real))
+			snprintf(real, sizeof(real), "%s", dir);
+		/* the kernel keys inodes by super_block->s_dev (kernel dev_t encoding) */
+		wk.ino = st.st_ino;
+		wk.dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+		if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.watch_inodes), &wk, &bits, BPF_ANY))
+			return -errno;
+	}
+	n = strlen(real);
+	while (n > 1 && real[n - 1] == '/')
+		real[--n] = 0;
+	if (n >= sizeof(lk.path)) {
+		fprintf(log, "bulwark: %s: path longer than %zu bytes is watched by inode only\n",
+			real, sizeof(lk.path) - 1);
+		return 0;
+	}
+	memcpy(lk.path, real, n);
+	lk.prefixlen = (uint32_t)n * 8;
+	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.watch_prefixes), &lk, &bits, BPF_ANY))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Loader: checks the host, mounts what is missing, loads and attaches the BPF programs. */
+#ifndef BULWARK_LOADER_H
+#define BULWARK_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct bulwark_bpf;
+
+#define LOADER_MAX_PROGS 64
+
+struct loader_prog {
+	char name[64];       /* BPF program name */
+	char hook[96];       /* section: tp/syscalls/sys_enter_unlinkat ... */
+	bool attached;       /* attach succeeded */
+	int err;             /* -errno of the failed attach */
+};
+
+struct loader_opts {
+	uint32_t ringbuf_bytes;  /* ring buffer size, power of two */
+	bool capture_all;        /* file events of every process, not only sessions */
+	bool verbose;            /* libbpf debug output */
+	uint32_t watch_count;    /* entries that will be put in the watch maps */
+};
+
+struct loader {
+	struct bulwark_bpf *skel;
+	struct loader_prog progs[LOADER_MAX_PROGS];
+	int nprogs;
+	int nattached;
+};
+
+/* Checks root, BTF, mounts tracefs/bpffs if missing (telling log). 0 or -errno. */
+int loader_check_host(FILE *log);
+
+/* Opens, configures, loads and attaches. Errors say what to do. 0 or -errno. */
+int loader_open(struct loader *l, const struct loader_opts *o, FILE *log);
+void loader_close(struct loader *l);
+
+/* fd of the events ring buffer. */
+int loader_ringbuf_fd(struct loader *l);
+
+/* Sums the per-CPU stats map into out[BW_STAT_MAX]. */
+int loader_read_stats(struct loader *l, uint64_t *out);
+
+/* Adds a directory to the watched set: (dev, ino) and its path prefix. */
+int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log);
+
+#endif /* BULWARK_LOADER_H */

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The status file the daemon keeps current, and `bulwark status` that prints it. */
+#ifndef BULWARK_STATUS_H
+#define BULWARK_STATUS_H
+
+#include <stdint.h>
+
+struct daemon;
+
+/* Writes RUN_DIR/status.json atomically. kstats may be NULL (not read yet). */
+void status_write(struct daemon *d, const uint64_t *kstats);
+void status_remove(struct daemon *d);
+
+#endif /* BULWARK_STATUS_H */
