@@ -69,52 +69,97 @@ static __always_inline bool start_dir(int dfd, struct dentry **d, struct vfsmoun
 	return *d && *m;
 }
 
+/* State of one dentry walk, carried across bpf_loop() steps. */
+struct walk_ctx {
+	struct dentry *dentry;     /* current component */
+	struct vfsmount *vfsmnt;   /* its mount */
+	struct mount *mnt;         /* container of vfsmnt */
+	struct mount *mnt_parent;  /* mnt's parent mount */
+	int off;                   /* path starts at walk[off] */
+	int done;                  /* reached the root */
+	__u32 watch;               /* watch_ancestry: BW_WATCH_* found */
+	__u32 _pad;
+};
+
+/* Moves c to the parent; at a mount root, to the mountpoint. Returns 1 at the root. */
+static __always_inline int walk_up(struct walk_ctx *c, struct dentry *parent)
+{
+	/* locals, not c->x: CO-RE relocations must not see struct walk_ctx */
+	struct vfsmount *vfsmnt = c->vfsmnt;
+	struct mount *mnt = c->mnt, *mp = c->mnt_parent;
+	struct dentry *dentry = c->dentry;
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+
+	if (dentry == mnt_root || dentry == parent) {
+		if (dentry != mnt_root || mnt == mp)
+			return 1; /* the root, or a disconnected dentry */
+		c->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		c->mnt = mp;
+		c->mnt_parent = BPF_CORE_READ(mp, mnt_parent);
+		c->vfsmnt = &mp->mnt;
+		return 2; /* crossed a mount: no component added */
+	}
+	return 0;
+}
+
+/* One step of path_walk: prepends "/name" of c->dentry. Verified once by bpf_loop. */
+static long __attribute__((unused)) path_walk_step(__u64 i, struct walk_ctx *c)
+{
+	struct path_scratch *s = path_scratch_get();
+	struct dentry *dentry, *parent;
+	const unsigned char *name;
+	__u32 len;
+	int off = c->off, up;
+
+	if (!s || off < 0 || off > BW_PATH_MAX)
+		return 1;
+	dentry = c->dentry;
+	parent = BPF_CORE_READ(dentry, d_parent);
+	up = walk_up(c, parent);
+	if (up == 1) {
+		c->done = 1;
+		return 1;
+	}
+	if (up == 2)
+		return 0;
+	len = BPF_CORE_READ(dentry, d_name.len) & NAME_MASK;
+	name = BPF_CORE_READ(dentry, d_name.name);
+	if ((int)len + 1 > off)
+		return 1; /* does not fit: truncated at the top */
+	off -= (int)len + 1;
+	bpf_probe_read_kernel(&s->walk[(off + 1) & PATH_MASK], len, name);
+	s->walk[off & PATH_MASK] = '/';
+	c->off = off;
+	c->dentry = parent;
+	return 0;
+}
+
 /*
- * Writes the absolute path of (dentry, vfsmnt) so that it ends just before
- * walk[BW_PATH_MAX], crossing mounts up to the namespace root. Returns the
- * start offset. At most BW_PATH_DEPTH steps; a deeper path is truncated at
- * its top and flagged. Paths are as seen from the initial mount namespace
- * root, not the task's chroot.
+ * Writes the absolute path of (dentry, vfsmnt) into s->walk so that it
+ * ends just before walk[BW_PATH_MAX], crossing mounts up to the namespace
+ * root. Returns the start offset. At most BW_PATH_DEPTH steps; a deeper or
+ * longer path is truncated at its top and flagged. Paths are as seen from
+ * the initial mount namespace root, not the task's chroot.
  */
-static __noinline __attribute__((unused)) int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
+static __noinline int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
 				char *walk, __u32 *flags, __u32 trunc_flag)
 {
-	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-	struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	int off = BW_PATH_MAX;
+	struct walk_ctx c = {
+		.dentry = dentry, .vfsmnt = vfsmnt,
+		.mnt = container_of(vfsmnt, struct mount, mnt),
+		.off = BW_PATH_MAX,
+	};
+	int off;
 
-	for (int i = 0; i < BW_PATH_DEPTH; i++) {
-		struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-		const unsigned char *name;
-		__u32 len;
+	struct mount *mnt = c.mnt;
 
-		if (dentry == mnt_root || dentry == parent) {
-			if (dentry != mnt_root)
-				goto out; /* disconnected dentry: best effort */
-			if (mnt != mnt_parent) {
-				/* mount root: continue from the mountpoint in the parent */
-				dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-				mnt = mnt_parent;
-				mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-				vfsmnt = &mnt->mnt;
-				continue;
-			}
-			goto out; /* the root */
-		}
-		len = BPF_CORE_READ(dentry, d_name.len) & NAME_MASK;
-		name = BPF_CORE_READ(dentry, d_name.name);
-		if ((int)len + 1 > off) {
-			*flags |= trunc_flag;
-			goto out;
-		}
-		off -= (int)len + 1;
-		bpf_probe_read_kernel(&walk[(off + 1) & PATH_MASK], len, name);
-		walk[off & PATH_MASK] = '/';
-		dentry = parent;
-	}
-	*flags |= trunc_flag;
-out:
+	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	bpf_loop(BW_PATH_DEPTH, path_walk_step, &c, 0);
+	if (!c.done)
+		*flags |= trunc_flag;
+	off = c.off;
+	if (off < 0 || off > BW_PATH_MAX)
+		off = BW_PATH_MAX;
 	if (off == BW_PATH_MAX) {
 		off = BW_PATH_MAX - 1;
 		walk[off & PATH_MASK] = '/';
@@ -185,38 +230,45 @@ static __noinline __attribute__((unused)) int path_of_file(struct file *f, struc
 	return len & PATH_MASK;
 }
 
+/* One step of watch_ancestry: looks c->dentry up in watch_inodes. */
+static long __attribute__((unused)) watch_step(__u64 i, struct walk_ctx *c)
+{
+	struct dentry *dentry = c->dentry, *parent;
+	struct watch_key k = {};
+	__u32 *v;
+
+	k.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+	k.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
+	v = bpf_map_lookup_elem(&watch_inodes, &k);
+	if (v) {
+		c->watch = *v;
+		return 1;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+	switch (walk_up(c, parent)) {
+	case 1: return 1;        /* the root: not watched */
+	case 2: return 0;        /* now at the mountpoint */
+	default: c->dentry = parent; return 0;
+	}
+}
+
 /*
  * BW_WATCH_* bits of the nearest watched ancestor of dentry (itself
  * included), or 0. Walks inodes only, no strings: cheap enough to run for
  * every file syscall outside login sessions.
  */
-static __noinline __attribute__((unused)) __u32 watch_ancestry(struct dentry *dentry, struct vfsmount *vfsmnt)
+static __noinline __u32 watch_ancestry(struct dentry *dentry, struct vfsmount *vfsmnt)
 {
-	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-	struct watch_key k = {};
+	struct walk_ctx c = {
+		.dentry = dentry, .vfsmnt = vfsmnt,
+		.mnt = container_of(vfsmnt, struct mount, mnt),
+	};
 
-	for (int i = 0; i < BW_PATH_DEPTH; i++) {
-		struct dentry *parent;
-		__u32 *v;
+	struct mount *mnt = c.mnt;
 
-		k.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-		k.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
-		v = bpf_map_lookup_elem(&watch_inodes, &k);
-		if (v)
-			return *v;
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (dentry == parent || dentry == BPF_CORE_READ(mnt, mnt.mnt_root)) {
-			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (mp == mnt)
-				return 0;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = mp;
-			continue;
-		}
-		dentry = parent;
-	}
-	return 0;
+	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	bpf_loop(BW_PATH_DEPTH, watch_step, &c, 0);
+	return c.watch;
 }
 
 /* BW_WATCH_* bits for a name about to be acted on relative to dfd. */
