@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libyaml-dev
       libpg-query-dev libclang-rt-14-dev pkg-config iproute2 procps util-linux
       coreutils findutils postgresql-15 postgresql-client-15 postgresql-contrib
-      mariadb-server mariadb-client auditd python3)
+      mariadb-server mariadb-client auditd jq python3)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
