@@ -40,7 +40,7 @@ static __always_inline bool file_wanted(struct file_args *a)
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	struct path_scratch *s;
 
-	if (capture_all || BPF_CORE_READ(t, sessionid) != NO_SESSION)
+	if (capture_all || t->sessionid != NO_SESSION)
 		return true;
 	if (!watch_count)
 		return false;

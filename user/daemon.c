@@ -360,7 +360,8 @@ int cmd_run(int argc, char **argv)
 	/* Poll loop */
 	uint64_t last = now_epoch_ns();
 	while (!stop_requested) {
-		int err2 = ring_buffer__poll(d->rb, 100);
+		/* short timeout: the kernel skips wakeups inside bursts (see submit()) */
+		int err2 = ring_buffer__poll(d->rb, 5);
 
 		if (err2 < 0 && err2 != -EINTR) {
 			fprintf(stderr, "bulwark: ring buffer poll failed: %s\n", strerror(-err2));

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Benchmark workloads: create+unlink and fork+exec loops; prints ns per iteration. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+static int unlink_loop(long n, const char *dir)
+{
+	char path[4096];
+
+	if (chdir(dir)) {
+		fprintf(stderr, "loops: cannot enter %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	for (long i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "f%ld", i & 1023);
+		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd < 0 || close(fd) || unlink(path)) {
+			fprintf(stderr, "loops: %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int forkexec_loop(long n)
+{
+	for (long i = 0; i < n; i++) {
+		pid_t p = fork();
+		int st;
+
+		if (p < 0)
+			return 1;
+		if (!p) {
+			execl("/bin/true", "true", (char *)NULL);
+			_exit(127);
+		}
+		if (waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long t0;
+	long n;
+	int rc;
+
+	if (argc < 3 || !strcmp(argv[1], "--help")) {
+		fprintf(stderr, "usage: loops unlink N DIR | loops forkexec N\n"
+				"Prints nanoseconds per iteration on stdout.\n");
+		return argc < 3 ? 2 : 0;
+	}
+	n = strtol(argv[2], NULL, 10);
+	t0 = now_ns();
+	if (!strcmp(argv[1], "unlink") && argc > 3)
+		rc = unlink_loop(n, argv[3]);
+	else if (!strcmp(argv[1], "forkexec"))
+		rc = forkexec_loop(n);
+	else
+		rc = 2;
+	if (!rc)
+		printf("%.1f\n", (double)(now_ns() - t0) / (double)n);
+	return rc;
+}
