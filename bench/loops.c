@@ -36,6 +36,17 @@ static int unlink_loop(long n, const char *dir)
 	return 0;
 }
 
+/* unlink of a missing file: one cheap syscall and one event per iteration */
+static int enoent_loop(long n, const char *dir)
+{
+	if (chdir(dir))
+		return 1;
+	for (long i = 0; i < n; i++)
+		if (unlink("bulwark-bench-missing") == 0 || errno != ENOENT)
+			return 1;
+	return 0;
+}
+
 static int forkexec_loop(long n)
 {
 	for (long i = 0; i < n; i++) {
@@ -61,7 +72,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3 || !strcmp(argv[1], "--help")) {
-		fprintf(stderr, "usage: loops unlink N DIR | loops forkexec N\n"
+		fprintf(stderr, "usage: loops unlink N DIR | loops enoent N DIR | loops forkexec N\n"
 				"Prints nanoseconds per iteration on stdout.\n");
 		return argc < 3 ? 2 : 0;
 	}
@@ -69,6 +80,8 @@ int main(int argc, char **argv)
 	t0 = now_ns();
 	if (!strcmp(argv[1], "unlink") && argc > 3)
 		rc = unlink_loop(n, argv[3]);
+	else if (!strcmp(argv[1], "enoent") && argc > 3)
+		rc = enoent_loop(n, argv[3]);
 	else if (!strcmp(argv[1], "forkexec"))
 		rc = forkexec_loop(n);
 	else
