@@ -717,6 +717,7 @@ int journal_open(const struct journal_opts *o, struct journal **out, char *err, 
 	 * Creating it here surfaces permission problems now, not later. A full
 	 * disk is not fatal: the monitor must run, the journal retries.
 	 */
+	journal_type_code(BW_EVT_UNKNOWN); /* fill its table before two threads use it */
 	j->seg_seq = max_seq(j->dir);
 	rc = seg_open(j);
 	if (rc == -ENOSPC || rc == -EDQUOT) {

@@ -33,7 +33,7 @@ uint8_t journal_type_code(enum bw_evt t)
 
 	if ((unsigned)t >= BW_EVT_MAX)
 		return 0;
-	if (!ready) {
+	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
 		for (int i = 0; i < BW_EVT_MAX; i++) {
 			const char *n = event_type_name(i);
 
@@ -89,10 +89,6 @@ int journal_block_header_parse(const uint8_t *p, struct journal_block_info *bi)
 {
 	if (memcmp(p, JOURNAL_BLK_MAGIC, 4) || journal_get_le32(p + 60) != (uint32_t)crc32(0, p, 60))
 		return -EINVAL;
-	if (journal_get_le16(p + 4) > JOURNAL_VERSION)
-		return -EPROTO;
-	if (journal_get_le16(p + 6) != JOURNAL_BLK_HDR_LEN)
-		return -EINVAL;
 	bi->nrec = journal_get_le32(p + 8);
 	bi->raw_len = journal_get_le32(p + 12);
 	bi->comp_len = journal_get_le32(p + 16);
@@ -103,8 +99,12 @@ int journal_block_header_parse(const uint8_t *p, struct journal_block_info *bi)
 	bi->kind_mask = journal_get_le16(p + 48);
 	bi->flags = journal_get_le16(p + 50);
 	bi->payload_crc = journal_get_le32(p + 56);
-	if (bi->raw_len > JOURNAL_MAX_BLOCK_RAW || bi->comp_len > JOURNAL_MAX_BLOCK_RAW ||
-	    (uint64_t)bi->nrec * JOURNAL_REC_HDR_LEN > bi->raw_len)
+	if (journal_get_le16(p + 6) != JOURNAL_BLK_HDR_LEN || bi->comp_len > JOURNAL_MAX_BLOCK_RAW)
+		return -EINVAL;
+	/* Newer blocks keep this header, so they can be skipped by comp_len. */
+	if (journal_get_le16(p + 4) > JOURNAL_VERSION)
+		return -EPROTO;
+	if (bi->raw_len > JOURNAL_MAX_BLOCK_RAW || (uint64_t)bi->nrec * JOURNAL_REC_HDR_LEN > bi->raw_len)
 		return -EINVAL;
 	return 0;
 }
@@ -176,7 +176,8 @@ int journal_list_segments(const char *dir, char ***names, size_t *n)
 		cnt++;
 	}
 	/* Names carry a zero-padded start time, so name order is time order. */
-	qsort(v, cnt, sizeof(*v), cmp_names);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_names);
 out:
 	closedir(d);
 	if (rc) {

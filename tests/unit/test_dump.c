@@ -171,11 +171,17 @@ static int count_lines(const char *s)
 /* Whether the dump printed record i (by its exact JSON line). */
 static bool printed(int i)
 {
-	char *want = malloc(strlen(lines[i]) + 3);
+	size_t l = strlen(lines[i]);
+	char *want = malloc(l + 3);
 	bool r;
 
-	sprintf(want, "%s\n", lines[i]);
-	r = !strncmp(out_s, want, strlen(want)) || (sprintf(want, "\n%s\n", lines[i]), strstr(out_s, want));
+	if (!want)
+		return false;
+	want[0] = '\n';
+	memcpy(want + 1, lines[i], l);
+	want[l + 1] = '\n';
+	want[l + 2] = 0;
+	r = !strncmp(out_s, want + 1, l + 1) || strstr(out_s, want);
 	free(want);
 	return r;
 }

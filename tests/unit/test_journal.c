@@ -408,6 +408,36 @@ TEST(journal_garbage_between_blocks_and_bad_segment_header)
 	rm_rf(dir);
 }
 
+TEST(journal_newer_block_version_is_skipped_by_length)
+{
+	char *dir = small_blocks_journal(1000), *path = first_segment(dir);
+	struct collect *c = calloc(1, sizeof(*c));
+	struct journal_block_info bi;
+	size_t offs[4096], n;
+	uint8_t *buf;
+	char *warns = NULL;
+	size_t wlen = 0;
+	FILE *w = open_memstream(&warns, &wlen);
+	struct journal_scan s;
+
+	n = read_file(path, &buf);
+	block_offsets(buf, n, offs, 4096);
+	journal_block_header_parse(buf + offs[2], &bi);
+	journal_put_le16(buf + offs[2] + 4, 2);
+	journal_put_le32(buf + offs[2] + 60, (uint32_t)crc32(0, buf + offs[2], 60));
+	write_file(path, buf, n);
+	CHECK_EQ(journal_block_header_parse(buf + offs[2], &bi), -EPROTO);
+	s = scan_all(dir, c, w);
+	fclose(w);
+	CHECK_EQ(s.damaged, 1);
+	CHECK_EQ(c->n, 1000 - (int)bi.nrec);
+	CHECK(warns && strstr(warns, "block format version 2 is newer than this bulwark reads (1)"));
+	free(warns);
+	free(buf);
+	free(c);
+	rm_rf(dir);
+}
+
 /* ---- rotation and retention ---- */
 
 TEST(journal_rotates_by_size)
