@@ -2,6 +2,7 @@
 /* The deletion family: unlink, unlinkat, rmdir, rename*, truncate, ftruncate. */
 #include "lib/common.bpf.h"
 #include "lib/path.bpf.h"
+#include "lib/enforce.bpf.h"
 
 /* Arguments saved at sys_enter, joined at sys_exit by thread id. */
 struct file_args {
@@ -13,6 +14,8 @@ struct file_args {
 	__u32 _pad;      /* always 0 */
 	__u64 newname;   /* renames: user pointer to the new name */
 	__s64 arg;       /* flags or length */
+	__u32 flags;     /* BW_F_PROTECTED, BW_F_KILLED decided at sys_enter */
+	__u32 _pad2;     /* always 0 */
 };
 
 struct {
@@ -57,6 +60,43 @@ static __always_inline bool file_wanted(struct file_args *a)
 	return a->newname && watch_name(a->newdfd, (const char *)a->newname, s);
 }
 
+/*
+ * A deletion-family syscall from a login session below a protected tree,
+ * by an executable not on the allowlist: SIGKILL now. The kill lands when
+ * the syscall returns to user space, so the one file in flight is lost and
+ * nothing after it. Returns the BW_F_* bits to record.
+ */
+static __always_inline __u32 file_protect(struct task_struct *t, struct file_args *a)
+{
+	struct path_scratch *s;
+	__u32 bits, sid = t->sessionid;
+	__u64 now;
+
+	if (!protect_count || sid == NO_SESSION)
+		return 0;
+	s = path_scratch_get();
+	if (!s)
+		return 0;
+	if (a->type == BW_EV_FTRUNCATE) {
+		struct file *f = fd_to_file(a->dfd);
+
+		bits = f ? watch_ancestry(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt)) : 0;
+	} else {
+		bits = watch_name(a->dfd, (const char *)a->name, s);
+		/* renaming something INTO a protected tree (overwriting) counts too */
+		if (a->newname)
+			bits |= watch_name(a->newdfd, (const char *)a->newname, s);
+	}
+	if (!(bits & (BW_WATCH_PROTECT | BW_WATCH_PROTECT_SESSION)) || exe_allowed(t))
+		return 0;
+	if ((bits & BW_WATCH_PROTECT_SESSION) && enforce_kill) {
+		now = bpf_ktime_get_boot_ns();
+		bpf_map_update_elem(&quarantine, &sid, &now, BPF_ANY);
+	}
+	kill_current(BW_KILL_PROTECT, a->type);
+	return BW_F_PROTECTED | (enforce_kill ? BW_F_KILLED : 0);
+}
+
 static __always_inline int file_enter(__u32 type, int dfd, const void *name, int newdfd,
 				      const void *newname, __s64 arg)
 {
@@ -64,9 +104,18 @@ static __always_inline int file_enter(__u32 type, int dfd, const void *name, int
 		.type = type, .dfd = dfd, .name = (__u64)name,
 		.newdfd = newdfd, .newname = (__u64)newname, .arg = arg,
 	};
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (is_self() || !file_wanted(&a))
+	if (is_self())
+		return 0;
+	if (quarantined(t)) {
+		kill_current(BW_KILL_QUARANTINE, type);
+		a.flags = BW_F_KILLED;
+	} else {
+		a.flags = file_protect(t, &a);
+	}
+	if (!a.flags && !file_wanted(&a))
 		return 0;
 	a.ts_ns = bpf_ktime_get_boot_ns();
 	if (bpf_map_update_elem(&file_inflight, &tid, &a, BPF_ANY))
@@ -92,6 +141,7 @@ static __always_inline int file_exit(long ret)
 		goto out;
 	fill_hdr(&e->hdr, t, a->type);
 	e->hdr.ts_ns = a->ts_ns;
+	e->hdr.flags = a->flags;
 	e->res = ret;
 	e->arg = a->arg;
 	e->_pad0 = 0;

@@ -2,6 +2,7 @@
 /* Process lifecycle: exec (exe + argv), fork (new processes), exit (last thread). */
 #include "lib/common.bpf.h"
 #include "lib/path.bpf.h"
+#include "lib/enforce.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -25,6 +26,9 @@ int BPF_PROG(tp_btf_sched_process_exec, struct task_struct *p, pid_t old_pid,
 
 	if (is_self())
 		return 0;
+	/* a quarantined session runs nothing new: killed before the new image starts */
+	if (quarantined(p))
+		kill_current(BW_KILL_QUARANTINE, BW_EV_EXEC);
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
 	s = path_scratch_get();
 	if (!e || !s)
@@ -65,8 +69,18 @@ int BPF_PROG(tp_btf_sched_process_fork, struct task_struct *parent, struct task_
 {
 	struct bw_proc_event e;
 
+	if (is_self())
+		return 0;
+	/* a quarantined session cannot outrun the kill by forking: both die */
+	if (quarantined(parent)) {
+		if (enforce_kill && bpf_send_signal_task) { /* weak kfunc: 0 on kernels < 6.13 */
+			bpf_send_signal_task(child, SIGKILL, PIDTYPE_TGID, 0);
+			stat_inc(BW_STAT_KILLS);
+		}
+		kill_current(BW_KILL_QUARANTINE, BW_EV_FORK);
+	}
 	/* new processes only: threads share the process table entry */
-	if (is_self() || BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
 	fill_hdr(&e.hdr, child, BW_EV_FORK);
 	/* the child's real_parent may not be visible yet: the forking task is */

@@ -43,7 +43,8 @@ static const char run_doc[] =
 	"  bulwark run --rules rules/ --events --no-kill | jq .\n"
 	"  bulwark run --journal /tmp/j --watch /srv/pgdata --events";
 
-enum { OPT_RUN_DIR = 1000, OPT_CAPTURE_ALL, OPT_RINGBUF };
+enum { OPT_RUN_DIR = 1000, OPT_CAPTURE_ALL, OPT_RINGBUF, OPT_PROTECT, OPT_ALLOW_EXE,
+       OPT_PROTECT_PROCESS };
 
 static const struct argp_option run_options[] = {
 	{ "rules", 'r', "PATH", 0, "rule file or directory of *.yaml; repeatable, loaded in order "
@@ -54,6 +55,13 @@ static const struct argp_option run_options[] = {
 				   "been killed", 0 },
 	{ "watch", 'w', "DIR", 0, "also capture file events below DIR from processes outside login "
 				 "sessions; repeatable", 0 },
+	{ "protect", OPT_PROTECT, "DIR", 0, "enforce in the kernel: a deletion-family syscall below DIR "
+					   "from a login session kills it (and quarantines the session) "
+					   "before the syscall returns; repeatable", 0 },
+	{ "protect-process-only", OPT_PROTECT_PROCESS, NULL, 0, "--protect kills the offending "
+							      "process, not its session", 0 },
+	{ "allow-exe", OPT_ALLOW_EXE, "PATH", 0, "never kill this executable (glob); the database "
+					      "servers are always allowed; repeatable", 0 },
 	{ "capture-all", OPT_CAPTURE_ALL, NULL, 0, "capture file events of every process (costly on "
 						   "busy servers)", 0 },
 	{ "run-dir", OPT_RUN_DIR, "DIR", 0, "where the status file goes (default "
@@ -83,6 +91,17 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 		if (o->nwatch >= DAEMON_MAX_WATCH)
 			argp_error(state, "at most %d --watch", DAEMON_MAX_WATCH);
 		o->watch[o->nwatch++] = arg;
+		break;
+	case OPT_PROTECT:
+		if (o->nprotect >= DAEMON_MAX_WATCH)
+			argp_error(state, "at most %d --protect", DAEMON_MAX_WATCH);
+		o->protect[o->nprotect++] = arg;
+		break;
+	case OPT_PROTECT_PROCESS: o->protect_session = false; break;
+	case OPT_ALLOW_EXE:
+		if (o->nallow_exe >= ACTIONS_MAX_ALLOW - 8)
+			argp_error(state, "too many --allow-exe");
+		o->allow_exe[o->nallow_exe++] = arg;
 		break;
 	case OPT_CAPTURE_ALL: o->capture_all = true; break;
 	case OPT_RUN_DIR: o->run_dir = arg; break;
@@ -140,20 +159,12 @@ static void emit_line(struct daemon *d, const struct jbuf *b)
 static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 {
 	struct daemon *d = ctx;
-	char result[256];
-	const char *res = NULL;
 
-	if (rule_action(r) != RULE_ALERT && d->opts.no_kill) {
-		snprintf(result, sizeof(result),
-			 "{\"killed\":0,\"dry_run\":true,\"would_kill\":\"%s\",\"session.id\":%llu,"
-			 "\"proc.pid\":%llu}",
-			 rule_action(r) == RULE_KILL_SESSION &&
-					 e->sessionid != BW_NO_SESSION ? "session" : "process",
-			 (unsigned long long)e->sessionid, (unsigned long long)e->pid);
-		res = result;
-	}
+	/* act first: the alert reports what the action did */
+	jbuf_reset(&d->result);
+	actions_apply(&d->actions, rule_action(r), e, &d->result);
 	jbuf_reset(&d->alert);
-	alert_to_json(&d->alert, r, e, d->hostname, res);
+	alert_to_json(&d->alert, r, e, d->hostname, jbuf_ok(&d->result) ? d->result.p : NULL);
 	if (!jbuf_ok(&d->alert))
 		return;
 	d->c.alerts++;
@@ -172,8 +183,37 @@ static void handle_event(struct daemon *d, struct bw_event *e)
 		journal_append(d->journal, JREC_EVENT, e, d->line.p, d->line.len);
 	if (d->opts.events)
 		emit_line(d, &d->line);
+	if (d->builtin && event_has(e, FLD_EVT_KILL))
+		rules_eval(d->builtin, e, on_match, d);
 	if (d->rules)
 		rules_eval(d->rules, e, on_match, d);
+}
+
+/*
+ * The daemon's own rule: the kernel killed a process for touching a
+ * protected tree (--protect). It fires on the syscall's own event, which
+ * names the file, and finishes the job in user space: the rest of the
+ * session (already quarantined in the kernel) is swept and killed.
+ */
+static int load_builtin_rules(struct daemon *d)
+{
+	static const char fmt[] =
+		"- rule: Deletion below a protected tree (kernel enforcement)\n"
+		"  desc: A process of a login session ran a deletion-family syscall below a tree given to\n"
+		"    --protect. The kernel sent SIGKILL before the syscall returned (at most this one file\n"
+		"    is lost); bulwark then kills the rest of the session.\n"
+		"  condition: evt.kill = protect and evt.type != kill\n"
+		"  output: \"kernel killed %%proc.name (pid %%proc.pid, loginuid %%user.loginuid, session\n"
+		"    %%session.id) for %%evt.type %%fd.name below a protected tree; cmdline: %%proc.cmdline\"\n"
+		"  priority: CRITICAL\n"
+		"  action: %s\n"
+		"  tags: [bulwark, enforcement, protected_tree]\n";
+	char text[2048];
+	struct rules_source src = { "<built-in rules>", text, 0 };
+
+	src.len = (size_t)snprintf(text, sizeof(text), fmt,
+				   d->opts.protect_session ? "kill_session" : "kill_process");
+	return rules_load_sources(&src, 1, &d->builtin, stderr);
 }
 
 static int on_sample(void *ctx, void *data, size_t len)
@@ -293,6 +333,7 @@ int cmd_run(int argc, char **argv)
 	d->opts.journal_dir = JOURNAL_DEFAULT_DIR;
 	d->opts.run_dir = DAEMON_DEFAULT_RUN_DIR;
 	d->opts.ringbuf_mb = 16;
+	d->opts.protect_session = true;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &d->opts)) {
 		free(d);
 		return 2;
@@ -315,6 +356,11 @@ int cmd_run(int argc, char **argv)
 		goto cleanup;
 	}
 
+	if (load_builtin_rules(d)) {
+		fprintf(stderr, "bulwark: internal error: the built-in rules did not compile\n");
+		goto cleanup;
+	}
+
 	/* Open the journal */
 	jo.dir = d->opts.journal_dir;
 	if (journal_open(&jo, &d->journal, err, sizeof(err))) {
@@ -333,12 +379,26 @@ int cmd_run(int argc, char **argv)
 	lo.ringbuf_bytes = d->opts.ringbuf_mb << 20;
 	lo.capture_all = d->opts.capture_all;
 	lo.verbose = d->opts.verbose;
-	lo.watch_count = (uint32_t)d->opts.nwatch;
+	lo.watch_count = (uint32_t)(d->opts.nwatch + d->opts.nprotect);
+	lo.protect_count = (uint32_t)d->opts.nprotect;
+	lo.enforce_kill = !d->opts.no_kill;
 	if (loader_open(&d->loader, &lo, stderr))
 		goto cleanup;
 	for (int i = 0; i < d->opts.nwatch; i++)
-		if (loader_watch_dir(&d->loader, d->opts.watch[i], 1, stderr))
+		if (loader_watch_dir(&d->loader, d->opts.watch[i], LOADER_WATCH_CAPTURE, stderr))
 			goto cleanup;
+	for (int i = 0; i < d->opts.nprotect; i++)
+		if (loader_watch_dir(&d->loader, d->opts.protect[i],
+				     LOADER_WATCH_CAPTURE | LOADER_WATCH_PROTECT |
+				     (d->opts.protect_session ? LOADER_WATCH_PROTECT_SESSION : 0), stderr))
+			goto cleanup;
+	if (actions_init(&d->actions, loader_quarantine_fd(&d->loader), d->opts.no_kill,
+			 d->opts.allow_exe, d->opts.nallow_exe)) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		goto cleanup;
+	}
+	for (int i = 0; i < d->actions.nallow; i++)
+		loader_allow_exe(&d->loader, d->actions.allow[i]);
 
 	/* Set up the ring buffer */
 	d->rb = ring_buffer__new(loader_ringbuf_fd(&d->loader), on_sample, d, NULL);
@@ -352,9 +412,10 @@ int cmd_run(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	status_write(d, NULL);
-	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s%s\n",
+	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s, "
+			"enforcement %s%s\n",
 		d->loader.nattached, rules_count(d->rules), d->opts.journal_dir,
-		d->opts.no_kill ? ", --no-kill" : "");
+		loader_enforcement(&d->loader), d->opts.no_kill ? ", --no-kill" : "");
 	sd_notify_state("READY=1");
 
 	/* Poll loop */
@@ -398,8 +459,11 @@ cleanup:
 	status_remove(d);
 	decode_free(&d->dec);
 	rules_free(d->rules);
+	rules_free(d->builtin);
 	jbuf_free(&d->line);
 	jbuf_free(&d->alert);
+	jbuf_free(&d->result);
+	actions_free(&d->actions);
 	free(d);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "actions.h"
 #include "bulwark_abi.h"
 #include "decode.h"
 #include "json.h"
@@ -20,6 +21,11 @@ struct daemon_opts {
 	int nrule_paths;
 	const char *watch[DAEMON_MAX_WATCH];  /* --watch DIR */
 	int nwatch;
+	const char *protect[DAEMON_MAX_WATCH]; /* --protect DIR: kernel-enforced trees */
+	int nprotect;
+	bool protect_session;      /* --protect kills the whole session (default) */
+	const char *allow_exe[ACTIONS_MAX_ALLOW]; /* --allow-exe: never killed */
+	int nallow_exe;
 	const char *journal_dir;   /* --journal */
 	const char *run_dir;       /* --run-dir: status file */
 	bool events;               /* --events: stream every event */
@@ -47,11 +53,14 @@ struct daemon {
 	struct loader loader;
 	struct decoder dec;
 	struct rules *rules;
+	struct rules *builtin;     /* the daemon's own rules: kernel enforcement alerts */
+	struct actions actions;    /* kill_process / kill_session */
 	struct journal *journal;
 	struct ring_buffer *rb;
 	struct bw_event ev;        /* the event being handled */
 	struct jbuf line;          /* its JSON */
 	struct jbuf alert;         /* an alert's JSON */
+	struct jbuf result;        /* an action's result JSON */
 	struct daemon_counters c;
 	char hostname[256];
 	uint64_t started_ns;       /* epoch ns */

@@ -230,6 +230,10 @@ int decode_record(struct decoder *d, const void *data, size_t len, struct bw_eve
 			goto bad;
 		e->arg = x->reason;
 		event_set_present(e, FLD_EVT_ARG);
+		if (x->reason == 2)
+			set_str(e, FLD_EVT_KILL, &e->kill, "protect", 7);
+		else
+			set_str(e, FLD_EVT_KILL, &e->kill, "quarantine", 10);
 		break;
 	}
 	default: { /* the deletion family */
@@ -253,6 +257,10 @@ int decode_record(struct decoder *d, const void *data, size_t len, struct bw_eve
 			n = path_normalize(d->newpath, x->newpath_len);
 			set_str(e, FLD_FD_NEWNAME, &e->newpath, d->newpath, n);
 		}
+		if (h->flags & BW_F_PROTECTED)
+			set_str(e, FLD_EVT_KILL, &e->kill, "protect", 7);
+		else if (h->flags & BW_F_KILLED)
+			set_str(e, FLD_EVT_KILL, &e->kill, "quarantine", 10);
 		p = proctable_get(&d->pt, h->pid);
 		if (p)
 			refresh_identity(p, h);

@@ -71,6 +71,7 @@ enum bw_field {
 	FLD_FD_FILENAME,     /* fd.filename: fd.name after the last '/' */
 	FLD_FD_NEWNAME,      /* fd.newname: rename target */
 	FLD_EVT_ARG,         /* evt.arg: unlinkat/renameat2 flags, truncate length (s64) */
+	FLD_EVT_KILL,        /* evt.kill: "protect" or "quarantine" when the kernel killed the caller */
 	FLD_DB_SYSTEM,       /* db.system: "mysql" or "postgresql" */
 	FLD_DB_USER,         /* db.user */
 	FLD_DB_NAME,         /* db.name */
@@ -124,6 +125,7 @@ struct bw_event {
 	uint64_t sessionid;      /* session.id */
 	struct bw_str path, directory, filename, newpath; /* fd.* */
 	int64_t arg;             /* evt.arg */
+	struct bw_str kill;      /* evt.kill */
 	struct bw_str db_system, db_user, db_name, db_query, db_peer, db_side;
 	struct bw_str db_stmt, db_objects;
 	bool db_has_where, db_destructive;

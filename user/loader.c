@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Loader: host checks, tracefs/bpffs mounts, skeleton open -> configure -> load -> attach. */
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,11 +20,23 @@
 #define TRACEFS_MAGIC 0x74726163
 #define BPF_FS_MAGIC 0xcafe4a11
 
+struct lpm_key_u {
+	uint32_t prefixlen;
+	char path[256];
+};
+
+struct watch_key_u {
+	uint64_t ino;
+	uint32_t dev;
+	uint32_t pad;
+};
+
 static bool verbose_libbpf;
+static bool quiet_libbpf;  /* during the BPF-LSM probe */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG && !verbose_libbpf)
+	if ((level == LIBBPF_DEBUG && !verbose_libbpf) || quiet_libbpf)
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -68,6 +81,44 @@ int loader_check_host(FILE *log)
 	return ensure_mount("/sys/fs/bpf", "bpf", BPF_FS_MAGIC, log);
 }
 
+static bool is_lsm_prog(struct bpf_program *prog)
+{
+	return !strncmp(bpf_program__section_name(prog), "lsm/", 4);
+}
+
+/*
+ * Probes BPF-LSM by loading and attaching one LSM program on its own. Many
+ * kernels build BPF-LSM but leave it out of lsm= or refuse it under
+ * lockdown (ours: EPERM), so only a real load tells.
+ */
+static bool probe_lsm(struct loader *l)
+{
+	struct bulwark_bpf *p = bulwark_bpf__open();
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	int err;
+
+	l->lsm_probed = true;
+	if (!p) {
+		snprintf(l->lsm_why, sizeof(l->lsm_why), "probe: cannot open the object");
+		return false;
+	}
+	bpf_object__for_each_program(prog, p->obj)
+		bpf_program__set_autoload(prog, prog == p->progs.lsm_path_unlink);
+	quiet_libbpf = true;
+	err = bulwark_bpf__load(p);
+	if (!err) {
+		link = bpf_program__attach_lsm(p->progs.lsm_path_unlink);
+		err = link ? 0 : -errno;
+		bpf_link__destroy(link);
+	}
+	quiet_libbpf = false;
+	bulwark_bpf__destroy(p);
+	if (err)
+		snprintf(l->lsm_why, sizeof(l->lsm_why), "BPF-LSM unavailable: %s", strerror(-err));
+	return !err;
+}
+
 int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 {
 	struct bpf_program *prog;
@@ -85,12 +136,25 @@ int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 		return err;
 	}
 
+	/* Probe BPF-LSM; without it the tracepoint path enforces alone */
+	if (o->protect_count)
+		l->lsm = probe_lsm(l);
+	else
+		snprintf(l->lsm_why, sizeof(l->lsm_why), "not needed: no protected trees");
+
 	/* Configure before load */
 	l->skel->rodata->self_tgid = (uint32_t)getpid();
 	l->skel->rodata->capture_all = o->capture_all;
 	l->skel->rodata->watch_count = o->watch_count;
+	l->skel->rodata->protect_count = o->protect_count;
+	l->skel->rodata->enforce_kill = o->enforce_kill;
+	l->protect = o->protect_count > 0;
+	l->enforce_kill = o->enforce_kill;
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(l->skel->maps.rb, o->ringbuf_bytes);
+	bpf_object__for_each_program(prog, l->skel->obj)
+		if (is_lsm_prog(prog) && !l->lsm)
+			bpf_program__set_autoload(prog, false);
 
 	/* Load & verify BPF programs */
 	err = bulwark_bpf__load(l->skel);
@@ -110,8 +174,11 @@ int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 		lp = &l->progs[l->nprogs++];
 		snprintf(lp->name, sizeof(lp->name), "%s", bpf_program__name(prog));
 		snprintf(lp->hook, sizeof(lp->hook), "%s", bpf_program__section_name(prog));
-		if (!bpf_program__autoattach(prog))
+		if (!bpf_program__autoattach(prog) || !bpf_program__autoload(prog)) {
+			snprintf(lp->hook + strlen(lp->hook), sizeof(lp->hook) - strlen(lp->hook),
+				 " (not loaded: %s)", l->lsm_why);
 			continue;
+		}
 		link = bpf_program__attach(prog);
 		if (!link) {
 			lp->err = -errno;
@@ -141,6 +208,44 @@ void loader_close(struct loader *l)
 	l->skel = NULL;
 }
 
+const char *loader_enforcement(const struct loader *l)
+{
+	if (!l->protect)
+		return "user space only (no --protect trees)";
+	if (l->lsm)
+		return "bpf-lsm: denied before the operation";
+	return l->enforce_kill ? "tracepoint: SIGKILL at sys_enter (at most 1 file in flight lost)"
+			       : "tracepoint: report only (--no-kill)";
+}
+
+int loader_quarantine_fd(struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.quarantine);
+}
+
+int loader_allow_exe(struct loader *l, const char *pattern)
+{
+	struct watch_key_u k = { 0 };
+	uint32_t one = 1;
+	glob_t g;
+	int n = 0;
+
+	if (glob(pattern, 0, NULL, &g))
+		return 0; /* not installed here */
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct stat st;
+
+		if (stat(g.gl_pathv[i], &st))
+			continue;
+		k.ino = st.st_ino;
+		k.dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+		if (!bpf_map_update_elem(bpf_map__fd(l->skel->maps.allow_exe), &k, &one, BPF_ANY))
+			n++;
+	}
+	globfree(&g);
+	return n;
+}
+
 int loader_ringbuf_fd(struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.rb);
@@ -162,17 +267,6 @@ int loader_read_stats(struct loader *l, uint64_t *out)
 	}
 	return 0;
 }
-
-struct lpm_key_u {
-	uint32_t prefixlen;
-	char path[256];
-};
-
-struct watch_key_u {
-	uint64_t ino;
-	uint32_t dev;
-	uint32_t pad;
-};
 
 int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log)
 {

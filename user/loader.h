@@ -13,7 +13,7 @@ struct bulwark_bpf;
 
 struct loader_prog {
 	char name[64];       /* BPF program name */
-	char hook[96];       /* section: tp/syscalls/sys_enter_unlinkat ... */
+	char hook[224];       /* section: tp/syscalls/sys_enter_unlinkat ... */
 	bool attached;       /* attach succeeded */
 	int err;             /* -errno of the failed attach */
 };
@@ -23,14 +23,35 @@ struct loader_opts {
 	bool capture_all;        /* file events of every process, not only sessions */
 	bool verbose;            /* libbpf debug output */
 	uint32_t watch_count;    /* entries that will be put in the watch maps */
+	uint32_t protect_count;  /* of which protected trees */
+	bool enforce_kill;       /* false with --no-kill: the kernel reports, never kills */
 };
+
+/* Bits of a watched directory (the kernel's BW_WATCH_*). */
+#define LOADER_WATCH_CAPTURE 1u
+#define LOADER_WATCH_PROTECT 2u
+#define LOADER_WATCH_PROTECT_SESSION 4u
 
 struct loader {
 	struct bulwark_bpf *skel;
 	struct loader_prog progs[LOADER_MAX_PROGS];
 	int nprogs;
 	int nattached;
+	bool lsm;               /* BPF-LSM deny path active */
+	bool lsm_probed;        /* the probe ran */
+	char lsm_why[128];      /* why BPF-LSM is not in use */
+	bool protect;           /* protected trees configured */
+	bool enforce_kill;      /* kills enabled */
 };
+
+/* "bpf-lsm (deny before the operation)", "tracepoint-sigkill (...)" or "none". */
+const char *loader_enforcement(const struct loader *l);
+
+/* fd of the kernel quarantine map (session ids being killed). */
+int loader_quarantine_fd(struct loader *l);
+
+/* Puts an executable (path or glob) on the kernel's allowlist. */
+int loader_allow_exe(struct loader *l, const char *pattern);
 
 /* Checks root, BTF, mounts tracefs/bpffs if missing (telling log). 0 or -errno. */
 int loader_check_host(FILE *log);

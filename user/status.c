@@ -43,6 +43,11 @@ void status_write(struct daemon *d, const uint64_t *k)
 		    rules_count(d->rules), d->opts.no_kill ? "true" : "false",
 		    d->opts.capture_all ? "true" : "false");
 	json_put_str(&b, d->opts.journal_dir, strlen(d->opts.journal_dir));
+	jbuf_puts(&b, ",\"enforcement\":");
+	json_put_str(&b, loader_enforcement(&d->loader), strlen(loader_enforcement(&d->loader)));
+	jbuf_puts(&b, ",\"lsm\":");
+	json_put_str(&b, d->loader.lsm ? "active" : d->loader.lsm_why,
+		     strlen(d->loader.lsm ? "active" : d->loader.lsm_why));
 	jbuf_puts(&b, ",\"programs\":[");
 	for (int i = 0; i < d->loader.nprogs; i++) {
 		const struct loader_prog *p = &d->loader.progs[i];
@@ -179,13 +184,15 @@ int cmd_status(int argc, char **argv)
 	print_val(js, NULL, "rules", "rules");
 	print_val(js, NULL, "no_kill", "no_kill");
 	print_val(js, NULL, "journal", "journal");
+	print_val(js, NULL, "enforcement", "enforcement");
+	print_val(js, NULL, "lsm", "bpf-lsm");
 	printf("programs:\n");
 	for (const char *s = strstr(js, "\"programs\":["); s && (s = strstr(s, "{\"name\":\""));) {
-		char name[64] = "", hook[96] = "", att[8] = "";
+		char name[64] = "", hook[224] = "", att[8] = "";
 
-		if (sscanf(s, "{\"name\":\"%63[^\"]\",\"hook\":\"%95[^\"]\",\"attached\":%7[a-z]",
+		if (sscanf(s, "{\"name\":\"%63[^\"]\",\"hook\":\"%223[^\"]\",\"attached\":%7[a-z]",
 			   name, hook, att) == 3)
-			printf("  %-34s %-40s %s\n", name, hook, !strcmp(att, "true") ? "attached" : "NOT ATTACHED");
+			printf("  %-28s %-40s %s\n", name, hook, !strcmp(att, "true") ? "attached" : "not attached");
 		s++;
 	}
 	printf("kernel:\n");

@@ -41,7 +41,8 @@ struct watch_key {
 	__u32 _pad;  /* always 0 */
 };
 #define BW_WATCH_CAPTURE 1u  /* report events below it */
-#define BW_WATCH_PROTECT 2u  /* kill the caller at sys_enter (see protect) */
+#define BW_WATCH_PROTECT 2u  /* kill the caller at sys_enter (enforce.bpf.h) */
+#define BW_WATCH_PROTECT_SESSION 4u /* ... and quarantine its session */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);

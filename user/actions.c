@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Actions. A session kill has two halves: the kernel quarantine (any task
+ * of the session dies at its next exec, fork or hooked syscall, so forking
+ * cannot outrun us) and this /proc sweep, which signals every process of the
+ * session through a pidfd (no pid-reuse races) and waits on the pidfds until
+ * each is dead, repeating until a sweep finds nobody left.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include "actions.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+#define PF_KTHREAD 0x00200000
+#define SWEEPS_MAX 50
+#define WAIT_MS 200
+
+const char *const actions_default_allow[] = {
+	"/usr/sbin/mariadbd", "/usr/sbin/mysqld", "/usr/bin/mariadbd", "/usr/bin/mysqld",
+	"/usr/lib/postgresql/*/bin/postgres", "/usr/pgsql-*/bin/postgres", "/usr/bin/postgres",
+	NULL,
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int actions_init(struct actions *a, int quarantine_fd, bool no_kill, const char *const *allow,
+		 int nallow)
+{
+	memset(a, 0, sizeof(*a));
+	a->quarantine_fd = quarantine_fd;
+	a->no_kill = no_kill;
+	a->self_pid = (uint32_t)getpid();
+	for (int i = 0; actions_default_allow[i] && a->nallow < ACTIONS_MAX_ALLOW; i++)
+		a->allow[a->nallow++] = strdup(actions_default_allow[i]);
+	for (int i = 0; i < nallow && a->nallow < ACTIONS_MAX_ALLOW; i++)
+		a->allow[a->nallow++] = strdup(allow[i]);
+	for (int i = 0; i < a->nallow; i++)
+		if (!a->allow[i])
+			return -ENOMEM;
+	return 0;
+}
+
+void actions_free(struct actions *a)
+{
+	for (int i = 0; i < a->nallow; i++)
+		free(a->allow[i]);
+	a->nallow = 0;
+}
+
+static ssize_t read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return n;
+}
+
+/* State letter and flags from /proc/PID/stat; false if gone. */
+static bool proc_stat(uint32_t pid, char *state, unsigned long *flags, unsigned long *ppid)
+{
+	char path[64], buf[1024], *s;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0 || !(s = strrchr(buf, ')')))
+		return false;
+	/* ") S ppid pgrp session tty tpgid flags" */
+	return sscanf(s + 2, "%c %lu %*d %*d %*d %*d %lu", state, ppid, flags) == 3;
+}
+
+bool actions_killable(struct actions *a, uint32_t pid, const char **why)
+{
+	char path[64], exe[PATH_MAX], state;
+	unsigned long flags = 0, ppid = 0;
+	ssize_t n;
+
+	if (pid <= 1) {
+		*why = "pid 1 is never killed";
+		return false;
+	}
+	if (pid == a->self_pid) {
+		*why = "bulwark itself";
+		return false;
+	}
+	if (!proc_stat(pid, &state, &flags, &ppid)) {
+		*why = "already gone";
+		return false;
+	}
+	if ((flags & PF_KTHREAD) || pid == 2 || ppid == 2) {
+		*why = "kernel thread";
+		return false;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		for (int i = 0; i < a->nallow; i++)
+			if (!fnmatch(a->allow[i], exe, 0)) {
+				*why = "allowlisted executable (database server)";
+				return false;
+			}
+	}
+	return true;
+}
+
+static int pidfd_open_(uint32_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+}
+
+static int pidfd_kill(int pidfd)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+/* Waits until every pidfd has exited or WAIT_MS passed. Returns how many still live. */
+static int wait_dead(int *fds, int n)
+{
+	struct pollfd p[ACTIONS_MAX_PIDS];
+	uint64_t deadline = mono_ns() + WAIT_MS * 1000000ull;
+	int live = n;
+
+	for (int i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	while (live > 0) {
+		int64_t left = (int64_t)(deadline - mono_ns());
+
+		if (left <= 0)
+			break;
+		if (poll(p, (nfds_t)n, (int)(left / 1000000) + 1) < 0 && errno != EINTR)
+			break;
+		live = 0;
+		for (int i = 0; i < n; i++) {
+			if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP)))
+				p[i].fd = -1; /* exited */
+			if (p[i].fd >= 0)
+				live++;
+		}
+	}
+	return live;
+}
+
+static void put_spared(struct jbuf *out, bool *first, uint32_t pid, const char *why)
+{
+	jbuf_printf(out, "%s{\"pid\":%u,\"reason\":\"%s\"}", *first ? "" : ",", pid, why);
+	*first = false;
+}
+
+/*
+ * One sweep of /proc for the live members of sid. Signals each new one
+ * (unless dry) and records it. Returns how many live members it saw.
+ */
+static int sweep(struct actions *a, uint32_t sid, int *npids, bool dry, struct jbuf *spared,
+		 bool *first_spared)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int seen = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char path[64], buf[32], *end, state;
+		unsigned long pid = strtoul(de->d_name, &end, 10), flags, ppid;
+		const char *why;
+		bool known = false;
+		int fd;
+
+		if (*end || !pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lu/sessionid", pid);
+		if (read_file(path, buf, sizeof(buf)) <= 0 || strtoul(buf, NULL, 10) != sid)
+			continue;
+		if (!proc_stat((uint32_t)pid, &state, &flags, &ppid) || state == 'Z' || state == 'X')
+			continue; /* dead already, waiting to be reaped */
+		for (int i = 0; i < *npids; i++)
+			if (a->pids[i] == pid)
+				known = true;
+		if (known) {
+			seen++; /* signalled, not dead yet */
+			continue;
+		}
+		if (!actions_killable(a, (uint32_t)pid, &why)) {
+			if (strcmp(why, "already gone"))
+				put_spared(spared, first_spared, (uint32_t)pid, why);
+			/* remember it so it is reported once */
+			if (*npids < ACTIONS_MAX_PIDS) {
+				a->pids[*npids] = (uint32_t)pid;
+				a->pidfds[(*npids)++] = -1;
+			}
+			continue;
+		}
+		if (*npids >= ACTIONS_MAX_PIDS)
+			break;
+		seen++;
+		fd = dry ? -1 : pidfd_open_((uint32_t)pid);
+		if (!dry && fd >= 0 && pidfd_kill(fd)) {
+			a->kill_errors++;
+			close(fd);
+			fd = -1;
+		}
+		a->pids[*npids] = (uint32_t)pid;
+		a->pidfds[(*npids)++] = dry ? -2 : fd;
+	}
+	closedir(d);
+	return seen;
+}
+
+int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
+{
+	struct jbuf spared = { 0 };
+	bool first = true, dry = a->no_kill;
+	uint64_t t0 = mono_ns(), now = 0;
+	int npids = 0, killed = 0, sweeps = 0, left = 0;
+
+	if (!dry && a->quarantine_fd >= 0) {
+		struct timespec ts;
+		uint64_t v;
+
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		v = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		bpf_map_update_elem(a->quarantine_fd, &sid, &v, BPF_ANY);
+	}
+	for (sweeps = 1; sweeps <= SWEEPS_MAX; sweeps++) {
+		int before = npids, seen = sweep(a, sid, &npids, dry, &spared, &first);
+		int fds[ACTIONS_MAX_PIDS], n = 0;
+
+		if (seen <= 0 || dry)
+			break;
+		for (int i = before; i < npids; i++)
+			if (a->pidfds[i] >= 0)
+				fds[n++] = a->pidfds[i];
+		for (int i = 0; i < before; i++) /* still signalled-but-live ones */
+			if (a->pidfds[i] >= 0)
+				fds[n++] = a->pidfds[i];
+		left = wait_dead(fds, n);
+	}
+	now = mono_ns();
+	for (int i = 0; i < npids; i++) {
+		if (a->pidfds[i] >= 0 || a->pidfds[i] == -2)
+			killed++;
+		if (a->pidfds[i] >= 0)
+			close(a->pidfds[i]);
+	}
+	a->kills += dry ? 0 : (uint64_t)killed;
+	a->last_session_ns = now - t0;
+	jbuf_printf(out, "{\"status\":\"%s\",\"target\":\"session\",\"session.id\":%u,\"%s\":%d,\"pids\":[",
+		    dry ? "dry_run" : left ? "partial" : "killed", sid, dry ? "would_kill" : "killed",
+		    killed);
+	first = true;
+	for (int i = 0; i < npids; i++)
+		if (a->pidfds[i] != -1 || dry) {
+			if (a->pidfds[i] == -1)
+				continue;
+			jbuf_printf(out, "%s%u", first ? "" : ",", a->pids[i]);
+			first = false;
+		}
+	jbuf_printf(out, "],\"spared\":[%s],\"still_alive\":%d,\"sweeps\":%d,\"elapsed_us\":%llu,"
+			 "\"quarantined\":%s}",
+		    spared.p ? spared.p : "", left, sweeps, (unsigned long long)((now - t0) / 1000),
+		    !dry && a->quarantine_fd >= 0 ? "true" : "false");
+	jbuf_free(&spared);
+	return killed;
+}
+
+static void kill_process(struct actions *a, uint32_t pid, const char *why_fallback,
+			 struct jbuf *out)
+{
+	uint64_t t0 = mono_ns();
+	const char *why = NULL;
+	int fd, left = 1;
+
+	if (!actions_killable(a, pid, &why)) {
+		jbuf_printf(out, "{\"status\":\"spared\",\"target\":\"process\",\"proc.pid\":%u,"
+				 "\"reason\":\"%s\"}", pid, why);
+		return;
+	}
+	if (a->no_kill) {
+		jbuf_printf(out, "{\"status\":\"dry_run\",\"target\":\"process\",\"proc.pid\":%u,"
+				 "\"would_kill\":1%s%s%s}", pid, why_fallback ? ",\"note\":\"" : "",
+			    why_fallback ? why_fallback : "", why_fallback ? "\"" : "");
+		return;
+	}
+	fd = pidfd_open_(pid);
+	if (fd >= 0 && !pidfd_kill(fd)) {
+		left = wait_dead(&fd, 1);
+		a->kills++;
+	} else {
+		a->kill_errors++;
+	}
+	if (fd >= 0)
+		close(fd);
+	jbuf_printf(out, "{\"status\":\"%s\",\"target\":\"process\",\"proc.pid\":%u,\"killed\":%d,"
+			 "\"elapsed_us\":%llu%s%s%s}",
+		    fd < 0 ? "gone" : left ? "partial" : "killed", pid, fd >= 0 && !left,
+		    (unsigned long long)((mono_ns() - t0) / 1000), why_fallback ? ",\"note\":\"" : "",
+		    why_fallback ? why_fallback : "", why_fallback ? "\"" : "");
+}
+
+void actions_apply(struct actions *a, enum rule_action act, const struct bw_event *e,
+		   struct jbuf *out)
+{
+	switch (act) {
+	case RULE_ALERT:
+		jbuf_puts(out, "null");
+		break;
+	case RULE_KILL_PROCESS:
+		kill_process(a, (uint32_t)e->pid, NULL, out);
+		break;
+	case RULE_KILL_SESSION:
+		/* 4294967295 is "no session": never a session to kill */
+		if (!event_has(e, FLD_SESSION_ID) || e->sessionid == BW_NO_SESSION)
+			kill_process(a, (uint32_t)e->pid, "no login session: killed the process alone", out);
+		else
+			actions_kill_session(a, (uint32_t)e->sessionid, out);
+		break;
+	}
+}
