@@ -859,6 +859,10 @@ static bool parse_items(struct parser *P, const char *opname, struct item **item
 				lex(P, true);
 				continue;
 			}
+			if (P->tk.t == T_EOF) {
+				perr(P, lp, "'(' is never closed; expected ')'");
+				return false;
+			}
 			if (P->tk.t != T_RP) {
 				perr(P, P->tk.off, "expected ',' or ')' in the list of '%s', got %s", opname,
 				     tdesc(P, buf, sizeof(buf)));
