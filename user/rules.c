@@ -606,6 +606,8 @@ static int build(struct rl_ctx *L, struct rules **out, FILE *errf)
 		rules_free(rs);
 		return rc;
 	}
+	if (rs_order_by_cost(rs))
+		goto oom;
 	/* the index: enabled rules per evt.type, in file order */
 	for (int t = 0; t < BW_EVT_MAX; t++) {
 		int k = 0;

@@ -292,6 +292,50 @@ struct comp {
 	uint32_t len;
 };
 
+/* Lookup of one component among a node's exact children. */
+static const struct ptn *trie_exact(const struct ptn *n, const char *c, uint32_t len)
+{
+	int lo = 0, hi = (int)n->nex - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		int r = comp_cmp(c, len, n->ex[mid].c, n->ex[mid].len);
+		if (!r)
+			return n->ex[mid].child;
+		if (r < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* Walks a path that has no ".", ".." or empty components straight from
+ * the string: no splitting, and most paths stop at the first component. */
+static bool trie_walk_str(const struct ptn *n, const char *p, const char *end)
+{
+	const struct ptn *x;
+	const char *c;
+
+	if (n->term)
+		return true;
+	while (p < end && *p == '/')
+		p++;
+	if (p == end)
+		return false;
+	c = p;
+	while (p < end && *p != '/')
+		p++;
+	x = trie_exact(n, c, (uint32_t)(p - c));
+	if (x && trie_walk_str(x, p, end))
+		return true;
+	for (uint32_t g = 0; g < n->nglob; g++)
+		if (rules_glob_match(n->glob[g].c, n->glob[g].len, c, (size_t)(p - c)) &&
+		    trie_walk_str(n->glob[g].child, p, end))
+			return true;
+	return false;
+}
+
 static bool trie_walk(const struct ptn *n, const struct comp *cs, int i, int nc)
 {
 	int lo, hi;
@@ -332,8 +376,15 @@ static bool trie_walk(const struct ptn *n, const struct comp *cs, int i, int nc)
 static bool trie_match(const struct rptrie *t, const char *p, size_t n)
 {
 	struct comp cs[PMATCH_MAX_COMPS];
-	const char *end = p + n;
+	const char *end = p + n, *q;
 	int nc = 0;
+
+	/* the decoder sends normalised paths: the fast walk is the common case */
+	for (q = p; (q = memchr(q, '/', (size_t)(end - q))); q++)
+		if (q + 1 < end && (q[1] == '.' || q[1] == '/'))
+			break;
+	if (!q)
+		return trie_walk_str(t->root, p, end);
 
 	while (p < end) {
 		const char *c;
@@ -480,6 +531,70 @@ bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e)
 	case RN_N_IN: return num_in(x, u);
 	default: return false;
 	}
+}
+
+/* Rough cost of evaluating a node, for ordering "and"/"or" operands. */
+static uint32_t op_cost(const struct rnode *x)
+{
+	switch ((enum rn_op)x->op) {
+	case RN_TRUE: case RN_FALSE: case RN_EXISTS: case RN_TYPE_IN:
+		return 1;
+	case RN_N_EQ: case RN_N_NE: case RN_N_LT: case RN_N_LE: case RN_N_GT: case RN_N_GE:
+		return 2;
+	case RN_S_EQ: case RN_S_NE: case RN_N_IN:
+		return 3;
+	case RN_S_STARTS: case RN_S_ENDS:
+		return 4;
+	case RN_S_IN:
+		return 8;
+	case RN_S_CONTAINS: case RN_S_ICONTAINS:
+		return 12;
+	case RN_S_GLOB:
+		return 16;
+	case RN_S_PMATCH:
+		return 20;
+	default:
+		return 0;
+	}
+}
+
+static int kid_cmp(const void *a, const void *b, void *ctx)
+{
+	const int32_t *sort_cost = ctx;
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	if (sort_cost[x] != sort_cost[y])
+		return sort_cost[x] < sort_cost[y] ? -1 : 1;
+	return x < y ? -1 : x > y;  /* stable: keep the written order */
+}
+
+/*
+ * Evaluation has no side effects, so the operands of "and" and "or" may
+ * run in any order: cheapest first, so that "login_session and <three
+ * pmatch lists>" costs one integer compare for daemon events. Children
+ * always have lower indices than their parent, so one pass computes costs.
+ */
+int rs_order_by_cost(struct rules *rs)
+{
+	int32_t *cost = malloc((size_t)(rs->nnodes ? rs->nnodes : 1) * sizeof(*cost));
+
+	if (!cost)
+		return -ENOMEM;
+	for (int n = 0; n < rs->nnodes; n++) {
+		struct rnode *x = &rs->nodes[n];
+		int32_t *k = rs->kidx + x->kbegin;
+		uint32_t c = op_cost(x);
+
+		if (x->op == RN_AND || x->op == RN_OR || x->op == RN_NOT) {
+			for (uint32_t i = 0; i < x->kcount; i++)
+				c += (uint32_t)cost[k[i]];
+			if (x->op != RN_NOT)
+				qsort_r(k, x->kcount, sizeof(*k), kid_cmp, cost);
+		}
+		cost[n] = (int32_t)(c > 1000000 ? 1000000 : c);
+	}
+	free(cost);
+	return 0;
 }
 
 /* The evt.type values a node can possibly match; the rule index keys on it. */

@@ -273,6 +273,7 @@ int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m);
 int rs_compile_cond(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
 		    bool skip_unknown, bool *unknown_field, int *root, uint64_t *fields);
 uint64_t rs_node_types(const struct rules *rs, int n);
+int rs_order_by_cost(struct rules *rs);  /* 0 or -ENOMEM */
 bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e);
 
 /* Matching helpers, exposed for tests. */
