@@ -111,4 +111,51 @@ enum bw_stat {
 	BW_STAT_MAX          = 16,
 };
 
+/*
+ * Database capture (bpf/db.bpf.c -> user/dbcapture.c). One record layout
+ * for both BW_EV_SOCK_DATA and BW_EV_SOCK_CLOSE; kind says what it carries.
+ * Only the client->server direction is captured: what a client sends, or
+ * what a server receives, plus the statement text a server parses (uprobe).
+ */
+#define BW_SOCK_CONNECT  1  /* a client connected to a database endpoint */
+#define BW_SOCK_ACCEPT   2  /* a server accepted a database connection */
+#define BW_SOCK_DATA     3  /* client->server bytes at stream offset `offset` */
+#define BW_SOCK_QUERY    4  /* server uprobe: statement text being parsed */
+#define BW_SOCK_LOGIN    5  /* server uprobe: data[] = "user\0database\0" (either may be "") */
+#define BW_SOCK_CLOSE    6  /* the socket was closed (type BW_EV_SOCK_CLOSE) */
+
+#define BW_DB_MYSQL      1  /* MySQL/MariaDB wire protocol */
+#define BW_DB_PG         2  /* PostgreSQL wire protocol v3 */
+
+#define BW_SIDE_CLIENT   1  /* seen in the client process (its send syscalls) */
+#define BW_SIDE_SERVER   2  /* seen in the server process (its receives, uprobes) */
+
+#define BW_UNIX_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+
+/* Counters in the stats map used by database capture (after enum bw_stat). */
+#define BW_STAT_DB_TRACK_FULL  8  /* connection not tracked: socket map full */
+#define BW_STAT_DB_UNREADABLE  9  /* bytes moved by a syscall we cannot read (sendmmsg, io_uring...) */
+#define BW_STAT_DB_STALE      10  /* entries of sockets freed without close(), reclaimed */
+
+struct bw_sock_event {
+	struct bw_event_hdr hdr;  /* common header: the task that did it */
+	__u64 conn_id;            /* tracked socket, unique per boot; 0 = not tracked */
+	__u64 peer_conn_id;       /* server side: conn_id of the local client socket, 0 = unknown */
+	__u64 offset;             /* DATA: client->server stream offset of data[0] */
+	__u32 total;              /* DATA: bytes the syscall moved; QUERY: statement length */
+	__u32 arg;                /* QUERY (mysql): server command; CONNECT: -connect() result */
+	__u8  kind;               /* BW_SOCK_* */
+	__u8  system;             /* BW_DB_* */
+	__u8  side;               /* BW_SIDE_* */
+	__u8  family;             /* AF_INET, AF_INET6, AF_UNIX; 0 = unknown */
+	__u16 lport;              /* local port, host order (inet) */
+	__u16 rport;              /* remote port, host order (inet) */
+	__u8  laddr[16];          /* local address: IPv4 in laddr[0..3], or IPv6 */
+	__u8  raddr[16];          /* remote address, same encoding */
+	__u32 owner_pid;          /* tgid that connected/accepted the socket */
+	__u16 data_len;           /* bytes in data[] */
+	__u16 _pad0;              /* explicit padding, always 0 */
+	char  data[BW_DATA_MAX];  /* payload, statement, or the Unix socket path */
+};
+
 #endif /* BULWARK_ABI_H */

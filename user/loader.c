@@ -86,6 +86,14 @@ static bool is_lsm_prog(struct bpf_program *prog)
 	return !strncmp(bpf_program__section_name(prog), "lsm/", 4);
 }
 
+/* SEC("uprobe") without a target: the binary is chosen at run time by its module. */
+static bool is_manual_prog(struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	return !strcmp(sec, "uprobe") || !strcmp(sec, "uretprobe");
+}
+
 /*
  * Probes BPF-LSM by loading and attaching one LSM program on its own. Many
  * kernels build BPF-LSM but leave it out of lsm= or refuse it under
@@ -155,6 +163,8 @@ int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 	bpf_object__for_each_program(prog, l->skel->obj)
 		if (is_lsm_prog(prog) && !l->lsm)
 			bpf_program__set_autoload(prog, false);
+	if (o->configure)
+		o->configure(l->skel->obj, o->configure_arg);
 
 	/* Load & verify BPF programs */
 	err = bulwark_bpf__load(l->skel);
@@ -174,9 +184,14 @@ int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 		lp = &l->progs[l->nprogs++];
 		snprintf(lp->name, sizeof(lp->name), "%s", bpf_program__name(prog));
 		snprintf(lp->hook, sizeof(lp->hook), "%s", bpf_program__section_name(prog));
-		if (!bpf_program__autoattach(prog) || !bpf_program__autoload(prog)) {
+		if (!bpf_program__autoattach(prog) || !bpf_program__autoload(prog) ||
+		    is_manual_prog(prog)) {
+			bool loaded = bpf_program__autoload(prog);
+			const char *why = loaded ? "attached by its module"
+					  : is_lsm_prog(prog) ? l->lsm_why : "disabled";
+
 			snprintf(lp->hook + strlen(lp->hook), sizeof(lp->hook) - strlen(lp->hook),
-				 " (not loaded: %s)", l->lsm_why);
+				 loaded ? " (%s)" : " (not loaded: %s)", why);
 			continue;
 		}
 		link = bpf_program__attach(prog);
@@ -244,6 +259,11 @@ int loader_allow_exe(struct loader *l, const char *pattern)
 	}
 	globfree(&g);
 	return n;
+}
+
+struct bpf_object *loader_object(struct loader *l)
+{
+	return l->skel ? l->skel->obj : NULL;
 }
 
 int loader_ringbuf_fd(struct loader *l)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 struct bulwark_bpf;
+struct bpf_object;
 
 #define LOADER_MAX_PROGS 64
 
@@ -25,6 +26,10 @@ struct loader_opts {
 	uint32_t watch_count;    /* entries that will be put in the watch maps */
 	uint32_t protect_count;  /* of which protected trees */
 	bool enforce_kill;       /* false with --no-kill: the kernel reports, never kills */
+	/* Called after open, before load: a module sets its programs' autoload/autoattach
+	 * and map sizes. Programs left with autoattach off are attached by that module. */
+	void (*configure)(struct bpf_object *obj, void *arg);
+	void *configure_arg;
 };
 
 /* Bits of a watched directory (the kernel's BW_WATCH_*). */
@@ -59,6 +64,9 @@ int loader_check_host(FILE *log);
 /* Opens, configures, loads and attaches. Errors say what to do. 0 or -errno. */
 int loader_open(struct loader *l, const struct loader_opts *o, FILE *log);
 void loader_close(struct loader *l);
+
+/* The loaded BPF object, for modules that fill their own maps and attach their own programs. */
+struct bpf_object *loader_object(struct loader *l);
 
 /* fd of the events ring buffer. */
 int loader_ringbuf_fd(struct loader *l);

@@ -1,0 +1,840 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Database capture: client sockets to DB endpoints, servers' accepted sockets, query uprobes. */
+#include "lib/common.bpf.h"
+#include "lib/path.bpf.h"
+#include <bpf/bpf_endian.h>
+
+#define AF_UNIX     1
+#define AF_INET     2
+#define AF_INET6    10
+#define S_IFMT      00170000
+#define S_IFSOCK    0140000
+#define EINPROGRESS 115
+#define TCP_CLOSE   7
+#define MSG_PEEK    2
+
+#define DB_IOV_MAX  16   /* iovecs copied per writev/sendmsg/readv/recvmsg */
+#define DB_NAME_MAX 256  /* bytes of a user or database name (PostgreSQL: 63) */
+
+/* MariaDB enum_server_command values whose packet is statement text. */
+#define COM_INIT_DB      2
+#define COM_QUERY        3
+#define COM_STMT_PREPARE 22
+
+/* Syscalls whose user buffer we can read at sock_{send,recv}_length. */
+#if defined(__TARGET_ARCH_x86)
+#define NR_read 0
+#define NR_write 1
+#define NR_readv 19
+#define NR_writev 20
+#define NR_sendto 44
+#define NR_recvfrom 45
+#define NR_sendmsg 46
+#define NR_recvmsg 47
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_read 63
+#define NR_write 64
+#define NR_readv 65
+#define NR_writev 66
+#define NR_sendto 206
+#define NR_recvfrom 207
+#define NR_sendmsg 211
+#define NR_recvmsg 212
+#else
+#error "db.bpf.c: add this architecture's syscall numbers"
+#endif
+
+struct pt_regs___x86 { unsigned long orig_ax; } __attribute__((preserve_access_index));
+struct pt_regs___arm64 { int syscallno; } __attribute__((preserve_access_index));
+/* struct file before v6.13 counted references in f_count (1 = one). */
+struct file___fcount { atomic_long_t f_count; } __attribute__((preserve_access_index));
+
+/* Database endpoints, filled by user space. TCP port (host order) -> BW_DB_*. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u16);
+	__type(value, __u32);
+} db_ports SEC(".maps");
+
+/* Exact Unix socket paths, zero padded -> BW_DB_*. */
+struct db_path_key {
+	char path[BW_UNIX_PATH_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct db_path_key);
+	__type(value, __u32);
+} db_paths SEC(".maps");
+
+/*
+ * Tracked sockets, keyed by the kernel's struct sock. A socket pointer is
+ * stable across dup(), fork() and fd passing, which a {tgid, fd} key is
+ * not: PostgreSQL's postmaster accepts and its forked backend reads, and
+ * clients may dup or inherit the fd. The pointer is reused after the socket
+ * is freed, so each entry keeps the socket's inode number and is checked on
+ * every hit (sockets freed without close(), e.g. by a kill, are reclaimed).
+ */
+struct db_sock {
+	__u64 conn_id;   /* unique id, reported in every record */
+	__u64 bytes;     /* client->server bytes so far (sent by a client / received by a server) */
+	__u64 ino;       /* socket inode number: detects a reused struct sock */
+	__u32 owner;     /* tgid that connected or accepted */
+	__u8  system;    /* BW_DB_* */
+	__u8  side;      /* BW_SIDE_* */
+	__u8  family;    /* AF_* */
+	__u8  _pad;      /* always 0 */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct db_sock);
+} db_socks SEC(".maps");
+
+/* Processes that hold a tracked socket: the cheap first test in close(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} db_procs SEC(".maps");
+
+/* connect() arguments saved at sys_enter, for endpoints that matched. */
+struct db_connect_args {
+	__s32 fd;                        /* socket fd */
+	__u32 system;                    /* BW_DB_* of the endpoint */
+	char path[BW_UNIX_PATH_MAX];     /* Unix endpoints: the path */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct db_connect_args);
+} db_connect_inflight SEC(".maps");
+
+/* Server threads -> the tracked socket they last received from (struct sock). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} db_threads SEC(".maps");
+
+/* The record, with room behind data[] so masked offsets + sizes stay inside. */
+struct db_scratch {
+	struct bw_sock_event ev;
+	char spill[BW_DATA_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct db_scratch);
+} db_scratch_map SEC(".maps");
+
+/* Settings, written by user space after load (index 0). */
+struct db_config {
+	/*
+	 * Bytes of each server-side stream copied from the server's receives,
+	 * per BW_DB_*: user space lowers it to the first BW_DATA_MAX bytes
+	 * (startup / handshake) once a query uprobe covers that server.
+	 * 0 = the whole stream.
+	 */
+	__u64 server_cap[3];
+	__u32 match_pgsql;   /* any Unix path named ".s.PGSQL.<port>" is PostgreSQL */
+	__u32 _pad;          /* always 0 */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct db_config);
+} db_config SEC(".maps");
+
+static __always_inline struct db_config *db_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&db_config, &zero);
+}
+
+__u64 db_conn_seq = 0;  /* last conn_id handed out */
+
+static __always_inline struct bw_sock_event *db_record(__u32 type, __u8 kind)
+{
+	__u32 zero = 0;
+	struct db_scratch *s = bpf_map_lookup_elem(&db_scratch_map, &zero);
+	struct bw_sock_event *e;
+
+	if (!s)
+		return NULL;
+	e = &s->ev;
+	fill_hdr(&e->hdr, (struct task_struct *)bpf_get_current_task_btf(), type);
+	e->conn_id = 0;
+	e->peer_conn_id = 0;
+	e->offset = 0;
+	e->total = 0;
+	e->arg = 0;
+	e->kind = kind;
+	e->system = 0;
+	e->side = 0;
+	e->family = 0;
+	e->lport = 0;
+	e->rport = 0;
+	__builtin_memset(e->laddr, 0, sizeof(e->laddr));
+	__builtin_memset(e->raddr, 0, sizeof(e->raddr));
+	e->owner_pid = 0;
+	e->data_len = 0;
+	e->_pad0 = 0;
+	return e;
+}
+
+static __always_inline void db_submit(struct bw_sock_event *e)
+{
+	__u32 n = e->data_len;
+
+	if (n > BW_DATA_MAX)
+		n = BW_DATA_MAX;
+	e->hdr.size = offsetof(struct bw_sock_event, data) + n;
+	submit(e, offsetof(struct bw_sock_event, data) + n);
+}
+
+static __always_inline void db_set_conn(struct bw_sock_event *e, const struct db_sock *s)
+{
+	e->conn_id = s->conn_id;
+	e->system = s->system;
+	e->side = s->side;
+	e->family = s->family;
+	e->owner_pid = s->owner;
+}
+
+/* Addresses and ports of an inet socket; Unix sockets have none. */
+static __always_inline void db_addrs(struct bw_sock_event *e, struct sock *sk)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__be32 a;
+
+	e->family = (__u8)fam;
+	if (fam == AF_INET) {
+		a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(e->laddr, &a, 4);
+		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->raddr, &a, 4);
+	} else if (fam == AF_INET6) {
+		BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		return;
+	}
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
+static __always_inline __u64 sock_ino(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+}
+
+/* Emits BW_SOCK_CLOSE for s and forgets the socket. */
+static __always_inline void db_forget(__u64 key, struct db_sock *s)
+{
+	struct bw_sock_event *e = db_record(BW_EV_SOCK_CLOSE, BW_SOCK_CLOSE);
+
+	if (e) {
+		db_set_conn(e, s);
+		db_submit(e);
+	}
+	bpf_map_delete_elem(&db_socks, &key);
+}
+
+/* The tracked entry of sk, or NULL. Entries of freed, reused sockets are reclaimed. */
+static __always_inline struct db_sock *db_lookup(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct db_sock *s = bpf_map_lookup_elem(&db_socks, &key);
+
+	if (!s)
+		return NULL;
+	if (sock_ino(sk) != s->ino) {
+		stat_inc(BW_STAT_DB_STALE);
+		db_forget(key, s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The Unix peer of a server socket, when the client side is tracked too. */
+static __always_inline __u64 db_unix_peer_conn(struct sock *sk)
+{
+	__u64 peer = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
+	struct db_sock *p;
+
+	if (!peer)
+		return 0;
+	p = bpf_map_lookup_elem(&db_socks, &peer);
+	return p ? p->conn_id : 0;
+}
+
+static __always_inline bool file_is_socket(struct file *f)
+{
+	return (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK;
+}
+
+/* true when the caller holds the only reference to f (this close frees it). */
+static __always_inline bool file_last_ref(struct file *f)
+{
+	if (bpf_core_field_exists(struct file, f_ref))
+		return BPF_CORE_READ(f, f_ref.refcnt.counter) == 0; /* FILE_REF_ONEREF */
+	return BPF_CORE_READ((struct file___fcount *)f, f_count.counter) == 1;
+}
+
+static __always_inline struct sock *file_sock(struct file *f)
+{
+	struct socket *so = BPF_CORE_READ(f, private_data);
+
+	return so ? BPF_CORE_READ(so, sk) : NULL;
+}
+
+/* Unix paths being matched: map memory, so variable offsets need only a mask. */
+struct db_path_scratch {
+	struct db_path_key k;  /* the path, zero padded: the db_paths key */
+	char spill[32];        /* keeps masked reads past the path inside */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct db_path_scratch);
+} db_path_scratch_map SEC(".maps");
+
+static __always_inline struct db_path_scratch *db_path_get(void)
+{
+	__u32 zero = 0;
+	struct db_path_scratch *ps = bpf_map_lookup_elem(&db_path_scratch_map, &zero);
+
+	if (ps)
+		__builtin_memset(ps->k.path, 0, sizeof(ps->k.path));
+	return ps;
+}
+
+/*
+ * A Unix path is a PostgreSQL socket when its name is ".s.PGSQL.<port>".
+ * Checked from the end (len = strlen) for 1 to 5 port digits: a scan for
+ * the last '/' gives the verifier one state per position.
+ */
+static __always_inline bool pgsql_socket_name(const char *p, long len)
+{
+	static const char pfx[] = "/.s.PGSQL.";
+	long b;
+
+	for (int digits = 1; digits <= 5; digits++) {
+		bool ok = true;
+
+		b = len - digits - (long)(sizeof(pfx) - 1);
+		if (b < 0 || b > BW_UNIX_PATH_MAX - (long)(sizeof(pfx) - 1))
+			continue;
+		for (int i = 0; i < (int)sizeof(pfx) - 1; i++)
+			if (p[(b + i) & 127] != pfx[i])
+				ok = false;
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/* BW_DB_* of the Unix endpoint path in ps (len = strlen), 0 if it is not one. */
+static __always_inline __u32 unix_endpoint(struct db_path_scratch *ps, long len)
+{
+	__u32 *sys = bpf_map_lookup_elem(&db_paths, &ps->k);
+	struct db_config *c;
+
+	if (sys)
+		return *sys;
+	c = db_cfg();
+	if (c && c->match_pgsql && pgsql_socket_name(ps->k.path, len))
+		return BW_DB_PG;
+	return 0;
+}
+
+/*
+ * Starts tracking sk: a new conn_id, the owner marked in db_procs, and a
+ * CONNECT/ACCEPT record with the addresses (or the Unix path).
+ */
+static __always_inline void db_track(struct sock *sk, __u64 ino, __u32 system, __u8 side,
+				     __u8 kind, const char *path, __s64 res)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, one = 1;
+	struct db_sock s = {
+		.conn_id = __sync_fetch_and_add(&db_conn_seq, 1) + 1,
+		.ino = ino, .owner = tgid, .system = (__u8)system, .side = side,
+	};
+	__u64 key = (__u64)sk;
+	struct bw_sock_event *e;
+	long n;
+
+	s.family = (__u8)BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (bpf_map_update_elem(&db_socks, &key, &s, BPF_ANY)) {
+		stat_inc(BW_STAT_DB_TRACK_FULL);
+		return;
+	}
+	bpf_map_update_elem(&db_procs, &tgid, &one, BPF_ANY);
+	e = db_record(BW_EV_SOCK_DATA, kind);
+	if (!e)
+		return;
+	db_set_conn(e, &s);
+	db_addrs(e, sk);
+	e->arg = (__u32)-res;
+	if (side == BW_SIDE_SERVER && s.family == AF_UNIX)
+		e->peer_conn_id = db_unix_peer_conn(sk);
+	if (path) {
+		n = bpf_probe_read_kernel_str(e->data, BW_UNIX_PATH_MAX, path);
+		e->data_len = n > 1 ? n - 1 : 0;
+	}
+	db_submit(e);
+}
+
+SEC("tp/syscalls/sys_enter_connect")
+int tp_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	const char *ua = (const char *)ctx->args[1];
+	struct db_connect_args a = {};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), *sys;
+	struct db_path_scratch *ps;
+	__u16 family, port;
+	long n;
+
+	if (is_self() || bpf_probe_read_user(&family, sizeof(family), ua))
+		return 0;
+	if (family == AF_INET || family == AF_INET6) {
+		/* sin_port and sin6_port are both at offset 2 */
+		if (bpf_probe_read_user(&port, sizeof(port), ua + 2))
+			return 0;
+		port = bpf_ntohs(port);
+		sys = bpf_map_lookup_elem(&db_ports, &port);
+		if (!sys)
+			return 0;
+		a.system = *sys;
+	} else if (family == AF_UNIX) {
+		/* abstract names (leading NUL) read as "" and never match */
+		ps = db_path_get();
+		if (!ps)
+			return 0;
+		n = bpf_probe_read_user_str(ps->k.path, sizeof(ps->k.path), ua + 2);
+		if (n <= 1)
+			return 0;
+		a.system = unix_endpoint(ps, n - 1);
+		if (!a.system)
+			return 0;
+		__builtin_memcpy(a.path, ps->k.path, sizeof(a.path));
+	} else {
+		return 0;
+	}
+	a.fd = (__s32)ctx->args[0];
+	if (bpf_map_update_elem(&db_connect_inflight, &tid, &a, BPF_ANY))
+		stat_inc(BW_STAT_INFLIGHT_FULL);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int tp_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct db_connect_args *a = bpf_map_lookup_elem(&db_connect_inflight, &tid);
+	struct file *f;
+	struct sock *sk;
+
+	if (!a)
+		return 0;
+	/* a non-blocking connect is tracked at EINPROGRESS: its sends come later */
+	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS) {
+		f = fd_to_file(a->fd);
+		sk = f ? file_sock(f) : NULL;
+		if (sk)
+			db_track(sk, BPF_CORE_READ(f, f_inode, i_ino), a->system, BW_SIDE_CLIENT,
+				 BW_SOCK_CONNECT, a->path[0] ? a->path : NULL, ctx->ret);
+	}
+	bpf_map_delete_elem(&db_connect_inflight, &tid);
+	return 0;
+}
+
+/* A server accepted fd: track it when its local endpoint is a database one. */
+static __always_inline int db_accepted(long fd)
+{
+	struct db_path_scratch *ps;
+	struct unix_address *ua;
+	struct file *f;
+	struct sock *sk;
+	__u32 system = 0, *sys;
+	__u16 fam, port;
+	long n;
+
+	if (fd < 0 || is_self())
+		return 0;
+	f = fd_to_file((int)fd);
+	sk = f ? file_sock(f) : NULL;
+	if (!sk)
+		return 0;
+	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (fam == AF_INET || fam == AF_INET6) {
+		port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		sys = bpf_map_lookup_elem(&db_ports, &port);
+		if (!sys)
+			return 0;
+		system = *sys;
+		db_track(sk, BPF_CORE_READ(f, f_inode, i_ino), system, BW_SIDE_SERVER,
+			 BW_SOCK_ACCEPT, NULL, 0);
+	} else if (fam == AF_UNIX) {
+		/* an accepted Unix socket shares the listener's address */
+		ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+		ps = ua ? db_path_get() : NULL;
+		if (!ps)
+			return 0;
+		n = bpf_probe_read_kernel_str(ps->k.path, sizeof(ps->k.path),
+					      (void *)ua + bpf_core_field_offset(struct unix_address, name) +
+						      offsetof(struct sockaddr_un, sun_path));
+		if (n <= 1)
+			return 0;
+		system = unix_endpoint(ps, n - 1);
+		if (system)
+			db_track(sk, BPF_CORE_READ(f, f_inode, i_ino), system, BW_SIDE_SERVER,
+				 BW_SOCK_ACCEPT, ps->k.path, 0);
+	}
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int tp_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return db_accepted(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int tp_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return db_accepted(ctx->ret);
+}
+
+/* close(): forget the socket when this is its last reference. */
+SEC("tp/syscalls/sys_enter_close")
+int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct file *f;
+	struct sock *sk;
+	struct db_sock *s;
+	__u64 key;
+
+	if (!bpf_map_lookup_elem(&db_procs, &tgid))
+		return 0;
+	f = fd_to_file((int)ctx->args[0]);
+	if (!f || !file_is_socket(f) || !file_last_ref(f))
+		return 0;
+	sk = file_sock(f);
+	key = (__u64)sk;
+	s = sk ? bpf_map_lookup_elem(&db_socks, &key) : NULL;
+	if (s)
+		db_forget(key, s);
+	return 0;
+}
+
+/* TCP sockets also end here when no close() was made (process killed, reset). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+	struct db_sock *s;
+
+	if (newstate != TCP_CLOSE)
+		return 0;
+	s = bpf_map_lookup_elem(&db_socks, &key);
+	if (s)
+		db_forget(key, s);
+	return 0;
+}
+
+/* Children inherit their parent's sockets (PostgreSQL backends, shells). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(tp_btf_sched_process_fork_db, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid, one = 1;
+
+	if (child->pid != ctgid || !bpf_map_lookup_elem(&db_procs, &ptgid))
+		return 0;
+	bpf_map_update_elem(&db_procs, &ctgid, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_btf_sched_process_exit_db, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+
+	if (BPF_CORE_READ(p, signal, live.counter) == 0)
+		bpf_map_delete_elem(&db_procs, &tgid);
+	return 0;
+}
+
+/*
+ * Copies up to want bytes of what the current syscall moved, from its user
+ * buffer(s), into e->data. The syscall is the one in progress: its
+ * arguments are in the task's saved user registers. Syscalls whose buffers
+ * we cannot find (sendmmsg, recvmmsg, splice, io_uring) copy nothing and
+ * are counted.
+ */
+static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(
+		(struct task_struct *)bpf_get_current_task_btf());
+	struct user_msghdr msg;
+	struct iovec *uiov;
+	__u64 nr, cnt;
+	__u32 off = 0, n;
+
+	if (bpf_core_field_exists(struct pt_regs___x86, orig_ax))
+		nr = BPF_CORE_READ((struct pt_regs___x86 *)regs, orig_ax);
+	else
+		nr = BPF_CORE_READ((struct pt_regs___arm64 *)regs, syscallno);
+
+	switch (nr) {
+	case NR_write: case NR_sendto: case NR_read: case NR_recvfrom:
+		n = want;
+		if (n > BW_DATA_MAX)
+			n = BW_DATA_MAX;
+		if (bpf_probe_read_user(e->data, n, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs))) {
+			stat_inc(BW_STAT_READ_ERR);
+			return 0;
+		}
+		return n;
+	case NR_writev: case NR_readv:
+		uiov = (struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		cnt = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		break;
+	case NR_sendmsg: case NR_recvmsg:
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)PT_REGS_PARM2_CORE_SYSCALL(regs))) {
+			stat_inc(BW_STAT_READ_ERR);
+			return 0;
+		}
+		uiov = msg.msg_iov;
+		cnt = msg.msg_iovlen;
+		break;
+	default:
+		stat_inc(BW_STAT_DB_UNREADABLE);
+		return 0;
+	}
+	for (int i = 0; i < DB_IOV_MAX; i++) {
+		struct iovec iov;
+		__u64 len;
+
+		if (i >= cnt || off >= want || off >= BW_DATA_MAX)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), &uiov[i]))
+			break;
+		len = want - off;
+		if (iov.iov_len < len)
+			len = iov.iov_len;
+		/* off < BW_DATA_MAX and len <= BW_DATA_MAX: inside data[] + spill[] */
+		barrier_var(len);
+		if (len > BW_DATA_MAX)
+			len = BW_DATA_MAX;
+		barrier_var(off);  /* keep the mask: clang drops it, knowing off < BW_DATA_MAX */
+		if (bpf_probe_read_user(&e->data[off & (BW_DATA_MAX - 1)], len, iov.iov_base))
+			break;
+		off += len;
+	}
+	return off > BW_DATA_MAX ? BW_DATA_MAX : off;
+}
+
+/* A DATA record for ret bytes at stream offset off of s. */
+static __always_inline void db_data(struct db_sock *s, __u64 off, int ret)
+{
+	struct bw_sock_event *e = db_record(BW_EV_SOCK_DATA, BW_SOCK_DATA);
+	__u32 want = (__u32)ret;
+
+	if (!e)
+		return;
+	db_set_conn(e, s);
+	e->offset = off;
+	e->total = want;
+	if (want > BW_DATA_MAX)
+		want = BW_DATA_MAX;
+	e->data_len = db_copy_user(e, want);
+	if (e->data_len < e->total) {
+		e->hdr.flags |= BW_F_DATA_TRUNC;
+		stat_inc(BW_STAT_DATA_TRUNC);
+	}
+	db_submit(e);
+}
+
+/*
+ * Every socket send on the host passes here (not every write: this
+ * tracepoint fires for sockets only). Untracked sockets cost one hash
+ * lookup that misses.
+ */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(tp_btf_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	struct db_sock *s;
+	__u64 off;
+
+	if (ret <= 0)
+		return 0;
+	s = db_lookup(sk);
+	if (!s || s->side != BW_SIDE_CLIENT)
+		return 0;
+	off = __sync_fetch_and_add(&s->bytes, (__u64)ret);
+	db_data(s, off, ret);
+	return 0;
+}
+
+/*
+ * Servers' receives on tracked sockets: remember which connection the
+ * thread serves (for the query uprobes), and copy the stream up to
+ * db_config.server_cap bytes.
+ */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(tp_btf_sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 key = (__u64)sk, off, *cur, cap;
+	struct db_config *c;
+	struct db_sock *s;
+
+	if (ret <= 0 || (flags & MSG_PEEK))
+		return 0;
+	s = db_lookup(sk);
+	if (!s || s->side != BW_SIDE_SERVER)
+		return 0;
+	cur = bpf_map_lookup_elem(&db_threads, &tid);
+	if (!cur || *cur != key)
+		bpf_map_update_elem(&db_threads, &tid, &key, BPF_ANY);
+	off = __sync_fetch_and_add(&s->bytes, (__u64)ret);
+	c = db_cfg();
+	cap = c && s->system < 3 ? c->server_cap[s->system & 3] : 0;
+	if (!cap || off < cap)
+		db_data(s, off, ret);
+	return 0;
+}
+
+/* A QUERY or LOGIN record from a server thread, tied to the connection it serves. */
+static __always_inline struct bw_sock_event *db_server_record(__u8 system, __u8 kind)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct bw_sock_event *e = db_record(BW_EV_SOCK_DATA, kind);
+	struct db_sock *s = NULL;
+	__u64 *skp;
+
+	if (!e)
+		return NULL;
+	e->system = system;
+	e->side = BW_SIDE_SERVER;
+	skp = bpf_map_lookup_elem(&db_threads, &tid);
+	if (skp)
+		s = bpf_map_lookup_elem(&db_socks, skp);
+	if (skp && s) {
+		struct sock *sk = (struct sock *)*skp;
+
+		db_set_conn(e, s);
+		db_addrs(e, sk);
+		if (s->family == AF_UNIX)
+			e->peer_conn_id = db_unix_peer_conn(sk);
+	}
+	return e;
+}
+
+/* Statement text: a NUL-terminated string (len < 0) or len bytes. */
+static __always_inline void db_statement(__u8 system, const char *text, long len, __u32 arg)
+{
+	struct bw_sock_event *e = db_server_record(system, BW_SOCK_QUERY);
+	long n;
+
+	if (!e)
+		return;
+	e->arg = arg;
+	if (len < 0) {
+		n = bpf_probe_read_user_str(e->data, BW_DATA_MAX, text);
+		n = n > 0 ? n - 1 : 0;
+		e->total = (__u32)n;
+		/* a full buffer means the text may go on: flag it */
+		if (n >= BW_DATA_MAX - 1)
+			e->hdr.flags |= BW_F_DATA_TRUNC;
+	} else {
+		e->total = (__u32)len;
+		n = len > BW_DATA_MAX ? BW_DATA_MAX : len;
+		if (n < 0)
+			n = 0;
+		if (n && bpf_probe_read_user(e->data, n, text))
+			n = 0;
+		if (n < len)
+			e->hdr.flags |= BW_F_DATA_TRUNC;
+	}
+	if (e->hdr.flags & BW_F_DATA_TRUNC)
+		stat_inc(BW_STAT_DATA_TRUNC);
+	e->data_len = (__u16)n;
+	db_submit(e);
+}
+
+/* PostgreSQL: List *pg_parse_query(const char *query_string), simple and extended protocol. */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_pg_parse_query, const char *query)
+{
+	db_statement(BW_DB_PG, query, -1, 0);
+	return 0;
+}
+
+/* MariaDB: dispatch_command(enum_server_command, THD *, char *packet, uint length, bool). */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_dispatch_command, int command, void *thd, const char *packet,
+	       unsigned int length)
+{
+	if (command != COM_QUERY && command != COM_INIT_DB && command != COM_STMT_PREPARE)
+		return 0;
+	db_statement(BW_DB_MYSQL, packet, length, (__u32)command);
+	return 0;
+}
+
+/* data[] = user "\0" database "\0", each read from user memory (NULL -> ""). */
+static __always_inline void db_login(__u8 system, const char *user, const char *db)
+{
+	struct bw_sock_event *e = db_server_record(system, BW_SOCK_LOGIN);
+	long n = 0, m = 0;
+
+	if (!e)
+		return;
+	if (user)
+		n = bpf_probe_read_user_str(e->data, DB_NAME_MAX, user);
+	if (n <= 0) {
+		e->data[0] = 0;
+		n = 1;
+	}
+	n &= DB_NAME_MAX - 1 + DB_NAME_MAX;  /* n <= DB_NAME_MAX */
+	if (db)
+		m = bpf_probe_read_user_str(&e->data[n], DB_NAME_MAX, db);
+	if (m <= 0) {
+		e->data[n] = 0;
+		m = 1;
+	}
+	e->data_len = (__u16)(n + (m & (2 * DB_NAME_MAX - 1)));
+	db_submit(e);
+}
+
+/* PostgreSQL: InitPostgres(const char *in_dbname, Oid dboid, const char *username, ...). */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_InitPostgres, const char *dbname, __u32 dboid, const char *username)
+{
+	db_login(BW_DB_PG, username, dbname);
+	return 0;
+}
+
+/* MariaDB: mysql_change_db(THD *, const LEX_CSTRING *new_db_name, bool force): login and USE. */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_mysql_change_db, void *thd, const void *name)
+{
+	struct { const char *str; __u64 length; } lex;
+
+	if (bpf_probe_read_user(&lex, sizeof(lex), name))
+		return 0;
+	db_login(BW_DB_MYSQL, NULL, lex.str);
+	return 0;
+}
