@@ -388,7 +388,7 @@ int cmd_replay(int argc, char **argv)
 	if (!paths)
 		return 1;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+r:sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			paths[npaths++] = optarg;
