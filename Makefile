@@ -98,7 +98,7 @@ fuzz: $(FUZZ_BINS)
 
 # Starts the monitor with the default rules (installs dependencies first).
 run: deps all
-	./$(BUILD)/bulwark run --rules rules/default.yaml $(RUN_ARGS)
+	./$(BUILD)/bulwark run --rules rules/ $(RUN_ARGS)
 
 # Unit tests, then end-to-end tests; one closing "N passed, N failed" line.
 test: deps all

@@ -94,7 +94,8 @@ static __always_inline __u32 file_protect(struct task_struct *t, struct file_arg
 		bpf_map_update_elem(&quarantine, &sid, &now, BPF_ANY);
 	}
 	kill_current(BW_KILL_PROTECT, a->type);
-	return BW_F_PROTECTED | (enforce_kill ? BW_F_KILLED : 0);
+	return BW_F_PROTECTED | (enforce_kill ? BW_F_KILLED : 0) |
+	       ((bits & BW_WATCH_PROTECT_SESSION) ? BW_F_SESSION_KILL : 0);
 }
 
 static __always_inline int file_enter(__u32 type, int dfd, const void *name, int newdfd,

@@ -46,6 +46,7 @@ enum bw_event_type {
 #define BW_F_PATH_REL      (1u << 4) /* path could not be made absolute */
 #define BW_F_PROTECTED     (1u << 5) /* target is inside a protected tree */
 #define BW_F_KILLED        (1u << 6) /* the kernel sent SIGKILL for this */
+#define BW_F_SESSION_KILL  (1u << 7) /* ... and quarantined the caller's session */
 
 /* Common header, first in every record on the ring buffer. */
 struct bw_event_hdr {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "actions.h"
 #include "bulwark_abi.h"
+#include "dbcapture.h"
 #include "decode.h"
 #include "json.h"
 #include "loader.h"
@@ -33,6 +34,7 @@ struct daemon_opts {
 	bool capture_all;          /* --capture-all */
 	bool verbose;              /* --verbose */
 	uint32_t ringbuf_mb;       /* --ringbuf-mb */
+	struct dbcapture_opts db;  /* --db-*, --no-db */
 };
 
 /* Counters kept by user space; shown by status and in the stop summary. */
@@ -56,6 +58,7 @@ struct daemon {
 	struct rules *builtin;     /* the daemon's own rules: kernel enforcement alerts */
 	struct actions actions;    /* kill_process / kill_session */
 	struct journal *journal;
+	struct dbcapture *db;      /* database capture (NULL until set up) */
 	struct ring_buffer *rb;
 	struct bw_event ev;        /* the event being handled */
 	struct jbuf line;          /* its JSON */

@@ -257,7 +257,9 @@ int decode_record(struct decoder *d, const void *data, size_t len, struct bw_eve
 			n = path_normalize(d->newpath, x->newpath_len);
 			set_str(e, FLD_FD_NEWNAME, &e->newpath, d->newpath, n);
 		}
-		if (h->flags & BW_F_PROTECTED)
+		if ((h->flags & BW_F_PROTECTED) && (h->flags & BW_F_SESSION_KILL))
+			set_str(e, FLD_EVT_KILL, &e->kill, "protect_session", 15);
+		else if (h->flags & BW_F_PROTECTED)
 			set_str(e, FLD_EVT_KILL, &e->kill, "protect", 7);
 		else if (h->flags & BW_F_KILLED)
 			set_str(e, FLD_EVT_KILL, &e->kill, "quarantine", 10);

@@ -64,7 +64,7 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_FD_FILENAME, "fd.filename", BW_K_STR, filename, "fd.name after its last '/'"),
 	F(FLD_FD_NEWNAME, "fd.newname", BW_K_STR, newpath, "absolute target path of a rename"),
 	F(FLD_EVT_ARG, "evt.arg", BW_K_S64, arg, "unlinkat/renameat2 flags, or the truncate length"),
-	F(FLD_EVT_KILL, "evt.kill", BW_K_STR, kill, "the kernel killed the caller: protect (protected tree) or quarantine (session being killed)"),
+	F(FLD_EVT_KILL, "evt.kill", BW_K_STR, kill, "the kernel killed the caller: protect, protect_session (protected tree) or quarantine (session being killed)"),
 	F(FLD_DB_SYSTEM, "db.system", BW_K_STR, db_system, "mysql or postgresql"),
 	F(FLD_DB_USER, "db.user", BW_K_STR, db_user, "database user from the handshake"),
 	F(FLD_DB_NAME, "db.name", BW_K_STR, db_name, "database (schema) in use"),

@@ -71,7 +71,7 @@ enum bw_field {
 	FLD_FD_FILENAME,     /* fd.filename: fd.name after the last '/' */
 	FLD_FD_NEWNAME,      /* fd.newname: rename target */
 	FLD_EVT_ARG,         /* evt.arg: unlinkat/renameat2 flags, truncate length (s64) */
-	FLD_EVT_KILL,        /* evt.kill: "protect" or "quarantine" when the kernel killed the caller */
+	FLD_EVT_KILL,        /* evt.kill: "protect", "protect_session" or "quarantine": the kernel killed the caller */
 	FLD_DB_SYSTEM,       /* db.system: "mysql" or "postgresql" */
 	FLD_DB_USER,         /* db.user */
 	FLD_DB_NAME,         /* db.name */

@@ -145,18 +145,12 @@ int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 	}
 
 	/* Probe BPF-LSM; without it the tracepoint path enforces alone */
-	if (o->protect_count)
-		l->lsm = probe_lsm(l);
-	else
-		snprintf(l->lsm_why, sizeof(l->lsm_why), "not needed: no protected trees");
+	l->lsm = probe_lsm(l);
 
 	/* Configure before load */
 	l->skel->rodata->self_tgid = (uint32_t)getpid();
 	l->skel->rodata->capture_all = o->capture_all;
-	l->skel->rodata->watch_count = o->watch_count;
-	l->skel->rodata->protect_count = o->protect_count;
 	l->skel->rodata->enforce_kill = o->enforce_kill;
-	l->protect = o->protect_count > 0;
 	l->enforce_kill = o->enforce_kill;
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(l->skel->maps.rb, o->ringbuf_bytes);
@@ -231,6 +225,37 @@ const char *loader_enforcement(const struct loader *l)
 		return "bpf-lsm: denied before the operation";
 	return l->enforce_kill ? "tracepoint: SIGKILL at sys_enter (at most 1 file in flight lost)"
 			       : "tracepoint: report only (--no-kill)";
+}
+
+/* Removes every key of a hash or LPM map (next_key walk). */
+static void map_clear(int fd, size_t key_size)
+{
+	char key[512], next[512];
+
+	if (key_size > sizeof(key))
+		return;
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(fd, key))
+			break;
+	}
+}
+
+void loader_trees_begin(struct loader *l)
+{
+	/* stop the kernel from using the maps while they are rebuilt */
+	l->skel->bss->watch_count = 0;
+	l->skel->bss->protect_count = 0;
+	map_clear(bpf_map__fd(l->skel->maps.watch_inodes), sizeof(struct watch_key_u));
+	map_clear(bpf_map__fd(l->skel->maps.watch_prefixes), sizeof(struct lpm_key_u));
+	l->nwatch = l->nprotect = 0;
+}
+
+void loader_trees_commit(struct loader *l)
+{
+	l->skel->bss->watch_count = l->nwatch;
+	l->skel->bss->protect_count = l->nprotect;
+	l->protect = l->nprotect > 0;
 }
 
 int loader_quarantine_fd(struct loader *l)
@@ -312,6 +337,9 @@ int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log
 		if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.watch_inodes), &wk, &bits, BPF_ANY))
 			return -errno;
 	}
+	l->nwatch++;
+	if (bits & (LOADER_WATCH_PROTECT | LOADER_WATCH_PROTECT_SESSION))
+		l->nprotect++;
 	n = strlen(real);
 	while (n > 1 && real[n - 1] == '/')
 		real[--n] = 0;

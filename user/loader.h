@@ -23,8 +23,6 @@ struct loader_opts {
 	uint32_t ringbuf_bytes;  /* ring buffer size, power of two */
 	bool capture_all;        /* file events of every process, not only sessions */
 	bool verbose;            /* libbpf debug output */
-	uint32_t watch_count;    /* entries that will be put in the watch maps */
-	uint32_t protect_count;  /* of which protected trees */
 	bool enforce_kill;       /* false with --no-kill: the kernel reports, never kills */
 	/* Called after open, before load: a module sets its programs' autoload/autoattach
 	 * and map sizes. Programs left with autoattach off are attached by that module. */
@@ -46,6 +44,8 @@ struct loader {
 	bool lsm_probed;        /* the probe ran */
 	char lsm_why[128];      /* why BPF-LSM is not in use */
 	bool protect;           /* protected trees configured */
+	uint32_t nwatch;        /* watched trees in the kernel maps */
+	uint32_t nprotect;      /* of which protected */
 	bool enforce_kill;      /* kills enabled */
 };
 
@@ -73,6 +73,10 @@ int loader_ringbuf_fd(struct loader *l);
 
 /* Sums the per-CPU stats map into out[BW_STAT_MAX]. */
 int loader_read_stats(struct loader *l, uint64_t *out);
+
+/* Rebuilding the watched/protected trees: begin (clears), watch_dir..., commit. */
+void loader_trees_begin(struct loader *l);
+void loader_trees_commit(struct loader *l);
 
 /* Adds a directory to the watched set: (dev, ino) and its path prefix. */
 int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log);

@@ -517,6 +517,54 @@ static bool uses_db_fields(uint64_t fields)
 	return false;
 }
 
+/*
+ * protect: [list names or absolute paths] -> the trees the kernel enforces
+ * for this rule. Only kill rules may protect: the kernel's answer is a kill.
+ */
+static int build_protect(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, struct rule *r)
+{
+	int n = 0;
+
+	if (!d->nprotect)
+		return 0;
+	if (d->action == RULE_ALERT) {
+		rl_error(L, d->protect_pos, "rule '%s' has 'protect' but its action is alert; the "
+			 "kernel enforces protected trees by killing, so use 'action: kill_process' or "
+			 "'action: kill_session'", d->name);
+		return -1;
+	}
+	for (int i = 0; i < d->nprotect; i++) {
+		if (d->protect[i][0] == '/') {
+			n++;
+			continue;
+		}
+		struct rl_list *l = rl_find_list(L, d->protect[i], strlen(d->protect[i]));
+		if (!l) {
+			rl_error(L, d->protect_pos, "rule '%s': 'protect' names '%s', which is neither an "
+				 "absolute path nor a list", d->name, d->protect[i]);
+			return -1;
+		}
+		n += l->nitems;
+	}
+	r->protect = rs_keep(rs, calloc((size_t)n + 1, sizeof(*r->protect)));
+	if (!r->protect)
+		return -ENOMEM;
+	for (int i = 0; i < d->nprotect; i++) {
+		struct rl_list *l;
+
+		if (d->protect[i][0] == '/') {
+			if (!(r->protect[r->nprotect++] = rs_strndup(rs, d->protect[i], strlen(d->protect[i]))))
+				return -ENOMEM;
+			continue;
+		}
+		l = rl_find_list(L, d->protect[i], strlen(d->protect[i]));
+		for (int k = 0; k < l->nitems; k++)
+			if (!(r->protect[r->nprotect++] = rs_strndup(rs, l->items[k].s, l->items[k].len)))
+				return -ENOMEM;
+	}
+	return 0;
+}
+
 static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, struct rule *r)
 {
 	const uint64_t syscall_types = RULES_ALL_TYPES & ~RULES_DB_TYPES;
@@ -568,7 +616,7 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 		if (!r->th)
 			return -ENOMEM;
 	}
-	return 0;
+	return build_protect(L, rs, d, r);
 }
 
 static int build(struct rl_ctx *L, struct rules **out, FILE *errf)
@@ -599,6 +647,21 @@ static int build(struct rl_ctx *L, struct rules **out, FILE *errf)
 		rl_error(L, (struct rl_pos){ -1, 0, 0 }, "%d rules; at most 65535 are supported", nr);
 	rs->nmacros = L->nmacros;
 	rs->nlists = L->nlists;
+	rs->lists = rs_keep(rs, calloc((size_t)L->nlists + 1, sizeof(*rs->lists)));
+	if (!rs->lists)
+		goto oom;
+	for (int i = 0; i < L->nlists; i++) {
+		struct rs_list *o = &rs->lists[i];
+
+		o->name = rs_strndup(rs, L->lists[i].name, strlen(L->lists[i].name));
+		o->items = rs_keep(rs, calloc((size_t)L->lists[i].nitems + 1, sizeof(*o->items)));
+		if (!o->name || !o->items)
+			goto oom;
+		for (int k = 0; k < L->lists[i].nitems; k++)
+			if (!(o->items[o->nitems++] = rs_strndup(rs, L->lists[i].items[k].s,
+								 L->lists[i].items[k].len)))
+				goto oom;
+	}
 	rs->nwarnings = L->nwarnings;
 	if (L->nerrors) {
 		rc = L->nerrors;
@@ -663,4 +726,21 @@ int rules_load_sources(const struct rules_source *src, int n, struct rules **out
 	rc = build(&L, out, errf);
 	rl_ctx_free(&L);
 	return rc;
+}
+
+int rules_list_items(const struct rules *rs, const char *name, const char *const **items)
+{
+	for (int i = 0; rs && i < rs->nlists; i++)
+		if (rs->lists[i].name && !strcmp(rs->lists[i].name, name)) {
+			*items = (const char *const *)rs->lists[i].items;
+			return rs->lists[i].nitems;
+		}
+	*items = NULL;
+	return -1;
+}
+
+int rule_protect(const struct rule *r, const char *const **paths)
+{
+	*paths = (const char *const *)r->protect;
+	return r->protect && r->enabled ? r->nprotect : 0;
 }

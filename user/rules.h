@@ -79,6 +79,13 @@ const struct rule *rules_find(const struct rules *rs, const char *name); /* NULL
 /* Whether r's condition holds for e, ignoring enabled and thresholds. */
 bool rule_matches(const struct rules *rs, const struct rule *r, const struct bw_event *e);
 
+/* Items of list name (after overrides), or -1 when there is no such list. */
+int rules_list_items(const struct rules *rs, const char *name, const char *const **items);
+
+/* Trees (absolute paths, globs allowed) an enabled rule's 'protect' key asks
+ * the kernel to enforce; the count, 0 for none. */
+int rule_protect(const struct rule *r, const char *const **paths);
+
 const char *rule_name(const struct rule *r);
 enum rule_action rule_action(const struct rule *r);
 enum rule_priority rule_priority(const struct rule *r);

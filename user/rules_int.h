@@ -118,6 +118,9 @@ struct rl_rule {
 	bool has_threshold;
 	struct rl_threshold th;
 	struct rl_pos th_pos;
+	char **protect;      /* protect: list names or absolute paths */
+	int nprotect;
+	struct rl_pos protect_pos;
 };
 
 enum { RL_SRC_SYSCALL = 0, RL_SRC_DATABASE = 1 };
@@ -243,6 +246,8 @@ struct rule {
 	int source;            /* RL_SRC_* */
 	bool enabled;
 	struct rthresh *th;    /* NULL when the rule has no threshold */
+	char **protect;        /* protect: trees enforced in the kernel (globs allowed) */
+	int nprotect;
 	uint64_t matches;      /* condition matched (before the threshold) */
 	uint64_t fired;        /* alerts raised */
 };
@@ -256,6 +261,11 @@ struct rules {
 	int nrules;
 	int nenabled;
 	int nmacros, nlists;   /* for the summary */
+	struct rs_list {       /* lists, kept for rules_list_items() */
+		char *name;
+		char **items;
+		int nitems;
+	} *lists;
 	int nwarnings;
 	uint16_t *by_type[BW_EVT_MAX]; /* enabled rules per evt.type, file order */
 	int nby_type[BW_EVT_MAX];

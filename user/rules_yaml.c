@@ -927,38 +927,45 @@ static void do_macro(struct yctx *y, struct entry *e)
 	text_append(y, &m->cond, c, " ");
 }
 
-static bool read_tags(struct yctx *y, yaml_node_t *v, struct rl_rule *r, bool append)
+/* Reads a YAML sequence of scalars into a growable string array. */
+static bool read_strlist(struct yctx *y, yaml_node_t *v, const char *key, char ***arr, int *n,
+			 bool append)
 {
 	if (v->type != YAML_SEQUENCE_NODE) {
-		rl_error(y->L, npos(y, v), "'tags' must be a list of strings, not %s", kind_name(v));
+		rl_error(y->L, npos(y, v), "'%s' must be a list of strings, not %s", key, kind_name(v));
 		return false;
 	}
 	if (!append) {
-		for (int i = 0; i < r->ntags; i++)
-			free(r->tags[i]);
-		r->ntags = 0;
+		for (int i = 0; i < *n; i++)
+			free((*arr)[i]);
+		*n = 0;
 	}
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		yaml_node_t *t = node(y, *it);
 		char **nt;
 
 		if (t->type != YAML_SCALAR_NODE) {
-			rl_error(y->L, npos(y, t), "'tags' must be a list of strings");
+			rl_error(y->L, npos(y, t), "'%s' must be a list of strings", key);
 			return false;
 		}
-		nt = realloc(r->tags, (size_t)(r->ntags + 1) * sizeof(*nt));
+		nt = realloc(*arr, (size_t)(*n + 1) * sizeof(*nt));
 		if (!nt)
 			goto oom;
-		r->tags = nt;
-		r->tags[r->ntags] = strdup(sval(t));
-		if (!r->tags[r->ntags])
+		*arr = nt;
+		(*arr)[*n] = strdup(sval(t));
+		if (!(*arr)[*n])
 			goto oom;
-		r->ntags++;
+		(*n)++;
 	}
 	return true;
 oom:
 	y->L->oom = true;
 	return false;
+}
+
+static bool read_tags(struct yctx *y, yaml_node_t *v, struct rl_rule *r, bool append)
+{
+	return read_strlist(y, v, "tags", &r->tags, &r->ntags, append);
 }
 
 static bool read_threshold(struct yctx *y, yaml_node_t *v, struct rl_rule *r)
@@ -1118,6 +1125,10 @@ static void rule_keys(struct yctx *y, struct entry *e, struct rl_rule *r, bool i
 		read_tags(y, v, r, !is_new && omode(e, "tags") == 1);
 	if ((v = eget(e, "threshold")))
 		read_threshold(y, v, r);
+	if ((v = eget(e, "protect"))) {
+		r->protect_pos = npos(y, v);
+		read_strlist(y, v, "protect", &r->protect, &r->nprotect, false);
+	}
 }
 
 static void do_rule(struct yctx *y, struct entry *e)
@@ -1125,16 +1136,17 @@ static void do_rule(struct yctx *y, struct entry *e)
 	static const char *const known[] = {
 		"rule", "desc", "condition", "output", "priority", "tags", "enabled", "source",
 		"action", "threshold", "override", "append", "skip-if-unknown-filter", "warn_evttypes",
+		"protect",
 	};
 	static const char *const app[] = { "condition", "output", "desc", "tags" };
 	static const char *const rep[] = { "condition", "output", "desc", "tags", "priority",
-					    "enabled", "action", "threshold", "source" };
+					    "enabled", "action", "threshold", "source", "protect" };
 	struct rl_ctx *L = y->L;
 	struct rl_rule *r = find_rule(L, e->name);
 	char where[512];
 
 	if (!check_keys(y, e, known, sizeof(known) / sizeof(known[0])) ||
-	    !read_modes(y, e, app, 4, rep, 9))
+	    !read_modes(y, e, app, 4, rep, 10))
 		return;
 	if (e->append) {
 		if (!r) {
@@ -1337,6 +1349,9 @@ void rl_ctx_free(struct rl_ctx *L)
 		for (int k = 0; k < r->ntags; k++)
 			free(r->tags[k]);
 		free(r->tags);
+		for (int k = 0; k < r->nprotect; k++)
+			free(r->protect[k]);
+		free(r->protect);
 	}
 	free(L->rules);
 	memset(L, 0, sizeof(*L));

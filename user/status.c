@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "daemon.h"
+#include "dbcapture.h"
 #include "journal.h"
 #include "rules.h"
 #include "status.h"
@@ -25,6 +26,9 @@ static const char *const stat_names[BW_STAT_MAX] = {
 	[BW_STAT_INFLIGHT_FULL] = "inflight_full_drops",
 	[BW_STAT_READ_ERR] = "read_errors",
 	[BW_STAT_KILLS] = "kernel_kills",
+	[BW_STAT_DB_TRACK_FULL] = "db_socket_map_full",
+	[BW_STAT_DB_UNREADABLE] = "db_payload_unreadable",
+	[BW_STAT_DB_STALE] = "db_stale_sockets",
 };
 
 void status_write(struct daemon *d, const uint64_t *k)
@@ -55,7 +59,12 @@ void status_write(struct daemon *d, const uint64_t *k)
 		jbuf_printf(&b, "%s{\"name\":\"%s\",\"hook\":\"%s\",\"attached\":%s}", i ? "," : "",
 			    p->name, p->hook, p->attached ? "true" : "false");
 	}
-	jbuf_puts(&b, "],\"kernel\":{");
+	jbuf_puts(&b, "]");
+	if (d->db) {
+		jbuf_puts(&b, ",\"db\":");
+		dbcapture_status_json(d->db, &b);
+	}
+	jbuf_puts(&b, ",\"kernel\":{");
 	for (int i = 0; i < BW_STAT_MAX; i++)
 		if (stat_names[i])
 			jbuf_printf(&b, "%s\"%s\":%llu", i ? "," : "", stat_names[i],
@@ -205,6 +214,7 @@ int cmd_status(int argc, char **argv)
 	print_val(js, "\"user\":", "bad_records", "bad_records");
 	print_val(js, "\"user\":", "processes", "processes");
 	print_val(js, "\"user\":", "reload_errors", "reload_errors");
+	dbcapture_status_print(js, stdout);
 	printf("journal:\n");
 	print_val(js, "\"journal_stats\":", "records", "records");
 	print_val(js, "\"journal_stats\":", "lost", "lost");

@@ -68,7 +68,8 @@ struct {
 /* Load-time settings (skel->rodata). */
 const volatile __u32 self_tgid __weak = 0;      /* the daemon: never reported */
 const volatile __u32 capture_all __weak = 0;    /* 1: report file events of every process */
-const volatile __u32 watch_count __weak = 0;    /* entries in watch_* maps */
+/* Entries in the watch_* maps; set by user space at run time (a reload may change them). */
+__u32 watch_count __weak = 0;
 
 static __always_inline void stat_inc(__u32 idx)
 {

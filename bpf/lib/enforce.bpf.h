@@ -32,7 +32,7 @@ struct {
 	__type(value, __u32);
 } allow_exe SEC(".maps") __weak;
 
-const volatile __u32 protect_count __weak = 0; /* protected trees in watch_* */
+__u32 protect_count __weak = 0;                /* protected trees in watch_*; run time */
 const volatile __u32 enforce_kill __weak = 1;   /* 0 with --no-kill: report only */
 
 extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
