@@ -646,8 +646,8 @@ static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want)
 	return off > BW_DATA_MAX ? BW_DATA_MAX : off;
 }
 
-/* A DATA record for ret bytes at stream offset off of s. */
-static __always_inline void db_data(struct db_sock *s, __u64 off, int ret)
+/* A DATA record for ret bytes at stream offset off of s (socket sk). */
+static __always_inline void db_data(struct sock *sk, struct db_sock *s, __u64 off, int ret)
 {
 	struct bw_sock_event *e = db_record(BW_EV_SOCK_DATA, BW_SOCK_DATA);
 	__u32 want = (__u32)ret;
@@ -655,6 +655,9 @@ static __always_inline void db_data(struct db_sock *s, __u64 off, int ret)
 	if (!e)
 		return;
 	db_set_conn(e, s);
+	/* the client end of a Unix pair may have been tracked after the accept */
+	if (s->side == BW_SIDE_SERVER && s->family == AF_UNIX)
+		e->peer_conn_id = db_unix_peer_conn(sk);
 	e->offset = off;
 	e->total = want;
 	if (want > BW_DATA_MAX)
@@ -684,7 +687,7 @@ int BPF_PROG(tp_btf_sock_send_length, struct sock *sk, int ret, int flags)
 	if (!s || s->side != BW_SIDE_CLIENT)
 		return 0;
 	off = __sync_fetch_and_add(&s->bytes, (__u64)ret);
-	db_data(s, off, ret);
+	db_data(sk, s, off, ret);
 	return 0;
 }
 
@@ -713,7 +716,7 @@ int BPF_PROG(tp_btf_sock_recv_length, struct sock *sk, int ret, int flags)
 	c = db_cfg();
 	cap = c && s->system < 3 ? c->server_cap[s->system & 3] : 0;
 	if (!cap || off < cap)
-		db_data(s, off, ret);
+		db_data(sk, s, off, ret);
 	return 0;
 }
 

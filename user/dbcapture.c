@@ -1,0 +1,1366 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Database capture, user side: endpoints and uprobes in, BW_EV_SOCK_* records out as db events. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <glob.h>
+#include <ifaddrs.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bulwark_abi.h"
+#include "dbcapture.h"
+#include "dbconn.h"
+#include "decode.h"
+#include "json.h"
+#include "sql.h"
+
+_Static_assert(offsetof(struct bw_sock_event, conn_id) == 72, "bw_sock_event layout changed");
+_Static_assert(offsetof(struct bw_sock_event, kind) == 104, "bw_sock_event layout changed");
+_Static_assert(offsetof(struct bw_sock_event, laddr) == 112, "bw_sock_event layout changed");
+_Static_assert(offsetof(struct bw_sock_event, owner_pid) == 144, "bw_sock_event layout changed");
+_Static_assert(offsetof(struct bw_sock_event, data) == 152, "bw_sock_event layout changed");
+_Static_assert(sizeof(struct bw_sock_event) == 152 + BW_DATA_MAX, "bw_sock_event layout changed");
+_Static_assert((int)DB_MYSQL == BW_DB_MYSQL && (int)DB_PG == BW_DB_PG, "db_proto != BW_DB_*");
+
+#define TLS_VERDICT_NS  (2ull * 1000000000ull) /* wait this long for a server-side view */
+#define IFADDR_TTL_NS   (10ull * 1000000000ull)
+#define ORPHAN_ID       (1ull << 63)           /* server records of untracked sockets: | tid */
+#define COM_INIT_DB      2
+#define COM_STMT_PREPARE 22
+
+/* Kernel-side config (bpf/db.bpf.c struct db_config). */
+struct db_config_u {
+	uint64_t server_cap[3];
+	uint32_t match_pgsql;
+	uint32_t pad;
+};
+
+/* Who did something: the header fields of one record. */
+struct dbc_ident {
+	uint32_t pid, tid, ppid, uid, loginuid, sessionid;
+	uint64_t cgroup;
+	char comm[BW_COMM_LEN + 1];
+};
+
+/* One tracked socket (a connection seen from one side). */
+struct dbc_conn {
+	uint64_t id;              /* kernel conn_id, or ORPHAN_ID | tid */
+	uint8_t system;           /* BW_DB_* */
+	uint8_t side;             /* BW_SIDE_* */
+	uint8_t family;           /* AF_* */
+	bool tls;                 /* the stream went encrypted */
+	bool tls_pending;         /* client: db_tls verdict waits for a server-side view */
+	bool connect_emitted;     /* a db_connect event went out */
+	bool has_tuple;           /* linked in the tuple table */
+	uint64_t tls_due_ns;      /* tls_pending: decide at this CLOCK_MONOTONIC time */
+	uint64_t tls_ts;          /* tls_pending: record time of the TLS switch */
+	uint64_t peer;            /* the other side's conn id, 0 = not joined */
+	uint8_t caddr[16], saddr[16]; /* inet: client and server end, IPv6 or v4-mapped */
+	uint16_t cport, sport;
+	char peer_str[BW_UNIX_PATH_MAX + 16]; /* db.peer: the client end */
+	uint32_t peer_len;
+	char user[DB_NAME_MAX];   /* database user */
+	char db[DB_NAME_MAX];     /* current database */
+	struct dbc_ident who;     /* client: last sender; server: the serving thread */
+	struct dbconn *dc;        /* stream decoder */
+	struct dbc_conn *hnext;   /* id hash chain */
+	struct dbc_conn *tnext;   /* tuple hash chain */
+	struct dbc_conn *lprev, *lnext; /* LRU list, most recent first */
+};
+
+/* A uprobe on one server binary. */
+struct dbc_probe {
+	char binary[PATH_MAX];    /* resolved path */
+	char func[160];           /* symbol */
+	uint8_t system;           /* BW_DB_* */
+	bool query;               /* a statement entry point */
+	int err;                  /* -errno of the attach, 0 = attached */
+	struct bpf_link *link;
+};
+
+#define DBC_MAX_PROBES (DBCAP_MAX_BINARIES * 4)
+
+struct dbc_counters {
+	uint64_t records;         /* BW_EV_SOCK_* records */
+	uint64_t bad_records;     /* malformed: too short, bad lengths, unknown kind */
+	uint64_t conns;           /* connections opened (both sides) */
+	uint64_t evicted;         /* live connections dropped by the LRU bound */
+	uint64_t midstream;       /* data for a connection we no longer knew */
+	uint64_t events;          /* events emitted */
+	uint64_t server_dups;     /* server-side statements left to the client-side view */
+	uint64_t tls;             /* db_tls events */
+	uint64_t tls_covered;     /* TLS connections whose statements the server side saw */
+	uint64_t nomem;           /* allocations that failed (connection not decoded) */
+};
+
+struct dbcapture {
+	struct dbcapture_opts o;
+	struct decoder *dec;
+	dbcapture_emit_fn emit;
+	void *ctx;
+	struct dbc_conn **ids;    /* hash on id */
+	struct dbc_conn **tuples; /* hash on (client end, server end), inet only */
+	uint32_t nbuckets;        /* power of two, for both */
+	uint32_t nconns;
+	struct dbc_conn *lru_head, *lru_tail;
+	struct dbc_probe probes[DBC_MAX_PROBES];
+	int nprobes;
+	bool query_probe[3];      /* a statement uprobe is attached, per BW_DB_* */
+	bool started;             /* maps filled */
+	struct dbconn_stats closed_st; /* dbconn counters of freed connections */
+	struct dbc_counters c;
+	/* per record */
+	struct dbc_conn *cur;     /* connection being fed */
+	const struct bw_sock_event *rec;
+	struct bw_event ev;       /* the event being built */
+	struct sql_result sr;     /* classifier scratch */
+	/* local addresses, for "is this TCP endpoint on this host" */
+	uint8_t (*ifaddrs)[16];
+	int nifaddrs;
+	uint64_t ifaddrs_ns;
+};
+
+/* ---- options ------------------------------------------------------------ */
+
+enum {
+	OPT_DB_PORT = 0x2100, OPT_DB_SOCKET, OPT_DB_BINARY, OPT_DB_SIDE, OPT_DB_MAX, OPT_NO_DB,
+};
+
+static const struct argp_option db_options[] = {
+	{ "db-port", OPT_DB_PORT, "[pg:|mysql:]PORT", 0,
+	  "also capture TCP connections to PORT (5432 postgresql and 3306 mysql always); "
+	  "repeatable", 0 },
+	{ "db-socket", OPT_DB_SOCKET, "[pg:|mysql:]PATH", 0,
+	  "also capture connections to this Unix socket; repeatable (any .s.PGSQL.<port> is "
+	  "postgresql, other names mysql unless prefixed)", 0 },
+	{ "db-binary", OPT_DB_BINARY, "PATH|none", 0,
+	  "server binary to put query uprobes on (postgres, mariadbd); repeatable; replaces the "
+	  "default search; 'none' for no uprobes", 0 },
+	{ "db-side", OPT_DB_SIDE, "client|server|both", 0,
+	  "capture in client processes, server processes or both (default both)", 0 },
+	{ "db-max-conns", OPT_DB_MAX, "N", 0,
+	  "database connections tracked in user space; least recently active dropped first "
+	  "(default 4096)", 0 },
+	{ "no-db", OPT_NO_DB, NULL, 0, "no database capture at all", 0 },
+	{ 0 },
+};
+
+/* "pg:", "mysql:" ... prefix: *sys set and the rest returned; NULL prefix leaves sys 0. */
+static const char *system_prefix(const char *arg, uint8_t *sys)
+{
+	static const struct { const char *p; uint8_t sys; } names[] = {
+		{ "pg:", BW_DB_PG }, { "postgres:", BW_DB_PG }, { "postgresql:", BW_DB_PG },
+		{ "mysql:", BW_DB_MYSQL }, { "mariadb:", BW_DB_MYSQL },
+	};
+
+	*sys = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strncmp(arg, names[i].p, strlen(names[i].p))) {
+			*sys = names[i].sys;
+			return arg + strlen(names[i].p);
+		}
+	return arg;
+}
+
+static error_t db_parse(int key, char *arg, struct argp_state *state)
+{
+	struct dbcapture_opts *o = state->input;
+	const char *rest, *base;
+	unsigned long v;
+	uint8_t sys;
+	char *end;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		memset(o, 0, sizeof(*o));
+		o->client = o->server = true;
+		o->max_conns = DBCAP_DEFAULT_CONNS;
+		break;
+	case OPT_DB_PORT:
+		rest = system_prefix(arg, &sys);
+		errno = 0;
+		v = strtoul(rest, &end, 10);
+		if (errno || *end || !v || v > 65535)
+			argp_error(state, "--db-port '%s': need [pg:|mysql:]PORT with PORT 1-65535", arg);
+		if (!sys)
+			sys = v == 3306 ? BW_DB_MYSQL : v == 5432 ? BW_DB_PG : 0;
+		if (!sys)
+			argp_error(state, "--db-port '%s': say which server listens there: pg:%lu or "
+					  "mysql:%lu", arg, v, v);
+		if (o->nports >= DBCAP_MAX_ENDPOINTS)
+			argp_error(state, "at most %d --db-port", DBCAP_MAX_ENDPOINTS);
+		o->ports[o->nports++] = (struct dbcapture_port){ (uint16_t)v, sys };
+		break;
+	case OPT_DB_SOCKET:
+		rest = system_prefix(arg, &sys);
+		if (rest[0] != '/' || strlen(rest) >= BW_UNIX_PATH_MAX)
+			argp_error(state, "--db-socket '%s': need an absolute path shorter than %d bytes",
+				   arg, BW_UNIX_PATH_MAX);
+		if (!sys) {
+			base = strrchr(rest, '/') + 1;
+			sys = !strncmp(base, ".s.PGSQL.", 9) ? BW_DB_PG : BW_DB_MYSQL;
+		}
+		if (o->nsockets >= DBCAP_MAX_ENDPOINTS)
+			argp_error(state, "at most %d --db-socket", DBCAP_MAX_ENDPOINTS);
+		o->sockets[o->nsockets++] = (struct dbcapture_socket){ rest, sys };
+		break;
+	case OPT_DB_BINARY:
+		if (!strcmp(arg, "none")) {
+			o->no_uprobes = true;
+			break;
+		}
+		if (o->nbinaries >= DBCAP_MAX_BINARIES)
+			argp_error(state, "at most %d --db-binary", DBCAP_MAX_BINARIES);
+		o->binaries[o->nbinaries++] = arg;
+		break;
+	case OPT_DB_SIDE:
+		if (!strcmp(arg, "client"))
+			o->client = true, o->server = false;
+		else if (!strcmp(arg, "server"))
+			o->client = false, o->server = true;
+		else if (!strcmp(arg, "both"))
+			o->client = o->server = true;
+		else
+			argp_error(state, "--db-side '%s': need client, server or both", arg);
+		break;
+	case OPT_DB_MAX:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || *end || v < 16 || v > 1000000)
+			argp_error(state, "--db-max-conns '%s': need a number from 16 to 1000000", arg);
+		o->max_conns = (uint32_t)v;
+		break;
+	case OPT_NO_DB:
+		o->no_db = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp dbcapture_argp = { db_options, db_parse, NULL, NULL, NULL, NULL, NULL };
+
+static const uint16_t default_ports[][2] = { { 5432, BW_DB_PG }, { 3306, BW_DB_MYSQL } };
+
+/* MySQL/MariaDB sockets of Debian and RHEL; PostgreSQL's are matched by name. */
+static const char *const default_sockets[] = {
+	"/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/var/lib/mysql/mysql.sock",
+	"/tmp/mysql.sock",
+};
+
+/* Where server binaries live when no --db-binary is given. */
+static const char *const default_binaries[] = {
+	"/usr/lib/postgresql/*/bin/postgres", "/usr/pgsql-*/bin/postgres",
+	"/usr/local/pgsql/bin/postgres", "/usr/sbin/mariadbd", "/usr/sbin/mysqld",
+	"/usr/libexec/mysqld", "/usr/libexec/mariadbd",
+};
+
+/*
+ * Entry points. pg_parse_query sees every statement of the simple and the
+ * extended protocol (Parse) as the server is about to parse it, after TLS.
+ * dispatch_command is MariaDB's command switch (MySQL 8 changed its
+ * signature: not matched, reported as unsupported). The login points give
+ * user and database when the handshake itself was encrypted.
+ */
+static const struct dbc_target {
+	uint8_t system;           /* BW_DB_* */
+	const char *prog;         /* BPF program in db.bpf.c */
+	const char *sym;          /* symbol, or its prefix */
+	bool prefix;              /* match sym as a prefix (C++ mangling tails) */
+	bool query;               /* sees statements */
+} targets[] = {
+	{ BW_DB_PG, "uprobe_pg_parse_query", "pg_parse_query", false, true },
+	{ BW_DB_PG, "uprobe_InitPostgres", "InitPostgres", false, false },
+	{ BW_DB_MYSQL, "uprobe_dispatch_command",
+	  "_Z16dispatch_command19enum_server_commandP3THDPcj", true, true },
+	{ BW_DB_MYSQL, "uprobe_mysql_change_db",
+	  "_Z15mysql_change_dbP3THDPK25st_mysql_const_lex_string", true, false },
+};
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+
+/* Programs of db.bpf.c, by what they serve. */
+static const char *const client_progs[] = {
+	"tp_enter_connect", "tp_exit_connect", "tp_btf_sock_send_length",
+};
+static const char *const server_progs[] = {
+	"tp_exit_accept", "tp_exit_accept4", "tp_btf_sock_recv_length", "uprobe_pg_parse_query",
+	"uprobe_InitPostgres", "uprobe_dispatch_command", "uprobe_mysql_change_db",
+};
+static const char *const common_progs[] = {
+	"tp_enter_close", "tp_btf_inet_sock_set_state", "tp_btf_sched_process_fork_db",
+	"tp_btf_sched_process_exit_db",
+};
+
+static const char *system_name(uint8_t sys)
+{
+	return sys == BW_DB_PG ? "postgresql" : sys == BW_DB_MYSQL ? "mysql" : "unknown";
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+int dbcapture_new(struct dbcapture **out, const struct dbcapture_opts *o, struct decoder *dec,
+		  dbcapture_emit_fn emit, void *ctx)
+{
+	struct dbcapture *db = calloc(1, sizeof(*db));
+	uint32_t nb = 64;
+
+	if (!db)
+		return -ENOMEM;
+	db->o = *o;
+	if (!db->o.max_conns)
+		db->o.max_conns = DBCAP_DEFAULT_CONNS;
+	while (nb < db->o.max_conns * 2)
+		nb <<= 1;
+	db->nbuckets = nb;
+	db->ids = calloc(nb, sizeof(*db->ids));
+	db->tuples = calloc(nb, sizeof(*db->tuples));
+	if (!db->ids || !db->tuples) {
+		free(db->ids);
+		free(db->tuples);
+		free(db);
+		return -ENOMEM;
+	}
+	db->dec = dec;
+	db->emit = emit;
+	db->ctx = ctx;
+	*out = db;
+	return 0;
+}
+
+void dbcapture_configure(struct bpf_object *obj, void *arg)
+{
+	struct dbcapture *db = arg;
+	struct bpf_program *p;
+
+#define SET_LOAD(list, on)                                                              \
+	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)                      \
+		if ((p = bpf_object__find_program_by_name(obj, list[i])))                \
+			bpf_program__set_autoload(p, (on))
+	SET_LOAD(client_progs, !db->o.no_db && db->o.client);
+	SET_LOAD(server_progs, !db->o.no_db && db->o.server);
+	SET_LOAD(common_progs, !db->o.no_db);
+#undef SET_LOAD
+	/* uprobes are attached in dbcapture_start, to binaries found at run time */
+	for (size_t i = 0; i < NTARGETS; i++)
+		if ((p = bpf_object__find_program_by_name(obj, targets[i].prog)))
+			bpf_program__set_autoattach(p, false);
+}
+
+static int map_fd(struct bpf_object *obj, const char *name, FILE *log)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+	int fd = m ? bpf_map__fd(m) : -1;
+
+	if (fd < 0)
+		fprintf(log, "bulwark: database capture: the BPF object has no map '%s'; "
+			     "rebuild bulwark (make clean all)\n", name);
+	return fd < 0 ? -ENOENT : fd;
+}
+
+/* Symbols of targets found in the ELF file at path: found[i] gets the exact name. */
+static int elf_targets(const char *path, char found[NTARGETS][160])
+{
+	Elf_Scn *scn = NULL;
+	Elf *e;
+	int fd, n = 0;
+
+	for (size_t i = 0; i < NTARGETS; i++)
+		found[i][0] = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e) {
+		close(fd);
+		return -EINVAL;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t k = 0; d && k < sh.sh_size / sh.sh_entsize; k++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(d, (int)k, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
+			    !s.st_value || !(name = elf_strptr(e, sh.sh_link, s.st_name)))
+				continue;
+			for (size_t i = 0; i < NTARGETS; i++) {
+				const struct dbc_target *t = &targets[i];
+
+				if (found[i][0] || strlen(name) >= sizeof(found[i]))
+					continue;
+				if (t->prefix ? !strncmp(name, t->sym, strlen(t->sym))
+					      : !strcmp(name, t->sym)) {
+					snprintf(found[i], sizeof(found[i]), "%s", name);
+					n++;
+				}
+			}
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return n;
+}
+
+/* Attaches every target found in one binary. */
+static void probe_binary(struct dbcapture *db, struct bpf_object *obj, const char *path, FILE *log)
+{
+	char found[NTARGETS][160];
+	int n = elf_targets(path, found);
+
+	if (n <= 0) {
+		struct dbc_probe *pr;
+
+		if (db->nprobes >= DBC_MAX_PROBES)
+			return;
+		pr = &db->probes[db->nprobes++];
+		snprintf(pr->binary, sizeof(pr->binary), "%s", path);
+		snprintf(pr->func, sizeof(pr->func), "%s",
+			 n < 0 ? "(cannot read the ELF symbols)" : "(no supported entry point)");
+		pr->err = n < 0 ? n : -ENOENT;
+		fprintf(log, "bulwark: database capture: %s: %s; its statements are seen on the "
+			     "client side only\n", path,
+			n < 0 ? "cannot read its symbols" : "no supported query entry point");
+		return;
+	}
+	for (size_t i = 0; i < NTARGETS && db->nprobes < DBC_MAX_PROBES; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = found[i]);
+		struct bpf_program *p;
+		struct dbc_probe *pr;
+
+		if (!found[i][0])
+			continue;
+		pr = &db->probes[db->nprobes++];
+		snprintf(pr->binary, sizeof(pr->binary), "%s", path);
+		snprintf(pr->func, sizeof(pr->func), "%.159s", found[i]);
+		pr->system = targets[i].system;
+		pr->query = targets[i].query;
+		p = bpf_object__find_program_by_name(obj, targets[i].prog);
+		if (!p) {
+			pr->err = -ENOENT;
+			continue;
+		}
+		pr->link = bpf_program__attach_uprobe_opts(p, -1, path, 0, &uo);
+		if (!pr->link) {
+			pr->err = -errno;
+			fprintf(log, "bulwark: database capture: cannot attach a uprobe to %s:%s: %s\n",
+				path, found[i], strerror(-pr->err));
+			continue;
+		}
+		if (pr->query)
+			db->query_probe[pr->system] = true;
+	}
+}
+
+/* The default server binaries that exist here, or the --db-binary ones. */
+static void probe_binaries(struct dbcapture *db, struct bpf_object *obj, FILE *log)
+{
+	struct { dev_t dev; ino_t ino; } seen[DBCAP_MAX_BINARIES * 2];
+	int nseen = 0;
+	const char *const *list = db->o.nbinaries ? db->o.binaries : default_binaries;
+	size_t n = db->o.nbinaries ? (size_t)db->o.nbinaries
+				   : sizeof(default_binaries) / sizeof(default_binaries[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		glob_t g;
+
+		if (glob(list[i], 0, NULL, &g)) {
+			if (db->o.nbinaries)
+				fprintf(log, "bulwark: database capture: --db-binary %s: no such file; "
+					     "no uprobes there\n", list[i]);
+			continue;
+		}
+		for (size_t k = 0; k < g.gl_pathc; k++) {
+			char real[PATH_MAX];
+			struct stat st;
+			bool dup = false;
+
+			if (!realpath(g.gl_pathv[k], real) || stat(real, &st) || !S_ISREG(st.st_mode))
+				continue;
+			/* mysqld is often a link to mariadbd: probe each file once */
+			for (int j = 0; j < nseen; j++)
+				dup |= seen[j].dev == st.st_dev && seen[j].ino == st.st_ino;
+			if (dup || nseen >= (int)(sizeof(seen) / sizeof(seen[0])))
+				continue;
+			seen[nseen].dev = st.st_dev;
+			seen[nseen++].ino = st.st_ino;
+			probe_binary(db, obj, real, log);
+		}
+		globfree(&g);
+	}
+}
+
+int dbcapture_start(struct dbcapture *db, struct bpf_object *obj, FILE *log)
+{
+	struct db_config_u cfg = { .match_pgsql = 1 };
+	int fports, fpaths, fcfg;
+	uint32_t zero = 0, sys;
+
+	if (db->o.no_db)
+		return 0;
+	fports = map_fd(obj, "db_ports", log);
+	fpaths = map_fd(obj, "db_paths", log);
+	fcfg = map_fd(obj, "db_config", log);
+	if (fports < 0 || fpaths < 0 || fcfg < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < sizeof(default_ports) / sizeof(default_ports[0]); i++) {
+		uint16_t port = default_ports[i][0];
+
+		sys = default_ports[i][1];
+		if (bpf_map_update_elem(fports, &port, &sys, BPF_ANY))
+			goto map_err;
+	}
+	for (int i = 0; i < db->o.nports; i++) {
+		sys = db->o.ports[i].system;
+		if (bpf_map_update_elem(fports, &db->o.ports[i].port, &sys, BPF_ANY))
+			goto map_err;
+	}
+	for (size_t i = 0; i < sizeof(default_sockets) / sizeof(default_sockets[0]) +
+			       (size_t)db->o.nsockets; i++) {
+		char key[BW_UNIX_PATH_MAX] = { 0 };
+		size_t nd = sizeof(default_sockets) / sizeof(default_sockets[0]);
+		const char *p = i < nd ? default_sockets[i] : db->o.sockets[i - nd].path;
+
+		sys = i < nd ? BW_DB_MYSQL : db->o.sockets[i - nd].system;
+		memcpy(key, p, strnlen(p, sizeof(key) - 1));
+		if (bpf_map_update_elem(fpaths, key, &sys, BPF_ANY))
+			goto map_err;
+	}
+	if (db->o.server && !db->o.no_uprobes)
+		probe_binaries(db, obj, log);
+	/*
+	 * Where a statement uprobe covers a server, its receives are copied
+	 * only up to the handshake (user, database); without one, the whole
+	 * stream, so remote clients' statements are still decoded (plaintext).
+	 */
+	for (int s = 1; s < 3; s++)
+		cfg.server_cap[s] = db->query_probe[s] ? BW_DATA_MAX : 0;
+	if (bpf_map_update_elem(fcfg, &zero, &cfg, BPF_ANY))
+		goto map_err;
+	db->started = true;
+	return 0;
+map_err:
+	fprintf(log, "bulwark: database capture: cannot fill the endpoint maps: %s\n",
+		strerror(errno));
+	return -errno;
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static uint32_t hash64(uint64_t v)
+{
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdull;
+	v ^= v >> 33;
+	return (uint32_t)v;
+}
+
+static uint32_t tuple_hash(const struct dbc_conn *c)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ c->caddr[i] ^ ((uint64_t)c->saddr[i] << 8)) * 1099511628211ull;
+	h ^= ((uint64_t)c->cport << 16) | c->sport;
+	return hash64(h);
+}
+
+static bool same_tuple(const struct dbc_conn *a, const struct dbc_conn *b)
+{
+	return a->cport == b->cport && a->sport == b->sport && !memcmp(a->caddr, b->caddr, 16) &&
+	       !memcmp(a->saddr, b->saddr, 16);
+}
+
+static struct dbc_conn *conn_find(struct dbcapture *db, uint64_t id)
+{
+	struct dbc_conn *c = db->ids[hash64(id) & (db->nbuckets - 1)];
+
+	while (c && c->id != id)
+		c = c->hnext;
+	return c;
+}
+
+static void lru_unlink(struct dbcapture *db, struct dbc_conn *c)
+{
+	if (c->lprev)
+		c->lprev->lnext = c->lnext;
+	else
+		db->lru_head = c->lnext;
+	if (c->lnext)
+		c->lnext->lprev = c->lprev;
+	else
+		db->lru_tail = c->lprev;
+	c->lprev = c->lnext = NULL;
+}
+
+static void lru_touch(struct dbcapture *db, struct dbc_conn *c)
+{
+	if (db->lru_head == c)
+		return;
+	lru_unlink(db, c);
+	c->lnext = db->lru_head;
+	if (db->lru_head)
+		db->lru_head->lprev = c;
+	db->lru_head = c;
+	if (!db->lru_tail)
+		db->lru_tail = c;
+}
+
+static void stats_add(struct dbconn_stats *a, const struct dbconn_stats *b)
+{
+	const uint64_t *s = (const uint64_t *)b;
+	uint64_t *d = (uint64_t *)a;
+
+	for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+static void on_msg(void *ctx, const struct db_msg *m);
+static void tls_verdict(struct dbcapture *db, struct dbc_conn *c);
+
+/* Forgets c: pending messages and verdicts first, then the memory. */
+static void conn_free(struct dbcapture *db, struct dbc_conn *c)
+{
+	struct dbc_conn **pp;
+	struct dbconn_stats st;
+
+	if (c->dc) {
+		db->cur = c;
+		dbconn_flush(c->dc, on_msg, db);
+		db->cur = NULL;
+	}
+	if (c->tls_pending)
+		tls_verdict(db, c);
+	for (pp = &db->ids[hash64(c->id) & (db->nbuckets - 1)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	if (c->has_tuple)
+		for (pp = &db->tuples[tuple_hash(c) & (db->nbuckets - 1)]; *pp; pp = &(*pp)->tnext)
+			if (*pp == c) {
+				*pp = c->tnext;
+				break;
+			}
+	lru_unlink(db, c);
+	if (c->dc) {
+		dbconn_stats(c->dc, &st);
+		stats_add(&db->closed_st, &st);
+		dbconn_free(c->dc);
+	}
+	db->nconns--;
+	free(c);
+}
+
+static void ident_from_hdr(struct dbc_ident *w, const struct bw_event_hdr *h)
+{
+	w->pid = h->pid;
+	w->tid = h->tid;
+	w->ppid = h->ppid;
+	w->uid = h->uid;
+	w->loginuid = h->loginuid;
+	w->sessionid = h->sessionid;
+	w->cgroup = h->cgroup_id;
+	memcpy(w->comm, h->comm, BW_COMM_LEN);
+	w->comm[BW_COMM_LEN] = 0;
+}
+
+/* IPv4 as v4-mapped IPv6, so a v4 client and a dual-stack server compare equal. */
+static void addr16(uint8_t out[16], uint8_t family, const uint8_t *a)
+{
+	if (family == AF_INET) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, a, 4);
+	} else {
+		memcpy(out, a, 16);
+	}
+}
+
+static bool is_v4mapped(const uint8_t a[16])
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return !memcmp(a, pfx, 12);
+}
+
+static int fmt_addr(char *buf, size_t n, const uint8_t a[16], uint16_t port)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (is_v4mapped(a)) {
+		inet_ntop(AF_INET, a + 12, s, sizeof(s));
+		return snprintf(buf, n, "%s:%u", s, port);
+	}
+	inet_ntop(AF_INET6, a, s, sizeof(s));
+	return snprintf(buf, n, "[%s]:%u", s, port);
+}
+
+/* Joins a server-side connection to the client-side one of the same socket pair. */
+static void conn_join(struct dbc_conn *srv, struct dbc_conn *cli)
+{
+	srv->peer = cli->id;
+	cli->peer = srv->id;
+}
+
+/* Sets addresses, db.peer and the tuple link from a CONNECT/ACCEPT/QUERY record. */
+static void conn_endpoints(struct dbcapture *db, struct dbc_conn *c, const struct bw_sock_event *r)
+{
+	uint32_t b;
+	struct dbc_conn *o;
+	int n;
+
+	if (c->peer_len || !r->family)
+		return;
+	c->family = r->family;
+	if (r->family == AF_UNIX) {
+		if (!r->data_len || r->kind == BW_SOCK_QUERY || r->kind == BW_SOCK_LOGIN)
+			return;
+		n = snprintf(c->peer_str, sizeof(c->peer_str), "unix:%.*s",
+			     (int)(r->data_len < BW_UNIX_PATH_MAX ? r->data_len : BW_UNIX_PATH_MAX),
+			     r->data);
+		c->peer_len = (uint32_t)(n < (int)sizeof(c->peer_str) ? n : (int)sizeof(c->peer_str) - 1);
+		return;
+	}
+	if (r->family != AF_INET && r->family != AF_INET6)
+		return;
+	/* the client end is local on the client side, remote on the server side */
+	if (c->side == BW_SIDE_CLIENT) {
+		addr16(c->caddr, r->family, r->laddr);
+		addr16(c->saddr, r->family, r->raddr);
+		c->cport = r->lport;
+		c->sport = r->rport;
+	} else {
+		addr16(c->caddr, r->family, r->raddr);
+		addr16(c->saddr, r->family, r->laddr);
+		c->cport = r->rport;
+		c->sport = r->lport;
+	}
+	n = fmt_addr(c->peer_str, sizeof(c->peer_str), c->caddr, c->cport);
+	c->peer_len = (uint32_t)(n < (int)sizeof(c->peer_str) ? n : (int)sizeof(c->peer_str) - 1);
+	/* loopback TCP: the other side's record may have come first */
+	b = tuple_hash(c) & (db->nbuckets - 1);
+	for (o = db->tuples[b]; o; o = o->tnext)
+		if (o->side != c->side && !o->peer && same_tuple(o, c)) {
+			if (c->side == BW_SIDE_SERVER)
+				conn_join(c, o);
+			else
+				conn_join(o, c);
+			break;
+		}
+	c->tnext = db->tuples[b];
+	db->tuples[b] = c;
+	c->has_tuple = true;
+}
+
+/* The connection of a record, created if it is new (or was evicted: midstream). */
+static struct dbc_conn *conn_get(struct dbcapture *db, uint64_t id, uint8_t system, uint8_t side,
+				 bool midstream)
+{
+	struct dbc_conn *c = conn_find(db, id);
+	uint32_t b;
+
+	if (c) {
+		lru_touch(db, c);
+		return c;
+	}
+	if (system != BW_DB_PG && system != BW_DB_MYSQL)
+		return NULL;
+	while (db->nconns >= db->o.max_conns && db->lru_tail) {
+		db->c.evicted++;
+		conn_free(db, db->lru_tail);
+	}
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->dc = dbconn_new((enum db_proto)system, midstream ? DBCONN_MIDSTREAM : 0);
+	if (!c || !c->dc) {
+		free(c);
+		db->c.nomem++;
+		return NULL;
+	}
+	c->id = id;
+	c->system = system;
+	c->side = side;
+	b = hash64(id) & (db->nbuckets - 1);
+	c->hnext = db->ids[b];
+	db->ids[b] = c;
+	db->nconns++;
+	db->c.conns++;
+	if (midstream)
+		db->c.midstream++;
+	lru_touch(db, c);
+	return c;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void set_str(struct bw_event *e, enum bw_field f, struct bw_str *dst, const char *s,
+		    size_t n)
+{
+	*dst = (struct bw_str){ s, (uint32_t)n };
+	event_set_present(e, f);
+}
+
+/*
+ * Sends e: time of the current record, process fields of w (the client
+ * process when one is known, else the server thread), db.peer and db.side
+ * of c, then the process table's exe/cmdline and user names.
+ */
+static void emit_event(struct dbcapture *db, struct dbc_conn *c, const struct dbc_ident *w,
+		       struct bw_event *e)
+{
+	static const enum bw_field hdr_fields[] = {
+		FLD_EVT_TIME, FLD_EVT_FLAGS, FLD_PROC_PID, FLD_PROC_TID, FLD_PROC_PPID, FLD_PROC_NAME,
+		FLD_PROC_CGROUP, FLD_USER_UID, FLD_USER_LOGINUID, FLD_SESSION_ID,
+	};
+
+	e->time_ns = db->rec->hdr.ts_ns + (uint64_t)db->dec->boot_to_epoch_ns;
+	e->pid = w->pid;
+	e->tid = w->tid;
+	e->ppid = w->ppid;
+	e->name = (struct bw_str){ w->comm, (uint32_t)strlen(w->comm) };
+	e->cgroup = w->cgroup;
+	e->uid = w->uid;
+	e->loginuid = w->loginuid;
+	e->sessionid = w->sessionid;
+	for (size_t i = 0; i < sizeof(hdr_fields) / sizeof(hdr_fields[0]); i++)
+		event_set_present(e, hdr_fields[i]);
+	if (!e->type_name.p) {
+		e->type_name.p = event_type_name(e->type);
+		e->type_name.len = (uint32_t)strlen(e->type_name.p);
+	}
+	event_set_present(e, FLD_EVT_TYPE);
+	if (c->peer_len)
+		set_str(e, FLD_DB_PEER, &e->db_peer, c->peer_str, c->peer_len);
+	if (c->side == BW_SIDE_CLIENT)
+		set_str(e, FLD_DB_SIDE, &e->db_side, "client", 6);
+	else
+		set_str(e, FLD_DB_SIDE, &e->db_side, "server", 6);
+	decode_attribute(db->dec, e, w->pid);
+	db->c.events++;
+	if (e->type == BW_EVT_DB_TLS)
+		db->c.tls++;
+	if (e->type == BW_EVT_DB_CONNECT)
+		c->connect_emitted = true;
+	db->emit(db->ctx, e);
+}
+
+/* Turns m into an event of c (dbconn_event) and sends it. */
+static void emit_msg(struct dbcapture *db, struct dbc_conn *c, const struct dbc_ident *w,
+		     const struct db_msg *m)
+{
+	struct bw_event *e = &db->ev;
+
+	event_reset(e);
+	db->sr.flags = 0;
+	if (dbconn_event(c->dc, m, &db->sr, e))
+		return;
+	emit_event(db, c, w, e);
+}
+
+/* The client-side connection joined to server-side c, if any. */
+static struct dbc_conn *client_of(struct dbcapture *db, struct dbc_conn *c)
+{
+	struct dbc_conn *o = c->peer ? conn_find(db, c->peer) : NULL;
+
+	return o && o->side == BW_SIDE_CLIENT ? o : NULL;
+}
+
+/*
+ * A local client whose own stream is being decoded reports its statements
+ * with its process attached: the server side then stays quiet, so each
+ * statement is one event. TLS, compression or lost framing on the client
+ * side hand the reporting to the server side.
+ */
+static bool client_reports(struct dbcapture *db, struct dbc_conn *srv)
+{
+	struct dbc_conn *cli = client_of(db, srv);
+
+	return cli && !cli->tls && dbconn_wants(cli->dc, DB_C2S);
+}
+
+/* Who a server-side event is about: the joined client process, else the server thread. */
+static const struct dbc_ident *server_who(struct dbcapture *db, struct dbc_conn *srv,
+					  struct dbc_ident *thread)
+{
+	struct dbc_conn *cli = client_of(db, srv);
+
+	return cli && cli->who.pid ? &cli->who : thread;
+}
+
+/* Refreshes the cached local addresses (TCP endpoints on this host). */
+static void local_addrs(struct dbcapture *db)
+{
+	struct ifaddrs *ifa, *i;
+	uint64_t now = mono_ns();
+	int n = 0;
+
+	if (db->ifaddrs && now - db->ifaddrs_ns < IFADDR_TTL_NS)
+		return;
+	db->ifaddrs_ns = now;
+	if (getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next)
+		n += i->ifa_addr && (i->ifa_addr->sa_family == AF_INET ||
+				     i->ifa_addr->sa_family == AF_INET6);
+	free(db->ifaddrs);
+	db->ifaddrs = calloc((size_t)n + 1, 16);
+	db->nifaddrs = 0;
+	for (i = ifa; i && db->ifaddrs; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			addr16(db->ifaddrs[db->nifaddrs++], AF_INET,
+			       (const uint8_t *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			addr16(db->ifaddrs[db->nifaddrs++], AF_INET6,
+			       (const uint8_t *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr);
+	}
+	freeifaddrs(ifa);
+}
+
+/* The server end of client connection c is on this host. */
+static bool server_is_local(struct dbcapture *db, struct dbc_conn *c)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+
+	if (c->family == AF_UNIX)
+		return true;
+	if ((is_v4mapped(c->saddr) && c->saddr[12] == 127) || !memcmp(c->saddr, lo6, 16))
+		return true;
+	local_addrs(db);
+	for (int i = 0; i < db->nifaddrs; i++)
+		if (!memcmp(db->ifaddrs[i], c->saddr, 16))
+			return true;
+	return false;
+}
+
+/*
+ * A client connection went encrypted. When its server is on this host,
+ * probed and watched, the server side will report its statements: wait a
+ * little for the two sides to be joined. Otherwise say at once that the
+ * statements cannot be inspected.
+ */
+static void client_tls(struct dbcapture *db, struct dbc_conn *c, const struct db_msg *m)
+{
+	c->tls = true;
+	if (c->peer || (db->o.server && db->query_probe[c->system] && server_is_local(db, c))) {
+		c->tls_pending = true;
+		c->tls_due_ns = mono_ns() + TLS_VERDICT_NS;
+		c->tls_ts = db->rec->hdr.ts_ns;
+		if (c->peer)
+			tls_verdict(db, c);
+		return;
+	}
+	emit_msg(db, c, &c->who, m);
+}
+
+/* Decides a pending TLS connection: covered by the server side, or db_tls. */
+static void tls_verdict(struct dbcapture *db, struct dbc_conn *c)
+{
+	struct db_msg m = { .kind = DBM_TLS, .user = c->user, .db = c->db };
+	const struct bw_sock_event *saved = db->rec;
+	struct bw_sock_event hdr_only;
+
+	c->tls_pending = false;
+	if (c->peer && db->query_probe[c->system]) {
+		db->c.tls_covered++;
+		return;
+	}
+	/* the event keeps the time of the switch to TLS */
+	memset(&hdr_only, 0, offsetof(struct bw_sock_event, data));
+	hdr_only.hdr.ts_ns = c->tls_ts;
+	db->rec = &hdr_only;
+	emit_msg(db, c, &c->who, &m);
+	db->rec = saved;
+}
+
+/* Messages decoded from a captured stream (either side). */
+static void on_msg(void *ctx, const struct db_msg *m)
+{
+	struct dbcapture *db = ctx;
+	struct dbc_conn *c = db->cur;
+
+	if (!c)
+		return;
+	if (m->kind == DBM_CONNECT) {
+		if (m->user && m->user[0])
+			snprintf(c->user, sizeof(c->user), "%s", m->user);
+		if (m->db && m->db[0])
+			snprintf(c->db, sizeof(c->db), "%s", m->db);
+	} else if (m->kind == DBM_INIT_DB && m->db && m->db[0]) {
+		snprintf(c->db, sizeof(c->db), "%s", m->db);
+	}
+	if (c->side == BW_SIDE_CLIENT) {
+		if (m->kind == DBM_TLS)
+			client_tls(db, c, m);
+		else
+			emit_msg(db, c, &c->who, m);
+		if (m->kind == DBM_QUERY && (db->sr.flags & SQL_R_USE))
+			snprintf(c->db, sizeof(c->db), "%s", db->sr.use_db);
+		return;
+	}
+	/* server side: statements come from the uprobe when there is one */
+	if (m->kind == DBM_TLS) {
+		c->tls = true;
+		if (client_of(db, c))
+			return;  /* the client side gives the TLS verdict */
+	}
+	if (client_reports(db, c)) {
+		if (m->kind == DBM_QUERY)
+			db->c.server_dups++;
+		return;
+	}
+	if (db->query_probe[c->system] &&
+	    (m->kind == DBM_QUERY || m->kind == DBM_INIT_DB || m->kind == DBM_TLS))
+		return;
+	emit_msg(db, c, server_who(db, c, &c->who), m);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static bool record_ok(const struct bw_sock_event *r, size_t len)
+{
+	if (len < offsetof(struct bw_sock_event, data) || r->hdr.size > len ||
+	    r->hdr.size < offsetof(struct bw_sock_event, data) ||
+	    offsetof(struct bw_sock_event, data) + (size_t)r->data_len > r->hdr.size ||
+	    r->data_len > BW_DATA_MAX || !r->kind || r->kind > BW_SOCK_CLOSE)
+		return false;
+	if (r->kind == BW_SOCK_CLOSE)
+		return true;
+	return r->system == BW_DB_PG || r->system == BW_DB_MYSQL;
+}
+
+bool dbcapture_owns(const void *data, size_t len)
+{
+	const struct bw_event_hdr *h = data;
+
+	return len >= sizeof(*h) && (h->type == BW_EV_SOCK_DATA || h->type == BW_EV_SOCK_CLOSE);
+}
+
+/* The server-side connection of a QUERY/LOGIN record; untracked sockets get one per thread. */
+static struct dbc_conn *server_conn(struct dbcapture *db, const struct bw_sock_event *r)
+{
+	struct dbc_conn *c, *cli;
+	bool orphan = !r->conn_id;
+
+	c = conn_get(db, orphan ? ORPHAN_ID | r->hdr.tid : r->conn_id, r->system, BW_SIDE_SERVER,
+		     !orphan && !conn_find(db, r->conn_id));
+	if (!c)
+		return NULL;
+	if (!orphan)
+		conn_endpoints(db, c, r);
+	if (r->peer_conn_id && !c->peer) {
+		cli = conn_find(db, r->peer_conn_id);
+		if (cli && cli->side == BW_SIDE_CLIENT)
+			conn_join(c, cli);
+	}
+	ident_from_hdr(&c->who, &r->hdr);
+	return c;
+}
+
+/* A statement seen by a server uprobe. */
+static void server_statement(struct dbcapture *db, const struct bw_sock_event *r)
+{
+	struct dbc_conn *c = server_conn(db, r), *cli;
+	struct db_msg m = { .kind = DBM_QUERY };
+
+	if (!c)
+		return;
+	if (client_reports(db, c)) {
+		db->c.server_dups++;
+		return;
+	}
+	cli = client_of(db, c);
+	if (!c->user[0] && cli && cli->user[0])
+		memcpy(c->user, cli->user, sizeof(c->user));
+	if (!c->db[0] && cli && cli->db[0])
+		memcpy(c->db, cli->db, sizeof(c->db));
+	if (r->system == BW_DB_MYSQL && r->arg == COM_INIT_DB) {
+		m.kind = DBM_INIT_DB;
+		snprintf(c->db, sizeof(c->db), "%.*s", (int)r->data_len, r->data);
+	}
+	if (r->system == BW_DB_MYSQL && r->arg == COM_STMT_PREPARE)
+		m.flags |= DBM_F_PREPARED;
+	if (r->hdr.flags & BW_F_DATA_TRUNC)
+		m.flags |= DBM_F_TRUNC;
+	m.user = c->user;
+	m.db = c->db;
+	m.query = r->data;
+	m.query_len = r->data_len;
+	m.wire_len = r->total > r->data_len ? r->total : r->data_len;
+	sql_result_reset(&db->sr);
+	emit_msg(db, c, server_who(db, c, &c->who), &m);
+	if (m.kind == DBM_QUERY && (db->sr.flags & SQL_R_USE))
+		snprintf(c->db, sizeof(c->db), "%s", db->sr.use_db);
+}
+
+/* User and database a server backend logged in with (or MySQL's new schema). */
+static void server_login(struct dbcapture *db, const struct bw_sock_event *r)
+{
+	struct dbc_conn *c = server_conn(db, r);
+	const char *user = r->data, *name;
+	size_t ulen = strnlen(r->data, r->data_len);
+
+	if (!c)
+		return;
+	name = ulen < r->data_len ? r->data + ulen + 1 : "";
+	if (ulen)
+		snprintf(c->user, sizeof(c->user), "%.*s", (int)ulen, user);
+	if (name < r->data + r->data_len && *name)
+		snprintf(c->db, sizeof(c->db), "%.*s",
+			 (int)strnlen(name, (size_t)(r->data + r->data_len - name)), name);
+	if (!c->connect_emitted && !client_reports(db, c)) {
+		struct db_msg m = { .kind = DBM_CONNECT, .user = c->user, .db = c->db };
+
+		emit_msg(db, c, server_who(db, c, &c->who), &m);
+		c->connect_emitted = true;
+	}
+}
+
+void dbcapture_record(struct dbcapture *db, const void *data, size_t len)
+{
+	const struct bw_sock_event *r = data;
+	struct dbc_conn *c;
+
+	db->c.records++;
+	if (!record_ok(r, len)) {
+		db->c.bad_records++;
+		return;
+	}
+	db->rec = r;
+	switch (r->kind) {
+	case BW_SOCK_CONNECT:
+	case BW_SOCK_ACCEPT:
+		c = conn_get(db, r->conn_id, r->system, r->side, false);
+		if (!c)
+			break;
+		ident_from_hdr(&c->who, &r->hdr);
+		conn_endpoints(db, c, r);
+		if (r->peer_conn_id && !c->peer) {
+			struct dbc_conn *cli = conn_find(db, r->peer_conn_id);
+
+			if (cli && cli->side == BW_SIDE_CLIENT)
+				conn_join(c, cli);
+		}
+		break;
+	case BW_SOCK_DATA:
+		c = conn_get(db, r->conn_id, r->system, r->side, !conn_find(db, r->conn_id));
+		if (!c)
+			break;
+		if (r->peer_conn_id && !c->peer) {
+			struct dbc_conn *cli = conn_find(db, r->peer_conn_id);
+
+			if (cli && cli->side == BW_SIDE_CLIENT)
+				conn_join(c, cli);
+		}
+		/* the client side is about whoever sent; the server side keeps the client */
+		ident_from_hdr(&c->who, &r->hdr);
+		db->cur = c;
+		dbconn_feed(c->dc, DB_C2S, r->offset, r->data, r->data_len, r->total, on_msg, db);
+		db->cur = NULL;
+		break;
+	case BW_SOCK_QUERY:
+		server_statement(db, r);
+		break;
+	case BW_SOCK_LOGIN:
+		server_login(db, r);
+		break;
+	case BW_SOCK_CLOSE:
+		c = conn_find(db, r->conn_id);
+		if (c)
+			conn_free(db, c);
+		break;
+	}
+	db->rec = NULL;
+}
+
+void dbcapture_tick(struct dbcapture *db, uint64_t now_ns)
+{
+	uint64_t now = mono_ns();
+	struct bw_sock_event none;
+
+	memset(&none, 0, offsetof(struct bw_sock_event, data));
+	none.hdr.ts_ns = (uint64_t)((int64_t)now_ns - db->dec->boot_to_epoch_ns);
+	for (struct dbc_conn *c = db->lru_head; c; c = c->lnext)
+		if (c->tls_pending && now >= c->tls_due_ns) {
+			db->rec = &none;
+			tls_verdict(db, c);
+			db->rec = NULL;
+		}
+}
+
+void dbcapture_free(struct dbcapture *db)
+{
+	struct bw_sock_event none;
+
+	if (!db)
+		return;
+	memset(&none, 0, offsetof(struct bw_sock_event, data));
+	db->rec = &none;
+	while (db->lru_head)
+		conn_free(db, db->lru_head);
+	for (int i = 0; i < db->nprobes; i++)
+		bpf_link__destroy(db->probes[i].link);
+	free(db->ids);
+	free(db->tuples);
+	free(db->ifaddrs);
+	free(db);
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+void dbcapture_summary(const struct dbcapture *db, char *buf, size_t n)
+{
+	int up = 0;
+
+	if (!db || db->o.no_db) {
+		snprintf(buf, n, "db capture off");
+		return;
+	}
+	for (int i = 0; i < db->nprobes; i++)
+		up += !db->probes[i].err;
+	snprintf(buf, n, "db capture %s%s%s, %d server uprobe%s (postgresql %s, mysql %s)",
+		 db->o.client ? "client" : "", db->o.client && db->o.server ? "+" : "",
+		 db->o.server ? "server" : "", up, up == 1 ? "" : "s",
+		 db->query_probe[BW_DB_PG] ? "statements" : "no statements",
+		 db->query_probe[BW_DB_MYSQL] ? "statements" : "no statements");
+}
+
+void dbcapture_status_json(const struct dbcapture *db, struct jbuf *b)
+{
+	struct dbconn_stats st = db->closed_st, cs;
+
+	jbuf_printf(b, "{\"enabled\":%s,\"client\":%s,\"server\":%s,\"ports\":[",
+		    db->o.no_db ? "false" : "true", db->o.client ? "true" : "false",
+		    db->o.server ? "true" : "false");
+	for (size_t i = 0; i < sizeof(default_ports) / sizeof(default_ports[0]); i++)
+		jbuf_printf(b, "%s\"%s:%u\"", i ? "," : "", system_name((uint8_t)default_ports[i][1]),
+			    default_ports[i][0]);
+	for (int i = 0; i < db->o.nports; i++)
+		jbuf_printf(b, ",\"%s:%u\"", system_name(db->o.ports[i].system), db->o.ports[i].port);
+	jbuf_puts(b, "],\"sockets\":[");
+	for (size_t i = 0; i < sizeof(default_sockets) / sizeof(default_sockets[0]); i++) {
+		jbuf_puts(b, i ? "," : "");
+		json_put_str(b, default_sockets[i], strlen(default_sockets[i]));
+	}
+	jbuf_puts(b, ",\"*/.s.PGSQL.*\"");
+	for (int i = 0; i < db->o.nsockets; i++) {
+		jbuf_putc(b, ',');
+		json_put_str(b, db->o.sockets[i].path, strlen(db->o.sockets[i].path));
+	}
+	jbuf_puts(b, "],\"uprobes\":[");
+	for (int i = 0; i < db->nprobes; i++) {
+		const struct dbc_probe *p = &db->probes[i];
+
+		jbuf_puts(b, i ? ",{\"binary\":" : "{\"binary\":");
+		json_put_str(b, p->binary, strlen(p->binary));
+		jbuf_puts(b, ",\"function\":");
+		json_put_str(b, p->func, strlen(p->func));
+		jbuf_printf(b, ",\"system\":\"%s\",\"attached\":%s", system_name(p->system),
+			    p->err ? "false" : "true");
+		if (p->err)
+			jbuf_printf(b, ",\"error\":\"%s\"", strerror(-p->err));
+		jbuf_putc(b, '}');
+	}
+	for (struct dbc_conn *c = db->lru_head; c; c = c->lnext) {
+		dbconn_stats(c->dc, &cs);
+		stats_add(&st, &cs);
+	}
+	jbuf_printf(b, "],\"statements\":{\"postgresql\":\"%s\",\"mysql\":\"%s\"},"
+		       "\"conns\":%u,\"max_conns\":%u,\"conns_total\":%llu,\"evicted\":%llu,"
+		       "\"midstream\":%llu,\"records\":%llu,\"bad_records\":%llu,\"events\":%llu,"
+		       "\"server_dups\":%llu,\"tls\":%llu,\"tls_covered\":%llu,\"nomem\":%llu,"
+		       "\"gaps\":%llu,\"bytes_lost\":%llu,\"desyncs\":%llu,\"malformed\":%llu,"
+		       "\"truncated\":%llu,\"opaque_bytes\":%llu}",
+		    db->query_probe[BW_DB_PG] ? "client+server" : "client",
+		    db->query_probe[BW_DB_MYSQL] ? "client+server" : "client", db->nconns,
+		    db->o.max_conns, (unsigned long long)db->c.conns,
+		    (unsigned long long)db->c.evicted, (unsigned long long)db->c.midstream,
+		    (unsigned long long)db->c.records, (unsigned long long)db->c.bad_records,
+		    (unsigned long long)db->c.events, (unsigned long long)db->c.server_dups,
+		    (unsigned long long)db->c.tls, (unsigned long long)db->c.tls_covered,
+		    (unsigned long long)db->c.nomem, (unsigned long long)st.gaps,
+		    (unsigned long long)st.bytes_lost, (unsigned long long)st.desyncs,
+		    (unsigned long long)st.malformed, (unsigned long long)st.truncated,
+		    (unsigned long long)st.opaque_bytes);
+}
+
+/* Value text of "key": inside s (up to , } or ]), or "". */
+static int json_val(const char *s, const char *key, char *out, size_t n)
+{
+	char pat[64];
+	const char *p, *e;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(s, pat);
+	if (!p) {
+		snprintf(out, n, "-");
+		return 0;
+	}
+	p += strlen(pat);
+	for (e = p; *e && *e != ',' && *e != '}' && *e != ']'; e++)
+		;
+	return snprintf(out, n, "%.*s", (int)(e - p), p);
+}
+
+void dbcapture_status_print(const char *js, FILE *out)
+{
+	static const char *const keys[] = {
+		"enabled", "conns", "max_conns", "conns_total", "evicted", "records", "bad_records",
+		"events", "server_dups", "tls", "tls_covered", "gaps", "desyncs", "malformed",
+		"truncated", "nomem",
+	};
+	const char *s = strstr(js, "\"db\":{"), *u;
+	char v[512];
+
+	if (!s)
+		return;
+	fprintf(out, "database capture:\n");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_val(s, keys[i], v, sizeof(v));
+		fprintf(out, "  %-22s %s\n", keys[i], v);
+	}
+	u = strstr(s, "\"statements\":{");
+	if (u) {
+		json_val(u, "postgresql", v, sizeof(v));
+		fprintf(out, "  %-22s %s\n", "postgresql seen on", v);
+		json_val(u, "mysql", v, sizeof(v));
+		fprintf(out, "  %-22s %s\n", "mysql seen on", v);
+	}
+	for (u = strstr(s, "\"uprobes\":["); u && (u = strstr(u, "{\"binary\":"));) {
+		char bin[PATH_MAX] = "", fn[160] = "", att[8] = "";
+
+		if (sscanf(u, "{\"binary\":\"%4095[^\"]\",\"function\":\"%159[^\"]\",\"system\":\"%*[a-z]\","
+			      "\"attached\":%7[a-z]", bin, fn, att) == 3)
+			fprintf(out, "  uprobe %s:%s %s\n", bin, fn,
+				!strcmp(att, "true") ? "attached" : "not attached");
+		u++;
+	}
+}
