@@ -2,6 +2,7 @@
 /* bulwark run: open -> configure -> load -> attach -> poll; events to rules, journal and stdout. */
 #include <argp.h>
 #include <errno.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,40 +188,111 @@ static void handle_event(struct daemon *d, struct bw_event *e)
 		journal_append(d->journal, JREC_EVENT, e, d->line.p, d->line.len);
 	if (d->opts.events)
 		emit_line(d, &d->line);
-	if (d->builtin && event_has(e, FLD_EVT_KILL))
+	if (d->builtin && (event_has(e, FLD_EVT_KILL) || e->type == BW_EVT_DROP))
 		rules_eval(d->builtin, e, on_match, d);
 	if (d->rules)
 		rules_eval(d->rules, e, on_match, d);
 }
 
 /*
- * The daemon's own rule: the kernel killed a process for touching a
- * protected tree (--protect). It fires on the syscall's own event, which
- * names the file, and finishes the job in user space: the rest of the
- * session (already quarantined in the kernel) is swept and killed.
+ * The daemon's own rules. The first two fire on the syscall event of a
+ * process the kernel killed for touching a protected tree (it names the
+ * file) and finish the job in user space: the process, or the rest of its
+ * session (already quarantined in the kernel). The third is the one alert
+ * for a journal that hit a full disk.
  */
+static const char builtin_rules[] =
+	"- macro: bw_enforced_output\n"
+	"  condition: never_true\n"
+	"- rule: Deletion below a protected tree (kernel enforcement)\n"
+	"  desc: A process of a login session ran a deletion-family syscall below a protected tree\n"
+	"    (--protect, or a rule's protect key). The kernel sent SIGKILL before the syscall\n"
+	"    returned, so at most this one file is lost; bulwark then kills the rest of the session.\n"
+	"  condition: evt.kill = protect_session and evt.type != kill\n"
+	"  output: \"kernel killed %proc.name (pid %proc.pid, loginuid %user.loginuid, session\n"
+	"    %session.id) for %evt.type %fd.name below a protected tree; cmdline: %proc.cmdline\"\n"
+	"  priority: CRITICAL\n"
+	"  action: kill_session\n"
+	"  tags: [bulwark, enforcement, protected_tree]\n"
+	"- rule: Deletion below a protected tree (kernel enforcement, process)\n"
+	"  desc: As above, for trees whose rule kills only the offending process.\n"
+	"  condition: evt.kill = protect and evt.type != kill\n"
+	"  output: \"kernel killed %proc.name (pid %proc.pid, loginuid %user.loginuid, session\n"
+	"    %session.id) for %evt.type %fd.name below a protected tree; cmdline: %proc.cmdline\"\n"
+	"  priority: CRITICAL\n"
+	"  action: kill_process\n"
+	"  tags: [bulwark, enforcement, protected_tree]\n"
+	"- rule: Journal disk full\n"
+	"  desc: The journal could not write (ENOSPC); events are counted as lost until space\n"
+	"    returns. The daemon keeps running and keeps alerting.\n"
+	"  condition: evt.type = drop and drop.reason startswith \"journal\"\n"
+	"  output: \"%drop.reason\"\n"
+	"  priority: CRITICAL\n"
+	"  tags: [bulwark, journal]\n";
+
 static int load_builtin_rules(struct daemon *d)
 {
-	static const char fmt[] =
-		"- rule: Deletion below a protected tree (kernel enforcement)\n"
-		"  desc: A process of a login session ran a deletion-family syscall below a tree given to\n"
-		"    --protect. The kernel sent SIGKILL before the syscall returned (at most this one file\n"
-		"    is lost); bulwark then kills the rest of the session.\n"
-		"  condition: evt.kill = protect and evt.type != kill\n"
-		"  output: \"kernel killed %%proc.name (pid %%proc.pid, loginuid %%user.loginuid, session\n"
-		"    %%session.id) for %%evt.type %%fd.name below a protected tree; cmdline: %%proc.cmdline\"\n"
-		"  priority: CRITICAL\n"
-		"  action: %s\n"
-		"  tags: [bulwark, enforcement, protected_tree]\n";
-	char text[2048];
-	struct rules_source src = { "<built-in rules>", text, 0 };
+	struct rules_source src = { "<built-in rules>", builtin_rules, sizeof(builtin_rules) - 1 };
 
-	src.len = (size_t)snprintf(text, sizeof(text), fmt,
-				   d->opts.protect_session ? "kill_session" : "kill_process");
 	return rules_load_sources(&src, 1, &d->builtin, stderr);
 }
 
-/* Database events decoded by dbcapture from BW_EV_SOCK_* records. */
+/* Lists of the rules whose trees the kernel watches outside login sessions. */
+static const char *const watch_lists[] = {
+	"db_data_dirs", "db_wal_dirs", "db_binlog_dirs", "db_archive_dirs", "audit_log_dirs", NULL,
+};
+
+/* Adds every directory matching pat (a path or a glob). */
+static void add_tree(struct daemon *d, const char *pat, uint32_t bits)
+{
+	glob_t g;
+
+	if (!strpbrk(pat, "*?[")) {
+		loader_watch_dir(&d->loader, pat, bits, stderr);
+		return;
+	}
+	if (glob(pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g))
+		return; /* nothing matches yet: a restart or SIGHUP picks new directories up */
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		loader_watch_dir(&d->loader, g.gl_pathv[i], bits, stderr);
+	globfree(&g);
+}
+
+/*
+ * (Re)builds the kernel's watched and protected trees from the options and
+ * the rules: --watch and the watch lists are captured outside sessions,
+ * --protect and rules' protect keys are enforced.
+ */
+static void apply_trees(struct daemon *d)
+{
+	const uint32_t cap = LOADER_WATCH_CAPTURE, prot = cap | LOADER_WATCH_PROTECT;
+	const char *const *items;
+	int n;
+
+	loader_trees_begin(&d->loader);
+	for (int i = 0; i < d->opts.nwatch; i++)
+		add_tree(d, d->opts.watch[i], cap);
+	for (int i = 0; watch_lists[i]; i++) {
+		n = rules_list_items(d->rules, watch_lists[i], &items);
+		for (int k = 0; k < n; k++)
+			add_tree(d, items[k], cap);
+	}
+	/* protected trees last: their bits win over a plain watch of the same directory */
+	for (int i = 0; i < d->opts.nprotect; i++)
+		add_tree(d, d->opts.protect[i],
+			 prot | (d->opts.protect_session ? LOADER_WATCH_PROTECT_SESSION : 0));
+	for (int i = 0; i < rules_nrules(d->rules); i++) {
+		const struct rule *r = rules_rule(d->rules, i);
+
+		n = rule_protect(r, &items);
+		for (int k = 0; k < n; k++)
+			add_tree(d, items[k], prot | (rule_action(r) == RULE_KILL_SESSION
+							? LOADER_WATCH_PROTECT_SESSION : 0));
+	}
+	loader_trees_commit(&d->loader);
+}
+
+/* A decoded database event (dbcapture): handled like any other. */
 static void on_db_event(void *ctx, struct bw_event *e)
 {
 	handle_event(ctx, e);
@@ -231,8 +303,7 @@ static int on_sample(void *ctx, void *data, size_t len)
 	struct daemon *d = ctx;
 
 	if (dbcapture_owns(data, len)) {
-		if (d->db)
-			dbcapture_record(d->db, data, len);
+		dbcapture_record(d->db, data, len);
 		return 0;
 	}
 	if (decode_record(&d->dec, data, len, &d->ev)) {
@@ -241,6 +312,31 @@ static int on_sample(void *ctx, void *data, size_t len)
 	}
 	handle_event(d, &d->ev);
 	return 0;
+}
+
+/* Prints and journals a "drop" event: losses are shown with or without --events. */
+static void emit_drop(struct daemon *d, uint64_t n, const char *reason)
+{
+	struct bw_event e;
+
+	event_reset(&e);
+	e.time_ns = now_epoch_ns();
+	e.type = BW_EVT_DROP;
+	e.type_name = (struct bw_str){ "drop", 4 };
+	e.drop_count = n;
+	e.drop_reason = (struct bw_str){ reason, (uint32_t)strlen(reason) };
+	e.sessionid = BW_NO_SESSION;
+	event_set_present(&e, FLD_EVT_TIME);
+	event_set_present(&e, FLD_EVT_TYPE);
+	event_set_present(&e, FLD_DROP_COUNT);
+	event_set_present(&e, FLD_DROP_REASON);
+	jbuf_reset(&d->line);
+	event_to_json(&d->line, &e);
+	emit_line(d, &d->line);
+	if (d->journal)
+		journal_append(d->journal, JREC_NOTE, &e, d->line.p, d->line.len);
+	if (d->builtin)
+		rules_eval(d->builtin, &e, on_match, d);
 }
 
 /* Reports kernel-side losses as "drop" events in the stream and journal. */
@@ -252,36 +348,15 @@ static void report_drops(struct daemon *d, const uint64_t *k)
 		{ BW_STAT_PATH_TRUNC, "paths truncated (longer than 4095 bytes or 64 components)" },
 		{ BW_STAT_ARGS_TRUNC, "argv truncated (longer than 4095 bytes)" },
 		{ BW_STAT_READ_ERR, "arguments the kernel could not read" },
-		{ BW_STAT_DATA_TRUNC, "database payloads truncated (over 4096 bytes per syscall)" },
-		{ BW_STAT_DB_TRACK_FULL, "database connections not tracked: kernel socket map full" },
-		{ BW_STAT_DB_UNREADABLE, "database payloads not captured (sendmmsg, io_uring, splice)" },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		int s = kinds[i].stat;
 		uint64_t n = k[s] - d->c.kernel_reported[s];
-		struct bw_event e;
-
 		if (!n)
 			continue;
 		d->c.kernel_reported[s] = k[s];
-		event_reset(&e);
-		e.time_ns = now_epoch_ns();
-		e.type = BW_EVT_DROP;
-		e.type_name = (struct bw_str){ "drop", 4 };
-		e.drop_count = n;
-		e.drop_reason = (struct bw_str){ kinds[i].reason, (uint32_t)strlen(kinds[i].reason) };
-		e.sessionid = BW_NO_SESSION;
-		event_set_present(&e, FLD_EVT_TIME);
-		event_set_present(&e, FLD_EVT_TYPE);
-		event_set_present(&e, FLD_DROP_COUNT);
-		event_set_present(&e, FLD_DROP_REASON);
-		jbuf_reset(&d->line);
-		event_to_json(&d->line, &e);
-		/* losses are always shown, with or without --events */
-		emit_line(d, &d->line);
-		if (d->journal)
-			journal_append(d->journal, JREC_NOTE, &e, d->line.p, d->line.len);
+		emit_drop(d, n, kinds[i].reason);
 		if (s == BW_STAT_RB_DROPS || s == BW_STAT_INFLIGHT_FULL)
 			fprintf(stderr, "bulwark: %llu records lost: %s\n", (unsigned long long)n,
 				kinds[i].reason);
@@ -304,6 +379,7 @@ static void reload_rules(struct daemon *d)
 	rules_free(d->rules);
 	d->rules = nr;
 	d->c.reloads++;
+	apply_trees(d);
 	fprintf(stderr, "bulwark: SIGHUP: reloaded %d rules\n", rules_count(nr));
 }
 
@@ -312,13 +388,23 @@ static void periodic(struct daemon *d)
 	uint64_t k[BW_STAT_MAX];
 
 	decode_sync_clock(&d->dec);
+	dbcapture_tick(d->db, now_epoch_ns());
 	if (!loader_read_stats(&d->loader, k))
 		report_drops(d, k);
 	else
 		memset(k, 0, sizeof(k));
 	proctable_gc(&d->dec.pt, now_epoch_ns(), 30ull * 1000000000ull);
-	if (d->db)
-		dbcapture_tick(d->db, now_epoch_ns());
+	if (d->journal && journal_take_disk_full_edge(d->journal)) {
+		struct journal_stats js;
+		char why[512];
+
+		journal_get_stats(d->journal, &js);
+		snprintf(why, sizeof(why), "journal %s: disk full (%s); events are counted as lost "
+			 "until space returns", d->opts.journal_dir, js.last_error[0] ? js.last_error
+										   : "ENOSPC");
+		emit_drop(d, js.lost, why);
+		fprintf(stderr, "bulwark: %s\n", why);
+	}
 	status_write(d, k);
 }
 
@@ -406,8 +492,6 @@ int cmd_run(int argc, char **argv)
 	lo.ringbuf_bytes = d->opts.ringbuf_mb << 20;
 	lo.capture_all = d->opts.capture_all;
 	lo.verbose = d->opts.verbose;
-	lo.watch_count = (uint32_t)(d->opts.nwatch + d->opts.nprotect);
-	lo.protect_count = (uint32_t)d->opts.nprotect;
 	lo.enforce_kill = !d->opts.no_kill;
 	lo.configure = dbcapture_configure;
 	lo.configure_arg = d->db;
@@ -415,14 +499,7 @@ int cmd_run(int argc, char **argv)
 		goto cleanup;
 	if (dbcapture_start(d->db, loader_object(&d->loader), stderr))
 		goto cleanup;
-	for (int i = 0; i < d->opts.nwatch; i++)
-		if (loader_watch_dir(&d->loader, d->opts.watch[i], LOADER_WATCH_CAPTURE, stderr))
-			goto cleanup;
-	for (int i = 0; i < d->opts.nprotect; i++)
-		if (loader_watch_dir(&d->loader, d->opts.protect[i],
-				     LOADER_WATCH_CAPTURE | LOADER_WATCH_PROTECT |
-				     (d->opts.protect_session ? LOADER_WATCH_PROTECT_SESSION : 0), stderr))
-			goto cleanup;
+	apply_trees(d);
 	if (actions_init(&d->actions, loader_quarantine_fd(&d->loader), d->opts.no_kill,
 			 d->opts.allow_exe, d->opts.nallow_exe)) {
 		fprintf(stderr, "bulwark: out of memory\n");
