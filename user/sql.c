@@ -134,9 +134,16 @@ void sql_obj_begin(struct sql_stmt *s)
 
 void sql_obj_part(struct sql_stmt *s, const char *p, size_t n)
 {
+	size_t at;
+
 	if (s->obj_open)
 		obj_put(s, ".", 1);
+	at = s->objects_len;
 	obj_put(s, p, n);
+	/* a quoted name may hold a NUL; event strings may not */
+	for (char *c = memchr(s->objects + at, 0, s->objects_len - at); c;
+	     c = memchr(c, 0, s->objects + s->objects_len - c))
+		*c = '?';
 	s->obj_open = true;
 }
 
@@ -193,6 +200,10 @@ void sql_result_add(struct sql_result *r, struct sql_stmt *s)
 
 void sql_result_use(struct sql_result *r, const char *p, size_t n)
 {
+	const char *z = memchr(p, 0, n);
+
+	if (z)
+		n = z - p;
 	if (n > SQL_NAME_MAX - 1)
 		n = SQL_NAME_MAX - 1;
 	memcpy(r->use_db, p, n);
@@ -221,9 +232,14 @@ static const char *const my_words[] = {
 	"PURGE", "USE", "PREPARE", "EXECUTE", NULL,
 };
 
-/* 1: identifier character (a word never starts or ends next to one) */
+/*
+ * 1: identifier character (a word never starts or ends next to one). '$'
+ * is one in identifiers, but also closes a dollar quote ($x$DROP ...), so
+ * here it separates words: a$drop becomes a candidate, which costs a parse
+ * and nothing else.
+ */
 static const unsigned char word_char[256] = {
-	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['_'] = 1, ['$'] = 1,
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['_'] = 1,
 	[0x80 ... 0xff] = 1,
 };
 
