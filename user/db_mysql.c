@@ -638,3 +638,8 @@ bool db_mysql_wants(const struct db_mysql *m, const struct db_core *k, enum db_d
 		return false;
 	return d == DB_C2S || !m->s2c_done;
 }
+
+bool db_mysql_synced(const struct db_mysql *m, const struct db_core *k)
+{
+	return !k->opaque && m->phase != MY_LOST && m->phase != MY_DONE;
+}

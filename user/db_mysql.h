@@ -40,5 +40,7 @@ void db_mysql_feed(struct db_mysql *m, struct db_core *k, enum db_dir d, uint64_
 /* n bytes at off were lost. */
 void db_mysql_gap(struct db_mysql *m, struct db_core *k, enum db_dir d, uint64_t off, uint64_t n);
 bool db_mysql_wants(const struct db_mysql *m, const struct db_core *k, enum db_dir d);
+/* Client-to-server framing is known. */
+bool db_mysql_synced(const struct db_mysql *m, const struct db_core *k);
 
 #endif /* BULWARK_DB_MYSQL_H */

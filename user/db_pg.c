@@ -424,3 +424,8 @@ bool db_pg_wants(const struct db_pg *g, const struct db_core *k, enum db_dir d)
 		return false;
 	return d == DB_C2S || !g->s2c_done;
 }
+
+bool db_pg_synced(const struct db_pg *g, const struct db_core *k)
+{
+	return !k->opaque && g->phase != PG_LOST && g->phase != PG_DONE;
+}

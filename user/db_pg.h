@@ -35,5 +35,7 @@ void db_pg_feed(struct db_pg *g, struct db_core *k, enum db_dir d, uint64_t off,
 		const uint8_t *p, size_t len, bool aligned, uint64_t total);
 void db_pg_gap(struct db_pg *g, struct db_core *k, enum db_dir d, uint64_t off, uint64_t n);
 bool db_pg_wants(const struct db_pg *g, const struct db_core *k, enum db_dir d);
+/* Client-to-server framing is known. */
+bool db_pg_synced(const struct db_pg *g, const struct db_core *k);
 
 #endif /* BULWARK_DB_PG_H */

@@ -323,6 +323,13 @@ bool dbconn_wants(const struct dbconn *c, enum db_dir d)
 	return db_pg_wants(&c->u.pg, &c->k, d);
 }
 
+bool dbconn_synced(const struct dbconn *c)
+{
+	if (c->proto == DB_MYSQL)
+		return db_mysql_synced(&c->u.my, &c->k);
+	return db_pg_synced(&c->u.pg, &c->k);
+}
+
 void dbconn_stats(const struct dbconn *c, struct dbconn_stats *st)
 {
 	*st = c->k.st;

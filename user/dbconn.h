@@ -103,6 +103,10 @@ void dbconn_flush(struct dbconn *c, db_msg_fn fn, void *ctx);
  * (after TLS; server replies once the handshake is past). */
 bool dbconn_wants(const struct dbconn *c, enum db_dir d);
 
+/* True while client-to-server framing is known: not lost (or joined
+ * mid-stream and not found yet), not encrypted. */
+bool dbconn_synced(const struct dbconn *c);
+
 void dbconn_stats(const struct dbconn *c, struct dbconn_stats *st);
 
 /*

@@ -419,6 +419,9 @@ TEST(mysql_hostile_lengths)
 	CHECK_EQ(t->log.r[0].kind, DBM_LOST);
 	CHECK(t->log.r[0].flags & DBM_F_DESYNC);
 	CHECK_STREQ(t->log.r[1].q, "SELECT 1");
+	CHECK(dbconn_synced(t->c));
+	t_feed(t, "\x05\x00\x00\x00\x00" "abcd", 9);
+	CHECK(!dbconn_synced(t->c));
 	t_free(t);
 	free(junk);
 }
