@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* SQL classifier: a table of statements with their expected kind, objects and verdict. */
+#include <errno.h>
 #include <string.h>
 #include "sql.h"
 #include "unit.h"
@@ -179,6 +180,11 @@ static const struct want table[] = {
 	{ PG, "SELECT abalance FROM pgbench_accounts WHERE aid = $1", "SELECT", NULL, -1, false },
 	{ PG, "BEGIN", "OTHER", NULL, -1, false },
 	{ PG, "COMMENT ON TABLE t IS 'DROP TABLE t'", "OTHER", NULL, -1, false },
+	{ PG, "DROP GROUP g", "DROP ROLE", "g", -1, true },
+	/* ---- several statements: the worst one is reported ---- */
+	{ MY, "DELETE FROM t WHERE id = 1; DELETE FROM u", "DELETE", "u", 0, true },
+	{ MY, "DROP TABLE a; DROP DATABASE b; TRUNCATE c", "DROP DATABASE", "b", -1, true },
+	{ PG, "UPDATE a SET x = 1 WHERE id = 2; SELECT 1", "UPDATE", "a", 1, false },
 };
 
 TEST(sql_table)
@@ -201,6 +207,36 @@ TEST(sql_table)
 		if (r.destructive != w->destructive)
 			UNIT_FAIL("[%zu] %s: destructive %d, want %d", i, w->q, r.destructive, w->destructive);
 	}
+}
+
+TEST(sql_flags)
+{
+	struct sql_result r;
+
+	sql_classify(SQL_PG, "SELECT 1", 8, 0, &r);
+	CHECK(r.flags & SQL_R_FAST);
+	CHECK(!(r.flags & SQL_R_PARSED));
+	sql_classify(SQL_PG, "DROP TABLE t; SELECT 2", 22, SQL_IN_TRUNC, &r);
+	CHECK(r.flags & SQL_R_PARSED);
+	CHECK(r.flags & SQL_R_TRUNC);
+	CHECK_EQ(r.nstmts, 2);
+	CHECK_EQ(r.kinds, (1u << SQL_DROP_TABLE) | (1u << SQL_SELECT));
+	sql_classify(SQL_PG, "DROP TABLE t x y", 16, 0, &r);
+	CHECK(r.flags & SQL_R_FALLBACK);
+	CHECK_EQ(r.kind, SQL_DROP_TABLE);
+	sql_classify(SQL_MYSQL, "PREPARE s FROM 'DELETE FROM t'", 30, 0, &r);
+	CHECK(r.flags & SQL_R_DYNAMIC);
+	sql_classify(SQL_MYSQL, "DELETE FROM t WHERE 1", 21, 0, &r);
+	CHECK(r.flags & SQL_R_CONST_WHERE);
+	CHECK(r.destructive);
+	sql_classify(SQL_MYSQL, "USE `my db`; SELECT 1", 21, 0, &r);
+	CHECK(r.flags & SQL_R_USE);
+	CHECK_STREQ(r.use_db, "my db");
+	sql_classify(SQL_MYSQL, "DROP TABLE `a\0b`", 17, 0, &r);
+	CHECK_STREQ(r.objects, "a?b"); /* event strings hold no NUL */
+	CHECK_EQ(sql_classify(SQL_MYSQL, NULL, 3, 0, &r), -EINVAL);
+	CHECK_EQ(sql_classify((enum sql_dialect)9, "x", 1, 0, &r), -EINVAL);
+	CHECK_EQ(sql_classify(SQL_MYSQL, NULL, 0, 0, &r), 0);
 }
 
 int main(void)
