@@ -243,6 +243,20 @@ int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 	uint64_t t0 = mono_ns(), now = 0;
 	int npids = 0, killed = 0, sweeps = 0, left = 0;
 
+	/* events queued behind the one that killed the session: one /proc sweep is enough */
+	for (unsigned i = 0; i < sizeof(a->recent) / sizeof(a->recent[0]); i++) {
+		struct actions_recent *r = &a->recent[i];
+
+		if (r->done_ns && r->sid == sid && t0 - r->done_ns < ACTIONS_RESWEEP_NS) {
+			jbuf_printf(out, "{\"status\":\"%s\",\"target\":\"session\",\"session.id\":%u,"
+					 "\"%s\":%d,\"swept_us_ago\":%llu}",
+				    dry ? "dry_run_already_reported" : "already_killed", sid,
+				    dry ? "would_kill" : "killed", r->killed,
+				    (unsigned long long)((t0 - r->done_ns) / 1000));
+			return 0;
+		}
+	}
+
 	if (!dry && a->quarantine_fd >= 0) {
 		struct timespec ts;
 		uint64_t v;
@@ -274,17 +288,18 @@ int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 	}
 	a->kills += dry ? 0 : (uint64_t)killed;
 	a->last_session_ns = now - t0;
+	a->recent[a->nrecent++ % (sizeof(a->recent) / sizeof(a->recent[0]))] =
+		(struct actions_recent){ sid, killed, now };
 	jbuf_printf(out, "{\"status\":\"%s\",\"target\":\"session\",\"session.id\":%u,\"%s\":%d,\"pids\":[",
 		    dry ? "dry_run" : left ? "partial" : "killed", sid, dry ? "would_kill" : "killed",
 		    killed);
 	first = true;
-	for (int i = 0; i < npids; i++)
-		if (a->pidfds[i] != -1 || dry) {
-			if (a->pidfds[i] == -1)
-				continue;
-			jbuf_printf(out, "%s%u", first ? "" : ",", a->pids[i]);
-			first = false;
-		}
+	for (int i = 0; i < npids; i++) {
+		if (a->pidfds[i] == -1)
+			continue; /* spared, or gone before it could be signalled */
+		jbuf_printf(out, "%s%u", first ? "" : ",", a->pids[i]);
+		first = false;
+	}
 	jbuf_printf(out, "],\"spared\":[%s],\"still_alive\":%d,\"sweeps\":%d,\"elapsed_us\":%llu,"
 			 "\"quarantined\":%s}",
 		    spared.p ? spared.p : "", left, sweeps, (unsigned long long)((now - t0) / 1000),

@@ -23,7 +23,17 @@ struct actions {
 	uint64_t last_session_ns; /* duration of the last session kill */
 	int pidfds[ACTIONS_MAX_PIDS]; /* scratch: processes signalled in one kill */
 	uint32_t pids[ACTIONS_MAX_PIDS];
+	struct actions_recent {   /* sessions swept lately: not swept again */
+		uint32_t sid;
+		int killed;
+		uint64_t done_ns;
+	} recent[16];
+	unsigned nrecent;
 };
+
+/* A session swept within this long is not swept again for events already
+ * queued behind the one that killed it (the kernel quarantine holds it). */
+#define ACTIONS_RESWEEP_NS (5ull * 1000000000ull)
 
 /* Default allowlist: the database servers. */
 extern const char *const actions_default_allow[];

@@ -202,17 +202,17 @@ static void handle_event(struct daemon *d, struct bw_event *e)
  * for a journal that hit a full disk.
  */
 static const char builtin_rules[] =
-	"- macro: bw_enforced_output\n"
-	"  condition: never_true\n"
 	"- rule: Deletion below a protected tree (kernel enforcement)\n"
 	"  desc: A process of a login session ran a deletion-family syscall below a protected tree\n"
 	"    (--protect, or a rule's protect key). The kernel sent SIGKILL before the syscall\n"
 	"    returned, so at most this one file is lost; bulwark then kills the rest of the session.\n"
+	"    Once per session a minute, since with --no-kill every later file would alert again.\n"
 	"  condition: evt.kill = protect_session and evt.type != kill\n"
 	"  output: \"kernel killed %proc.name (pid %proc.pid, loginuid %user.loginuid, session\n"
 	"    %session.id) for %evt.type %fd.name below a protected tree; cmdline: %proc.cmdline\"\n"
 	"  priority: CRITICAL\n"
 	"  action: kill_session\n"
+	"  threshold: {count: 1, window: 60s, by: session.id}\n"
 	"  tags: [bulwark, enforcement, protected_tree]\n"
 	"- rule: Deletion below a protected tree (kernel enforcement, process)\n"
 	"  desc: As above, for trees whose rule kills only the offending process.\n"
@@ -221,6 +221,7 @@ static const char builtin_rules[] =
 	"    %session.id) for %evt.type %fd.name below a protected tree; cmdline: %proc.cmdline\"\n"
 	"  priority: CRITICAL\n"
 	"  action: kill_process\n"
+	"  threshold: {count: 1, window: 60s, by: proc.pid}\n"
 	"  tags: [bulwark, enforcement, protected_tree]\n"
 	"- rule: Journal disk full\n"
 	"  desc: The journal could not write (ENOSPC); events are counted as lost until space\n"
