@@ -144,7 +144,10 @@ static int compile_output(struct rl_ctx *L, struct rules *rs, struct rule *r,
 			(1ull << FLD_PROC_NAME) | (1ull << FLD_USER_LOGINUID) | (1ull << FLD_SESSION_ID);
 	int cap = 8, bad = 0;
 
-	r->output_fmt = rs_strndup(rs, t->s, t->len);
+	/* a folded YAML scalar (output: >) ends with a newline; Falco trims it */
+	while (n && (t->s[n - 1] == '\n' || t->s[n - 1] == ' ' || t->s[n - 1] == '\t'))
+		n--;
+	r->output_fmt = rs_strndup(rs, t->s, n);
 	r->segs = rs_keep(rs, malloc((size_t)cap * sizeof(*r->segs)));
 	if (!r->output_fmt || !r->segs)
 		return -ENOMEM;
