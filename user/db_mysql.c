@@ -438,10 +438,13 @@ static void packet_end(struct db_mysql *m, struct db_core *k)
 	m->in_pkt = false;
 	if (m->more)
 		return;
-	if (m->want == WANT_KEEP)
+	if (m->want == WANT_KEEP) {
 		message(m, k, (const uint8_t *)k->acc.p, k->acc.len, m->wire, k->acc.trunc);
-	else
+	} else {
 		k->st.msgs++;
+		if (m->phase == MY_HANDSHAKE)
+			m->phase = MY_COMMAND; /* the response fell in a hole: carry on without it */
+	}
 	m->msg = false;
 	m->want = WANT_UNDECIDED;
 	db_acc_reset(k);
@@ -562,7 +565,7 @@ void db_mysql_feed(struct db_mysql *m, struct db_core *k, enum db_dir d, uint64_
 				continue;
 			/* the common case: a whole single-packet message in this chunk */
 			if (!m->more && m->wire == 0 && m->left && m->left <= len &&
-			    m->want != WANT_SKIP && !k->acc.len) {
+			    m->want != WANT_SKIP) {
 				uint32_t n = m->left;
 
 				if (!decide(m, k, p[0], off - 4))

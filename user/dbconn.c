@@ -282,11 +282,13 @@ int dbconn_feed(struct dbconn *c, enum db_dir d, uint64_t off, const void *data,
 	if (!ds->started) {
 		ds->started = true;
 		/* mid-stream: offsets start wherever we joined */
-		if (c->k.midstream)
+		if (c->k.flags & DBCONN_MIDSTREAM)
 			ds->next = off;
 	}
 	if (c->k.opaque) {
 		c->k.st.opaque_bytes += total;
+	} else if (!dbconn_wants(c, d)) {
+		/* server replies past the handshake: not even held */
 	} else if (off > ds->next) {
 		hold(c, d, off, data, len, total);
 	} else {

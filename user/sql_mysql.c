@@ -1049,6 +1049,23 @@ static void st_use(struct cls *c, struct sql_stmt *s)
 	qname(c, s);
 }
 
+/* Hands a PostgreSQL body literal (DO, CREATE FUNCTION) in language lang to sql_pg_body(). */
+static void pg_body(struct cls *c, const struct tok *body, const struct tok *lang)
+{
+	char *buf;
+	size_t n;
+
+	if (body->t != T_STRING || c->depth + 1 > SQL_DEPTH_MAX)
+		return;
+	buf = malloc(body->n + 1);
+	if (!buf)
+		return;
+	n = sql_unquote(body->p, body->n, body->q, body->bs, buf, body->n);
+	sql_pg_body(buf, n, lang->t == T_END ? NULL : lang->p, lang->t == T_END ? 0 : lang->n,
+		    c->depth + 1, c->r);
+	free(buf);
+}
+
 /* PostgreSQL DO [LANGUAGE l] 'body' [LANGUAGE l] */
 static void st_do_pg(struct cls *c)
 {
@@ -1064,17 +1081,7 @@ static void st_do_pg(struct cls *c)
 		}
 		adv(c);
 	}
-	if (body.t == T_STRING && c->depth + 1 <= SQL_DEPTH_MAX) {
-		char *buf = malloc(body.n + 1);
-
-		if (!buf)
-			return;
-		size_t n = sql_unquote(body.p, body.n, body.q, body.bs, buf, body.n);
-
-		sql_pg_body(buf, n, lang.t == T_END ? NULL : lang.p, lang.t == T_END ? 0 : lang.n,
-			    c->depth + 1, c->r);
-		free(buf);
-	}
+	pg_body(c, &body, &lang);
 }
 
 /* PostgreSQL CREATE FUNCTION/PROCEDURE ... AS 'body' LANGUAGE l, or BEGIN ATOMIC */
@@ -1096,17 +1103,7 @@ static void create_func_pg(struct cls *c)
 		}
 		adv(c);
 	}
-	if (body.t == T_STRING && c->depth + 1 <= SQL_DEPTH_MAX) {
-		char *buf = malloc(body.n + 1);
-
-		if (!buf)
-			return;
-		size_t n = sql_unquote(body.p, body.n, body.q, body.bs, buf, body.n);
-
-		sql_pg_body(buf, n, lang.t == T_END ? NULL : lang.p, lang.t == T_END ? 0 : lang.n,
-			    c->depth + 1, c->r);
-		free(buf);
-	}
+	pg_body(c, &body, &lang);
 }
 
 static void st_create(struct cls *c, struct sql_stmt *s)

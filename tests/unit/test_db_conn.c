@@ -465,6 +465,20 @@ TEST(mysql_lost_chunk_and_resync)
 	t_free(t);
 }
 
+TEST(mysql_handshake_in_a_hole)
+{
+	struct t_conn *t = t_new(DB_MYSQL, 0);
+	uint8_t b[512];
+	size_t n = my_handshake(b, CAPS_41, "alice", "shop");
+
+	t_send(t, DB_C2S, b, 4, n); /* only the header was copied */
+	t_feed(t, b, my_cmd(b, 0x03, "DROP TABLE t"));
+	CHECK_EQ(t->log.n, 1);
+	CHECK_STREQ(t->log.r[0].q, "DROP TABLE t");
+	CHECK_STREQ(t->log.r[0].user, "");
+	t_free(t);
+}
+
 TEST(mysql_reorder)
 {
 	uint8_t s[1024];
