@@ -101,7 +101,7 @@ run: deps all
 	./$(BUILD)/bulwark run --rules rules/ $(RUN_ARGS)
 
 # Unit tests, then end-to-end tests; one closing "N passed, N failed" line.
-test: deps all
+test: deps all $(BUILD)/bench/journal_bench
 	$(Q)./tests/run.sh
 
 unit: all

@@ -83,9 +83,14 @@ static __always_inline __u32 file_protect(struct task_struct *t, struct file_arg
 		bits = f ? watch_ancestry(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt)) : 0;
 	} else {
 		bits = watch_name(a->dfd, (const char *)a->name, s);
+		if (!bits)
+			bits = watch_resolved(a->dfd, (const char *)a->name, s);
 		/* renaming something INTO a protected tree (overwriting) counts too */
-		if (a->newname)
+		if (a->newname) {
 			bits |= watch_name(a->newdfd, (const char *)a->newname, s);
+			if (!bits)
+				bits = watch_resolved(a->newdfd, (const char *)a->newname, s);
+		}
 	}
 	if (!(bits & (BW_WATCH_PROTECT | BW_WATCH_PROTECT_SESSION)) || exe_allowed(t))
 		return 0;

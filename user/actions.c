@@ -47,11 +47,12 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int actions_init(struct actions *a, int quarantine_fd, bool no_kill, const char *const *allow,
-		 int nallow)
+int actions_init(struct actions *a, int quarantine_fd, struct proctable *pt, bool no_kill,
+		 const char *const *allow, int nallow)
 {
 	memset(a, 0, sizeof(*a));
 	a->quarantine_fd = quarantine_fd;
+	a->pt = pt;
 	a->no_kill = no_kill;
 	a->self_pid = (uint32_t)getpid();
 	for (int i = 0; actions_default_allow[i] && a->nallow < ACTIONS_MAX_ALLOW; i++)
@@ -170,10 +171,71 @@ static int wait_dead(int *fds, int n)
 	return live;
 }
 
+/* Waits on every pidfd signalled so far; returns how many still live. */
+static int wait_all(struct actions *a, int npids)
+{
+	int fds[ACTIONS_MAX_PIDS], n = 0;
+
+	for (int i = 0; i < npids; i++)
+		if (a->pidfds[i] >= 0)
+			fds[n++] = a->pidfds[i];
+	return n ? wait_dead(fds, n) : 0;
+}
+
 static void put_spared(struct jbuf *out, bool *first, uint32_t pid, const char *why)
 {
 	jbuf_printf(out, "%s{\"pid\":%u,\"reason\":\"%s\"}", *first ? "" : ",", pid, why);
 	*first = false;
+}
+
+/* Signals (unless dry) one member of the session and records it. */
+static void take(struct actions *a, uint32_t pid, int *npids, bool dry, struct jbuf *spared,
+		 bool *first_spared)
+{
+	const char *why;
+	int fd;
+
+	for (int i = 0; i < *npids; i++)
+		if (a->pids[i] == pid)
+			return;
+	if (*npids >= ACTIONS_MAX_PIDS)
+		return;
+	if (!actions_killable(a, pid, &why)) {
+		if (strcmp(why, "already gone"))
+			put_spared(spared, first_spared, pid, why);
+		a->pids[*npids] = pid;
+		a->pidfds[(*npids)++] = -1;
+		return;
+	}
+	fd = dry ? -1 : pidfd_open_(pid);
+	if (!dry && fd >= 0 && pidfd_kill(fd)) {
+		a->kill_errors++;
+		close(fd);
+		fd = -1;
+	}
+	a->pids[*npids] = pid;
+	a->pidfds[(*npids)++] = dry ? -2 : fd;
+}
+
+/*
+ * The fast first pass: the process table already knows every process's
+ * session, so the session is signalled without reading /proc. The /proc
+ * sweeps that follow catch what the table has not seen yet.
+ */
+static int table_pass(struct actions *a, uint32_t sid, int *npids, bool dry, struct jbuf *spared,
+		      bool *first_spared)
+{
+	int n = 0;
+
+	if (!a->pt)
+		return 0;
+	for (uint32_t b = 0; b < a->pt->nbuckets; b++)
+		for (struct proc *p = a->pt->buckets[b]; p; p = p->next)
+			if (p->sessionid == sid && !p->exit_ns) {
+				take(a, p->pid, npids, dry, spared, first_spared);
+				n++;
+			}
+	return n;
 }
 
 /*
@@ -192,9 +254,7 @@ static int sweep(struct actions *a, uint32_t sid, int *npids, bool dry, struct j
 	while ((de = readdir(d))) {
 		char path[64], buf[32], *end, state;
 		unsigned long pid = strtoul(de->d_name, &end, 10), flags, ppid;
-		const char *why;
-		bool known = false;
-		int fd;
+		int known = -1;
 
 		if (*end || !pid)
 			continue;
@@ -205,32 +265,15 @@ static int sweep(struct actions *a, uint32_t sid, int *npids, bool dry, struct j
 			continue; /* dead already, waiting to be reaped */
 		for (int i = 0; i < *npids; i++)
 			if (a->pids[i] == pid)
-				known = true;
-		if (known) {
-			seen++; /* signalled, not dead yet */
+				known = i;
+		if (known >= 0) {
+			if (a->pidfds[known] != -1)
+				seen++; /* signalled, not dead yet; spared ones do not count */
 			continue;
 		}
-		if (!actions_killable(a, (uint32_t)pid, &why)) {
-			if (strcmp(why, "already gone"))
-				put_spared(spared, first_spared, (uint32_t)pid, why);
-			/* remember it so it is reported once */
-			if (*npids < ACTIONS_MAX_PIDS) {
-				a->pids[*npids] = (uint32_t)pid;
-				a->pidfds[(*npids)++] = -1;
-			}
-			continue;
-		}
-		if (*npids >= ACTIONS_MAX_PIDS)
-			break;
-		seen++;
-		fd = dry ? -1 : pidfd_open_((uint32_t)pid);
-		if (!dry && fd >= 0 && pidfd_kill(fd)) {
-			a->kill_errors++;
-			close(fd);
-			fd = -1;
-		}
-		a->pids[*npids] = (uint32_t)pid;
-		a->pidfds[(*npids)++] = dry ? -2 : fd;
+		take(a, (uint32_t)pid, npids, dry, spared, first_spared);
+		if (a->pidfds[*npids - 1] != -1)
+			seen++;
 	}
 	closedir(d);
 	return seen;
@@ -240,7 +283,7 @@ int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 {
 	struct jbuf spared = { 0 };
 	bool first = true, dry = a->no_kill;
-	uint64_t t0 = mono_ns(), now = 0;
+	uint64_t t0 = mono_ns(), now = 0, dead_ns = 0;
 	int npids = 0, killed = 0, sweeps = 0, left = 0;
 
 	/* events queued behind the one that killed the session: one /proc sweep is enough */
@@ -265,19 +308,18 @@ int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 		v = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 		bpf_map_update_elem(a->quarantine_fd, &sid, &v, BPF_ANY);
 	}
+	/* signal what the table knows and wait for it before reading /proc */
+	if (table_pass(a, sid, &npids, dry, &spared, &first) && !dry) {
+		left = wait_all(a, npids);
+		dead_ns = mono_ns();
+	}
 	for (sweeps = 1; sweeps <= SWEEPS_MAX; sweeps++) {
-		int before = npids, seen = sweep(a, sid, &npids, dry, &spared, &first);
-		int fds[ACTIONS_MAX_PIDS], n = 0;
+		int seen = sweep(a, sid, &npids, dry, &spared, &first);
 
 		if (seen <= 0 || dry)
 			break;
-		for (int i = before; i < npids; i++)
-			if (a->pidfds[i] >= 0)
-				fds[n++] = a->pidfds[i];
-		for (int i = 0; i < before; i++) /* still signalled-but-live ones */
-			if (a->pidfds[i] >= 0)
-				fds[n++] = a->pidfds[i];
-		left = wait_dead(fds, n);
+		left = wait_all(a, npids);
+		dead_ns = mono_ns(); /* the last signalled process is dead (or timed out) */
 	}
 	now = mono_ns();
 	for (int i = 0; i < npids; i++) {
@@ -300,9 +342,13 @@ int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 		jbuf_printf(out, "%s%u", first ? "" : ",", a->pids[i]);
 		first = false;
 	}
-	jbuf_printf(out, "],\"spared\":[%s],\"still_alive\":%d,\"sweeps\":%d,\"elapsed_us\":%llu,"
-			 "\"quarantined\":%s}",
-		    spared.p ? spared.p : "", left, sweeps, (unsigned long long)((now - t0) / 1000),
+	/* dead_us: decision to the last process dead; elapsed_us adds the final
+	 * /proc sweep that confirmed nobody was left */
+	jbuf_printf(out, "],\"spared\":[%s],\"still_alive\":%d,\"sweeps\":%d,\"dead_us\":%llu,"
+			 "\"elapsed_us\":%llu,\"quarantined\":%s}",
+		    spared.p ? spared.p : "", left, sweeps,
+		    (unsigned long long)(((dead_ns ? dead_ns : now) - t0) / 1000),
+		    (unsigned long long)((now - t0) / 1000),
 		    !dry && a->quarantine_fd >= 0 ? "true" : "false");
 	jbuf_free(&spared);
 	return killed;

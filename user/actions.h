@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "event.h"
 #include "json.h"
+#include "proctable.h"
 #include "rules.h"
 
 #define ACTIONS_MAX_ALLOW 64
@@ -14,6 +15,7 @@
 
 struct actions {
 	int quarantine_fd;        /* kernel quarantine map, -1 if none */
+	struct proctable *pt;     /* first pass of a session kill; may be NULL */
 	bool no_kill;             /* --no-kill: report what would be killed */
 	uint32_t self_pid;        /* never killed */
 	char *allow[ACTIONS_MAX_ALLOW]; /* executables never killed (realpaths) */
@@ -39,8 +41,8 @@ struct actions {
 extern const char *const actions_default_allow[];
 
 /* allow: extra executables (paths or globs like /usr/lib/postgresql/'*'/bin/postgres). */
-int actions_init(struct actions *a, int quarantine_fd, bool no_kill, const char *const *allow,
-		 int nallow);
+int actions_init(struct actions *a, int quarantine_fd, struct proctable *pt, bool no_kill,
+		 const char *const *allow, int nallow);
 void actions_free(struct actions *a);
 
 /* Whether pid may be killed at all: not 1, not us, not a kernel thread,

@@ -264,13 +264,12 @@ static void add_tree(struct daemon *d, const char *pat, uint32_t bits)
  * the rules: --watch and the watch lists are captured outside sessions,
  * --protect and rules' protect keys are enforced.
  */
-static void apply_trees(struct daemon *d)
+static void add_trees(struct daemon *d)
 {
 	const uint32_t cap = LOADER_WATCH_CAPTURE, prot = cap | LOADER_WATCH_PROTECT;
 	const char *const *items;
 	int n;
 
-	loader_trees_begin(&d->loader);
 	for (int i = 0; i < d->opts.nwatch; i++)
 		add_tree(d, d->opts.watch[i], cap);
 	for (int i = 0; watch_lists[i]; i++) {
@@ -290,6 +289,12 @@ static void apply_trees(struct daemon *d)
 			add_tree(d, items[k], prot | (rule_action(r) == RULE_KILL_SESSION
 							? LOADER_WATCH_PROTECT_SESSION : 0));
 	}
+}
+
+static void apply_trees(struct daemon *d)
+{
+	loader_trees_begin(&d->loader);
+	add_trees(d);
 	loader_trees_commit(&d->loader);
 }
 
@@ -390,6 +395,13 @@ static void periodic(struct daemon *d)
 
 	decode_sync_clock(&d->dec);
 	dbcapture_tick(d->db, now_epoch_ns());
+	/*
+	 * Trees are keyed by inode: a directory created (a glob that matches
+	 * now) or re-created since start gets its new inode added here, every
+	 * other second. Stale keys are harmless and are dropped at a reload.
+	 */
+	if (++d->ticks % 2 == 0)
+		add_trees(d);
 	if (!loader_read_stats(&d->loader, k))
 		report_drops(d, k);
 	else
@@ -501,7 +513,7 @@ int cmd_run(int argc, char **argv)
 	if (dbcapture_start(d->db, loader_object(&d->loader), stderr))
 		goto cleanup;
 	apply_trees(d);
-	if (actions_init(&d->actions, loader_quarantine_fd(&d->loader), d->opts.no_kill,
+	if (actions_init(&d->actions, loader_quarantine_fd(&d->loader), &d->dec.pt, d->opts.no_kill,
 			 d->opts.allow_exe, d->opts.nallow_exe)) {
 		fprintf(stderr, "bulwark: out of memory\n");
 		goto cleanup;

@@ -67,6 +67,7 @@ struct daemon {
 	struct daemon_counters c;
 	char hostname[256];
 	uint64_t started_ns;       /* epoch ns */
+	uint64_t ticks;            /* periodic() calls */
 	FILE *out;                 /* alerts and events (stdout) */
 };
 

@@ -292,4 +292,25 @@ static __noinline __attribute__((unused)) __u32 watch_name(int dfd, const char *
 	return watch_ancestry(d, m);
 }
 
+/*
+ * BW_WATCH_* bits for a relative name, judged on its resolved absolute
+ * path. Catches what the start directory's ancestry cannot: the name may
+ * itself be a watched directory (rmdir or rename of a protected root from
+ * its parent) or reach one through several components. Builds the path, so
+ * it is used for login sessions only.
+ */
+static __noinline __attribute__((unused)) __u32 watch_resolved(int dfd, const char *uname,
+							       struct path_scratch *s)
+{
+	__u32 flags = 0, *v;
+	int len = path_resolve_at(dfd, uname, s, &flags, BW_F_PATH_TRUNC);
+
+	if (len <= 0 || len >= BW_LPM_MAX || (flags & BW_F_PATH_REL))
+		return 0;
+	bpf_probe_read_kernel(s->key.path, len & (BW_LPM_MAX - 1), s->out);
+	s->key.prefixlen = (__u32)len * 8;
+	v = bpf_map_lookup_elem(&watch_prefixes, &s->key);
+	return v ? *v : 0;
+}
+
 #endif /* BULWARK_PATH_BPF_H */

@@ -28,10 +28,11 @@ dead() { [ ! -e "/proc/$1" ] || grep -q ') Z' "/proc/$1/stat" 2>/dev/null; }
 
 # live processes of audit session $1
 session_alive() {
-	local n=0 p
+	local n=0 p st
 	for p in /proc/[0-9]*; do
 		[ "$(cat "$p/sessionid" 2>/dev/null)" = "$1" ] || continue
-		grep -q ') Z' "$p/stat" 2>/dev/null && continue
+		st=$(cat "$p/stat" 2>/dev/null) || continue   # reaped meanwhile
+		case "${st##*) }" in Z*|X*|"") continue ;; esac
 		n=$((n + 1))
 	done
 	echo $n
