@@ -80,18 +80,58 @@ struct db_sock {
 	__u64 conn_id;   /* unique id, reported in every record */
 	__u64 bytes;     /* client->server bytes so far (sent by a client / received by a server) */
 	__u64 ino;       /* socket inode number: detects a reused struct sock */
+	__u64 peer;      /* the other end's struct sock when both ends are tracked here, 0 = unknown */
 	__u32 owner;     /* tgid that connected or accepted */
+	__u32 sessionid; /* client: audit session of the process that connected */
 	__u8  system;    /* BW_DB_* */
 	__u8  side;      /* BW_SIDE_* */
 	__u8  family;    /* AF_* */
-	__u8  _pad;      /* always 0 */
+	__u8  covered;   /* client: DB_COVERED_* */
+	__u8  probed;    /* server: the accepting process runs a binary with query uprobes */
+	__u8  tries;     /* client: attempts to find the server end */
+	__u8  _pad[2];   /* always 0 */
 };
+
+/*
+ * A client socket whose server end is tracked on this host, in a process
+ * with query uprobes, is "covered": the server reports its statements
+ * (decrypted, one event each), so past the handshake the client's sends
+ * are not copied. Found at the client's first sends (the server end is
+ * accepted by then: statements follow a handshake it answered).
+ */
+#define DB_COVERED_UNKNOWN 0
+#define DB_COVERED_YES     1
+#define DB_COVERED_NO      2
+#define DB_COVER_TRIES     4
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct db_sock);
 } db_socks SEC(".maps");
+
+/* Loopback TCP pairs: (client end, server end) -> the server's struct sock. */
+struct db_tuple {
+	__u8  caddr[16];  /* client address, IPv6 or v4-mapped */
+	__u8  saddr[16];  /* server address */
+	__u16 cport;      /* client port, host order */
+	__u16 sport;      /* server port */
+	__u32 _pad;       /* always 0 */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct db_tuple);
+	__type(value, __u64);
+} db_tuples SEC(".maps");
+
+/* Server binaries with query uprobes, by (inode, s_dev), filled by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct watch_key);
+	__type(value, __u32);
+} db_probed_exe SEC(".maps");
 
 /* Processes that hold a tracked socket: the cheap first test in close(). */
 struct {
@@ -144,7 +184,7 @@ struct db_config {
 	 */
 	__u64 server_cap[3];
 	__u32 match_pgsql;   /* any Unix path named ".s.PGSQL.<port>" is PostgreSQL */
-	__u32 _pad;          /* always 0 */
+	__u32 report_reads;  /* 1: also report plain SELECTs of clients outside login sessions */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -162,15 +202,9 @@ static __always_inline struct db_config *db_cfg(void)
 
 __u64 db_conn_seq = 0;  /* last conn_id handed out */
 
-static __always_inline struct bw_sock_event *db_record(__u32 type, __u8 kind)
+/* Fills every field of e but data[] (the scratch holds the previous record). */
+static __always_inline void db_record_init(struct bw_sock_event *e, __u32 type, __u8 kind)
 {
-	__u32 zero = 0;
-	struct db_scratch *s = bpf_map_lookup_elem(&db_scratch_map, &zero);
-	struct bw_sock_event *e;
-
-	if (!s)
-		return NULL;
-	e = &s->ev;
 	fill_hdr(&e->hdr, (struct task_struct *)bpf_get_current_task_btf(), type);
 	e->conn_id = 0;
 	e->peer_conn_id = 0;
@@ -188,6 +222,22 @@ static __always_inline struct bw_sock_event *db_record(__u32 type, __u8 kind)
 	e->owner_pid = 0;
 	e->data_len = 0;
 	e->_pad0 = 0;
+}
+
+static __always_inline struct bw_sock_event *db_scratch_get(void)
+{
+	__u32 zero = 0;
+	struct db_scratch *s = bpf_map_lookup_elem(&db_scratch_map, &zero);
+
+	return s ? &s->ev : NULL;
+}
+
+static __always_inline struct bw_sock_event *db_record(__u32 type, __u8 kind)
+{
+	struct bw_sock_event *e = db_scratch_get();
+
+	if (e)
+		db_record_init(e, type, kind);
 	return e;
 }
 
@@ -232,9 +282,14 @@ static __always_inline void db_addrs(struct bw_sock_event *e, struct sock *sk)
 	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
+/* sk is a BTF pointer (tp_btf): direct loads, no helper call per field. */
 static __always_inline __u64 sock_ino(struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	struct socket *so = sk->sk_socket;
+	struct file *f = so ? so->file : NULL;
+	struct inode *in = f ? f->f_inode : NULL;
+
+	return in ? in->i_ino : 0;
 }
 
 /* Emits BW_SOCK_CLOSE for s and forgets the socket. */
@@ -249,20 +304,25 @@ static __always_inline void db_forget(__u64 key, struct db_sock *s)
 	bpf_map_delete_elem(&db_socks, &key);
 }
 
-/* The tracked entry of sk, or NULL. Entries of freed, reused sockets are reclaimed. */
-static __always_inline struct db_sock *db_lookup(struct sock *sk)
+/* s if it is still sk's entry; entries of freed, reused sockets are reclaimed (NULL). */
+static __always_inline struct db_sock *db_check(struct sock *sk, struct db_sock *s)
 {
-	__u64 key = (__u64)sk;
-	struct db_sock *s = bpf_map_lookup_elem(&db_socks, &key);
-
 	if (!s)
 		return NULL;
 	if (sock_ino(sk) != s->ino) {
 		stat_inc(BW_STAT_DB_STALE);
-		db_forget(key, s);
+		db_forget((__u64)sk, s);
 		return NULL;
 	}
 	return s;
+}
+
+/* The tracked entry of sk, or NULL. */
+static __always_inline struct db_sock *db_lookup(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	return db_check(sk, bpf_map_lookup_elem(&db_socks, &key));
 }
 
 /* The Unix peer of a server socket, when the client side is tracked too. */
@@ -358,6 +418,50 @@ static __always_inline __u32 unix_endpoint(struct db_path_scratch *ps, long len)
 	return 0;
 }
 
+/* The (client end, server end) of an inet socket; client says which end sk is. */
+static __always_inline bool db_tuple_of(struct sock *sk, bool client, struct db_tuple *t)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u8 *l = client ? t->caddr : t->saddr, *r = client ? t->saddr : t->caddr;
+	__be32 a;
+
+	__builtin_memset(t, 0, sizeof(*t));
+	if (fam == AF_INET) {
+		l[10] = l[11] = r[10] = r[11] = 0xff;
+		a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(&l[12], &a, 4);
+		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(&r[12], &a, 4);
+	} else if (fam == AF_INET6) {
+		BPF_CORE_READ_INTO(l, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(r, sk, __sk_common.skc_v6_daddr);
+	} else {
+		return false;
+	}
+	if (client) {
+		t->cport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		t->sport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	} else {
+		t->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		t->cport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	}
+	return true;
+}
+
+/* The current process runs a server binary that has query uprobes. */
+static __always_inline bool db_current_probed(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+	struct watch_key k = {};
+
+	if (!exe)
+		return false;
+	k.ino = BPF_CORE_READ(exe, f_inode, i_ino);
+	k.dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
+	return bpf_map_lookup_elem(&db_probed_exe, &k) != NULL;
+}
+
 /*
  * Starts tracking sk: a new conn_id, the owner marked in db_procs, and a
  * CONNECT/ACCEPT record with the addresses (or the Unix path).
@@ -365,16 +469,24 @@ static __always_inline __u32 unix_endpoint(struct db_path_scratch *ps, long len)
 static __always_inline void db_track(struct sock *sk, __u64 ino, __u32 system, __u8 side,
 				     __u8 kind, const char *path, __s64 res)
 {
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, one = 1;
 	struct db_sock s = {
 		.conn_id = __sync_fetch_and_add(&db_conn_seq, 1) + 1,
-		.ino = ino, .owner = tgid, .system = (__u8)system, .side = side,
+		.ino = ino, .owner = tgid, .sessionid = t->sessionid, .system = (__u8)system,
+		.side = side,
 	};
 	__u64 key = (__u64)sk;
 	struct bw_sock_event *e;
+	struct db_tuple tu;
 	long n;
 
 	s.family = (__u8)BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (side == BW_SIDE_SERVER) {
+		s.probed = db_current_probed();
+		if (db_tuple_of(sk, false, &tu))
+			bpf_map_update_elem(&db_tuples, &tu, &key, BPF_ANY);
+	}
 	if (bpf_map_update_elem(&db_socks, &key, &s, BPF_ANY)) {
 		stat_inc(BW_STAT_DB_TRACK_FULL);
 		return;
@@ -658,6 +770,8 @@ static __always_inline void db_data(struct sock *sk, struct db_sock *s, __u64 of
 	/* the client end of a Unix pair may have been tracked after the accept */
 	if (s->side == BW_SIDE_SERVER && s->family == AF_UNIX)
 		e->peer_conn_id = db_unix_peer_conn(sk);
+	if (s->side == BW_SIDE_CLIENT && s->covered == DB_COVERED_YES)
+		e->arg = BW_SOCK_F_COVERED;
 	e->offset = off;
 	e->total = want;
 	if (want > BW_DATA_MAX)
@@ -675,18 +789,56 @@ static __always_inline void db_data(struct sock *sk, struct db_sock *s, __u64 of
  * tracepoint fires for sockets only). Untracked sockets cost one hash
  * lookup that misses.
  */
+/* Finds the server end of client socket sk (see DB_COVERED_*). */
+static __always_inline void db_cover(struct sock *sk, struct db_sock *s)
+{
+	struct db_sock *srv = NULL;
+	struct db_tuple tu;
+	__u64 key = (__u64)sk, peer = 0, *p;
+
+	s->tries++;
+	if (s->family == AF_UNIX) {
+		peer = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
+	} else if (db_tuple_of(sk, true, &tu)) {
+		p = bpf_map_lookup_elem(&db_tuples, &tu);
+		peer = p ? *p : 0;
+	}
+	if (peer)
+		srv = bpf_map_lookup_elem(&db_socks, &peer);
+	if (srv && srv->side == BW_SIDE_SERVER) {
+		s->peer = peer;
+		srv->peer = key;
+		s->covered = srv->probed ? DB_COVERED_YES : DB_COVERED_NO;
+	} else if (s->tries >= DB_COVER_TRIES) {
+		s->covered = DB_COVERED_NO;
+	}
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(tp_btf_sock_send_length, struct sock *sk, int ret, int flags)
 {
+	__u64 key = (__u64)sk, off;
 	struct db_sock *s;
-	__u64 off;
 
 	if (ret <= 0)
 		return 0;
-	s = db_lookup(sk);
+	s = bpf_map_lookup_elem(&db_socks, &key);
 	if (!s || s->side != BW_SIDE_CLIENT)
 		return 0;
+	/* covered, past the handshake: nothing to copy, nothing to check */
+	if (s->covered == DB_COVERED_YES && s->bytes >= BW_DATA_MAX) {
+		__sync_fetch_and_add(&s->bytes, (__u64)ret);
+		return 0;
+	}
+	s = db_check(sk, s);
+	if (!s)
+		return 0;
+	if (s->covered == DB_COVERED_UNKNOWN)
+		db_cover(sk, s);
 	off = __sync_fetch_and_add(&s->bytes, (__u64)ret);
+	/* covered: the handshake (user, database, TLS) only; the server reports statements */
+	if (s->covered == DB_COVERED_YES && off >= BW_DATA_MAX)
+		return 0;
 	db_data(sk, s, off, ret);
 	return 0;
 }
@@ -720,61 +872,173 @@ int BPF_PROG(tp_btf_sock_recv_length, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-/* A QUERY or LOGIN record from a server thread, tied to the connection it serves. */
-static __always_inline struct bw_sock_event *db_server_record(__u8 system, __u8 kind)
+/* The connection a server thread serves, and its local client's session. */
+struct db_served {
+	struct db_sock *s;   /* the server's accepted socket, NULL if untracked */
+	__u64 peer_conn_id;  /* conn_id of the local client socket, 0 if unknown */
+	__u32 session;       /* that client's audit session; NO_SESSION for daemons, other hosts */
+};
+
+static __always_inline void db_served_get(struct db_served *v)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct bw_sock_event *e = db_record(BW_EV_SOCK_DATA, kind);
-	struct db_sock *s = NULL;
-	__u64 *skp;
+	struct db_sock *cs = NULL;
+	__u64 *skp, peer;
 
-	if (!e)
-		return NULL;
-	e->system = system;
-	e->side = BW_SIDE_SERVER;
+	v->s = NULL;
+	v->peer_conn_id = 0;
+	v->session = NO_SESSION;
 	skp = bpf_map_lookup_elem(&db_threads, &tid);
 	if (skp)
-		s = bpf_map_lookup_elem(&db_socks, skp);
-	if (skp && s) {
-		struct sock *sk = (struct sock *)*skp;
-
-		db_set_conn(e, s);
-		db_addrs(e, sk);
-		if (s->family == AF_UNIX)
-			e->peer_conn_id = db_unix_peer_conn(sk);
+		v->s = bpf_map_lookup_elem(&db_socks, skp);
+	if (!skp || !v->s)
+		return;
+	peer = v->s->peer;
+	if (!peer && v->s->family == AF_UNIX)
+		peer = (__u64)BPF_CORE_READ((struct unix_sock *)*skp, peer);
+	if (peer)
+		cs = bpf_map_lookup_elem(&db_socks, &peer);
+	if (cs && cs->side == BW_SIDE_CLIENT) {
+		v->peer_conn_id = cs->conn_id;
+		v->session = cs->sessionid;
 	}
-	return e;
+}
+
+/* Header and connection fields of a QUERY/LOGIN record (its addresses came with ACCEPT). */
+static __always_inline void db_served_record(struct bw_sock_event *e, struct db_served *v,
+					     __u8 system, __u8 kind)
+{
+	db_record_init(e, BW_EV_SOCK_DATA, kind);
+	if (v->s)
+		db_set_conn(e, v->s);
+	e->system = system;
+	e->side = BW_SIDE_SERVER;
+	e->peer_conn_id = v->peer_conn_id;
+}
+
+/*
+ * Plain reads: one SELECT, no '(' (no function call), no ';' but a last
+ * one, no comment or escape character ('/', '-', '#', '\\'), no NUL.
+ * Outside login sessions these are the bulk of an application's traffic
+ * and no destructive-operation rule can want them: they are counted
+ * (BW_STAT_DB_READS_SKIPPED), not copied, unless db_config.report_reads.
+ * Anything else goes to the classifier. user/dbcapture.c applies the same
+ * test (dbc_plain_select) to what reaches user space.
+ */
+#define DB_ONES  0x0101010101010101ull
+#define DB_HIGHS 0x8080808080808080ull
+#define DB_HAS(v, ch) ((((v) ^ (DB_ONES * (ch))) - DB_ONES) & ~((v) ^ (DB_ONES * (ch))) & DB_HIGHS)
+
+struct db_sel_ctx {
+	const char *p;   /* statement text (scratch map memory) */
+	__u32 from, to;  /* bytes [from, to) to scan */
+	__u32 bad;       /* a forbidden byte was seen */
+};
+
+/* Eight bytes per step, tested all at once (SWAR): few steps, one bit of state. */
+static long db_sel_step(__u32 i, void *arg)
+{
+	struct db_sel_ctx *c = arg;
+	__u32 off = c->from + i * 8, keep;
+	__u64 v, m;
+
+	if (off >= c->to)
+		return 1;
+	v = *(__u64 *)(c->p + (off & (BW_DATA_MAX - 8)));
+	keep = c->to - off;
+	if (keep < 8) {  /* past the end: spaces */
+		m = (1ull << (keep * 8)) - 1;
+		v = (v & m) | (0x2020202020202020ull & ~m);
+	}
+	if (DB_HAS(v, '(') | DB_HAS(v, ';') | DB_HAS(v, '/') | DB_HAS(v, '-') | DB_HAS(v, '#') |
+	    DB_HAS(v, '\\') | DB_HAS(v, 0)) {
+		c->bad = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline bool db_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static __always_inline bool db_plain_select(const char *p, __u32 n)
+{
+	struct db_sel_ctx c = { .p = p };
+	__u32 b = 0;
+	char ch;
+
+	if (n < 6 || n >= BW_DATA_MAX - 8)
+		return false;
+	/* leading spaces, then the keyword and a non-word character */
+	for (int i = 0; i < 8 && db_space(p[b & (BW_DATA_MAX - 1)]); i++)
+		b++;
+	if (b + 7 > n)
+		return false;
+	if (((p[b & (BW_DATA_MAX - 1)] | 32) != 's') || ((p[(b + 1) & (BW_DATA_MAX - 1)] | 32) != 'e') ||
+	    ((p[(b + 2) & (BW_DATA_MAX - 1)] | 32) != 'l') || ((p[(b + 3) & (BW_DATA_MAX - 1)] | 32) != 'e') ||
+	    ((p[(b + 4) & (BW_DATA_MAX - 1)] | 32) != 'c') || ((p[(b + 5) & (BW_DATA_MAX - 1)] | 32) != 't'))
+		return false;
+	ch = p[(b + 6) & (BW_DATA_MAX - 1)];
+	if ((ch | 32) >= 'a' && (ch | 32) <= 'z')
+		return false;
+	if ((ch >= '0' && ch <= '9') || ch == '_' || ch < 0)
+		return false;
+	/* trailing spaces and one ';' */
+	for (int i = 0; i < 8 && n > b + 6 && db_space(p[(n - 1) & (BW_DATA_MAX - 1)]); i++)
+		n--;
+	if (n > b + 6 && p[(n - 1) & (BW_DATA_MAX - 1)] == ';')
+		n--;
+	c.from = b + 6;
+	c.to = n;
+	bpf_loop((n - c.from + 7) / 8 + 1, db_sel_step, &c, 0);
+	return !c.bad;
 }
 
 /* Statement text: a NUL-terminated string (len < 0) or len bytes. */
 static __always_inline void db_statement(__u8 system, const char *text, long len, __u32 arg)
 {
-	struct bw_sock_event *e = db_server_record(system, BW_SOCK_QUERY);
+	struct bw_sock_event *e = db_scratch_get();
+	struct db_served v;
+	struct db_config *c;
+	__u32 total;
+	bool trunc;
 	long n;
 
 	if (!e)
 		return;
-	e->arg = arg;
+	db_served_get(&v);
+	/* the text first: plain reads outside sessions stop here, before any header work */
 	if (len < 0) {
 		n = bpf_probe_read_user_str(e->data, BW_DATA_MAX, text);
 		n = n > 0 ? n - 1 : 0;
-		e->total = (__u32)n;
+		total = (__u32)n;
 		/* a full buffer means the text may go on: flag it */
-		if (n >= BW_DATA_MAX - 1)
-			e->hdr.flags |= BW_F_DATA_TRUNC;
+		trunc = n >= BW_DATA_MAX - 1;
 	} else {
-		e->total = (__u32)len;
+		total = (__u32)len;
 		n = len > BW_DATA_MAX ? BW_DATA_MAX : len;
 		if (n < 0)
 			n = 0;
 		if (n && bpf_probe_read_user(e->data, n, text))
 			n = 0;
-		if (n < len)
-			e->hdr.flags |= BW_F_DATA_TRUNC;
+		trunc = n < len;
 	}
-	if (e->hdr.flags & BW_F_DATA_TRUNC)
-		stat_inc(BW_STAT_DATA_TRUNC);
+	c = db_cfg();
+	if (v.session == NO_SESSION && c && !c->report_reads && arg != COM_INIT_DB &&
+	    arg != COM_STMT_PREPARE && !trunc && db_plain_select(e->data, (__u32)n)) {
+		stat_inc(BW_STAT_DB_READS_SKIPPED);
+		return;
+	}
+	db_served_record(e, &v, system, BW_SOCK_QUERY);
+	e->arg = arg;
+	e->total = total;
 	e->data_len = (__u16)n;
+	if (trunc) {
+		e->hdr.flags |= BW_F_DATA_TRUNC;
+		stat_inc(BW_STAT_DATA_TRUNC);
+	}
 	db_submit(e);
 }
 
@@ -800,11 +1064,14 @@ int BPF_KPROBE(uprobe_dispatch_command, int command, void *thd, const char *pack
 /* data[] = user "\0" database "\0", each read from user memory (NULL -> ""). */
 static __always_inline void db_login(__u8 system, const char *user, const char *db)
 {
-	struct bw_sock_event *e = db_server_record(system, BW_SOCK_LOGIN);
+	struct bw_sock_event *e = db_scratch_get();
+	struct db_served v;
 	long n = 0, m = 0;
 
 	if (!e)
 		return;
+	db_served_get(&v);
+	db_served_record(e, &v, system, BW_SOCK_LOGIN);
 	if (user)
 		n = bpf_probe_read_user_str(e->data, DB_NAME_MAX, user);
 	if (n <= 0) {

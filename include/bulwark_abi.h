@@ -137,6 +137,10 @@ enum bw_stat {
 #define BW_STAT_DB_TRACK_FULL  8  /* connection not tracked: socket map full */
 #define BW_STAT_DB_UNREADABLE  9  /* bytes moved by a syscall we cannot read (sendmmsg, io_uring...) */
 #define BW_STAT_DB_STALE      10  /* entries of sockets freed without close(), reclaimed */
+#define BW_STAT_DB_READS_SKIPPED 11 /* plain SELECTs outside login sessions, counted not copied */
+
+/* bw_sock_event.arg of client DATA records */
+#define BW_SOCK_F_COVERED (1u << 0) /* the server side reports this connection's statements */
 
 struct bw_sock_event {
 	struct bw_event_hdr hdr;  /* common header: the task that did it */
@@ -144,7 +148,8 @@ struct bw_sock_event {
 	__u64 peer_conn_id;       /* server side: conn_id of the local client socket, 0 = unknown */
 	__u64 offset;             /* DATA: client->server stream offset of data[0] */
 	__u32 total;              /* DATA: bytes the syscall moved; QUERY: statement length */
-	__u32 arg;                /* QUERY (mysql): server command; CONNECT: -connect() result */
+	__u32 arg;                /* QUERY (mysql): server command; CONNECT: -connect() result;
+				   * client DATA: BW_SOCK_F_* */
 	__u8  kind;               /* BW_SOCK_* */
 	__u8  system;             /* BW_DB_* */
 	__u8  side;               /* BW_SIDE_* */

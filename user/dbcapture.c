@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bulwark_abi.h"
@@ -42,6 +43,13 @@ _Static_assert((int)DB_MYSQL == BW_DB_MYSQL && (int)DB_PG == BW_DB_PG, "db_proto
 struct db_config_u {
 	uint64_t server_cap[3];
 	uint32_t match_pgsql;
+	uint32_t report_reads;
+};
+
+/* Key of db_probed_exe (struct watch_key in bpf/lib/common.bpf.h). */
+struct exe_key_u {
+	uint64_t ino;
+	uint32_t dev;    /* kernel dev_t encoding: major << 20 | minor */
 	uint32_t pad;
 };
 
@@ -59,6 +67,8 @@ struct dbc_conn {
 	uint8_t side;             /* BW_SIDE_* */
 	uint8_t family;           /* AF_* */
 	bool tls;                 /* the stream went encrypted */
+	bool covered;             /* client: a probed server reports the statements (kernel) */
+	bool stmts_reported;      /* client: statements were reported from this side */
 	bool tls_pending;         /* client: db_tls verdict waits for a server-side view */
 	bool connect_emitted;     /* a db_connect event went out */
 	bool has_tuple;           /* linked in the tuple table */
@@ -101,6 +111,7 @@ struct dbc_counters {
 	uint64_t tls;             /* db_tls events */
 	uint64_t tls_covered;     /* TLS connections whose statements the server side saw */
 	uint64_t nomem;           /* allocations that failed (connection not decoded) */
+	uint64_t reads;           /* plain reads outside login sessions, counted not reported */
 };
 
 struct dbcapture {
@@ -134,6 +145,7 @@ struct dbcapture {
 
 enum {
 	OPT_DB_PORT = 0x2100, OPT_DB_SOCKET, OPT_DB_BINARY, OPT_DB_SIDE, OPT_DB_MAX, OPT_NO_DB,
+	OPT_DB_ALL,
 };
 
 static const struct argp_option db_options[] = {
@@ -151,6 +163,9 @@ static const struct argp_option db_options[] = {
 	{ "db-max-conns", OPT_DB_MAX, "N", 0,
 	  "database connections tracked in user space; least recently active dropped first "
 	  "(default 4096)", 0 },
+	{ "db-all-statements", OPT_DB_ALL, NULL, 0,
+	  "also report read-only SELECTs of processes outside login sessions (applications, "
+	  "clients on other hosts); by default they are only counted", 0 },
 	{ "no-db", OPT_NO_DB, NULL, 0, "no database capture at all", 0 },
 	{ 0 },
 };
@@ -242,6 +257,9 @@ static error_t db_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_DB:
 		o->no_db = true;
+		break;
+	case OPT_DB_ALL:
+		o->all_statements = true;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -428,9 +446,11 @@ static int elf_targets(const char *path, char found[NTARGETS][160])
 	return n;
 }
 
-/* Attaches every target found in one binary. */
-static void probe_binary(struct dbcapture *db, struct bpf_object *obj, const char *path, FILE *log)
+/* Attaches every target found in one binary; exe_fd gets it when a statement probe is on. */
+static void probe_binary(struct dbcapture *db, struct bpf_object *obj, const char *path,
+			 int exe_fd, FILE *log)
 {
+	bool query = false;
 	char found[NTARGETS][160];
 	int n = elf_targets(path, found);
 
@@ -474,12 +494,24 @@ static void probe_binary(struct dbcapture *db, struct bpf_object *obj, const cha
 			continue;
 		}
 		if (pr->query)
-			db->query_probe[pr->system] = true;
+			db->query_probe[pr->system] = query = true;
+	}
+	if (query) {
+		struct exe_key_u k = { 0 };
+		struct stat st;
+		uint32_t one = 1;
+
+		/* accepted sockets of processes running it are "probed" (see db_cover) */
+		if (!stat(path, &st)) {
+			k.ino = st.st_ino;
+			k.dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+			bpf_map_update_elem(exe_fd, &k, &one, BPF_ANY);
+		}
 	}
 }
 
 /* The default server binaries that exist here, or the --db-binary ones. */
-static void probe_binaries(struct dbcapture *db, struct bpf_object *obj, FILE *log)
+static void probe_binaries(struct dbcapture *db, struct bpf_object *obj, int exe_fd, FILE *log)
 {
 	struct { dev_t dev; ino_t ino; } seen[DBCAP_MAX_BINARIES * 2];
 	int nseen = 0;
@@ -510,7 +542,7 @@ static void probe_binaries(struct dbcapture *db, struct bpf_object *obj, FILE *l
 				continue;
 			seen[nseen].dev = st.st_dev;
 			seen[nseen++].ino = st.st_ino;
-			probe_binary(db, obj, real, log);
+			probe_binary(db, obj, real, exe_fd, log);
 		}
 		globfree(&g);
 	}
@@ -518,8 +550,8 @@ static void probe_binaries(struct dbcapture *db, struct bpf_object *obj, FILE *l
 
 int dbcapture_start(struct dbcapture *db, struct bpf_object *obj, FILE *log)
 {
-	struct db_config_u cfg = { .match_pgsql = 1 };
-	int fports, fpaths, fcfg;
+	struct db_config_u cfg = { .match_pgsql = 1, .report_reads = db->o.all_statements };
+	int fports, fpaths, fcfg, fexe;
 	uint32_t zero = 0, sys;
 
 	if (db->o.no_db)
@@ -527,7 +559,8 @@ int dbcapture_start(struct dbcapture *db, struct bpf_object *obj, FILE *log)
 	fports = map_fd(obj, "db_ports", log);
 	fpaths = map_fd(obj, "db_paths", log);
 	fcfg = map_fd(obj, "db_config", log);
-	if (fports < 0 || fpaths < 0 || fcfg < 0)
+	fexe = map_fd(obj, "db_probed_exe", log);
+	if (fports < 0 || fpaths < 0 || fcfg < 0 || fexe < 0)
 		return -ENOENT;
 	for (size_t i = 0; i < sizeof(default_ports) / sizeof(default_ports[0]); i++) {
 		uint16_t port = default_ports[i][0];
@@ -553,7 +586,7 @@ int dbcapture_start(struct dbcapture *db, struct bpf_object *obj, FILE *log)
 			goto map_err;
 	}
 	if (db->o.server && !db->o.no_uprobes)
-		probe_binaries(db, obj, log);
+		probe_binaries(db, obj, fexe, log);
 	/*
 	 * Where a statement uprobe covers a server, its receives are copied
 	 * only up to the handshake (user, database); without one, the whole
@@ -881,6 +914,14 @@ static void emit_msg(struct dbcapture *db, struct dbc_conn *c, const struct dbc_
 	db->sr.flags = 0;
 	if (dbconn_event(c->dc, m, &db->sr, e))
 		return;
+	/* the kernel's plain-read filter, for what it could not see (see db_plain_select) */
+	if (e->type == BW_EVT_DB_QUERY && m->kind == DBM_QUERY && !db->o.all_statements &&
+	    w->sessionid == BW_NO_SESSION && db->sr.kind == SQL_SELECT &&
+	    db->sr.kinds == (1u << SQL_SELECT) && !db->sr.destructive &&
+	    !(m->flags & (DBM_F_TRUNC | DBM_F_PREPARED))) {
+		db->c.reads++;
+		return;
+	}
 	emit_event(db, c, w, e);
 }
 
@@ -902,7 +943,7 @@ static bool client_reports(struct dbcapture *db, struct dbc_conn *srv)
 {
 	struct dbc_conn *cli = client_of(db, srv);
 
-	return cli && !cli->tls && dbconn_wants(cli->dc, DB_C2S);
+	return cli && !cli->covered && !cli->tls && dbconn_wants(cli->dc, DB_C2S);
 }
 
 /* Who a server-side event is about: the joined client process, else the server thread. */
@@ -1018,10 +1059,21 @@ static void on_msg(void *ctx, const struct db_msg *m)
 		snprintf(c->db, sizeof(c->db), "%s", m->db);
 	}
 	if (c->side == BW_SIDE_CLIENT) {
-		if (m->kind == DBM_TLS)
+		if (c->covered && (m->kind == DBM_QUERY || m->kind == DBM_INIT_DB || m->kind == DBM_TLS)) {
+			/* a probed server reports them, decrypted (kernel: DB_COVERED_YES) */
+			if (m->kind == DBM_TLS) {
+				c->tls = true;
+				db->c.tls_covered++;
+			}
+			return;
+		}
+		if (m->kind == DBM_TLS) {
 			client_tls(db, c, m);
-		else
-			emit_msg(db, c, &c->who, m);
+			return;
+		}
+		emit_msg(db, c, &c->who, m);
+		if (m->kind == DBM_QUERY || m->kind == DBM_INIT_DB)
+			c->stmts_reported = true;
 		if (m->kind == DBM_QUERY && (db->sr.flags & SQL_R_USE))
 			snprintf(c->db, sizeof(c->db), "%s", db->sr.use_db);
 		return;
@@ -1124,7 +1176,7 @@ static void server_statement(struct dbcapture *db, const struct bw_sock_event *r
 /* User and database a server backend logged in with (or MySQL's new schema). */
 static void server_login(struct dbcapture *db, const struct bw_sock_event *r)
 {
-	struct dbc_conn *c = server_conn(db, r);
+	struct dbc_conn *c = server_conn(db, r), *cli;
 	const char *user = r->data, *name;
 	size_t ulen = strnlen(r->data, r->data_len);
 
@@ -1136,7 +1188,8 @@ static void server_login(struct dbcapture *db, const struct bw_sock_event *r)
 	if (name < r->data + r->data_len && *name)
 		snprintf(c->db, sizeof(c->db), "%.*s",
 			 (int)strnlen(name, (size_t)(r->data + r->data_len - name)), name);
-	if (!c->connect_emitted && !client_reports(db, c)) {
+	cli = client_of(db, c);
+	if (!c->connect_emitted && !(cli && cli->connect_emitted)) {
 		struct db_msg m = { .kind = DBM_CONNECT, .user = c->user, .db = c->db };
 
 		emit_msg(db, c, server_who(db, c, &c->who), &m);
@@ -1182,6 +1235,8 @@ void dbcapture_record(struct dbcapture *db, const void *data, size_t len)
 		}
 		/* the client side is about whoever sent; the server side keeps the client */
 		ident_from_hdr(&c->who, &r->hdr);
+		if (c->side == BW_SIDE_CLIENT && (r->arg & BW_SOCK_F_COVERED))
+			c->covered = true;
 		db->cur = c;
 		dbconn_feed(c->dc, DB_C2S, r->offset, r->data, r->data_len, r->total, on_msg, db);
 		db->cur = NULL;
@@ -1297,6 +1352,7 @@ void dbcapture_status_json(const struct dbcapture *db, struct jbuf *b)
 		       "\"conns\":%u,\"max_conns\":%u,\"conns_total\":%llu,\"evicted\":%llu,"
 		       "\"midstream\":%llu,\"records\":%llu,\"bad_records\":%llu,\"events\":%llu,"
 		       "\"server_dups\":%llu,\"tls\":%llu,\"tls_covered\":%llu,\"nomem\":%llu,"
+		       "\"reads_not_reported\":%llu,\"all_statements\":%s,"
 		       "\"gaps\":%llu,\"bytes_lost\":%llu,\"desyncs\":%llu,\"malformed\":%llu,"
 		       "\"truncated\":%llu,\"opaque_bytes\":%llu}",
 		    db->query_probe[BW_DB_PG] ? "client+server" : "client",
@@ -1306,7 +1362,8 @@ void dbcapture_status_json(const struct dbcapture *db, struct jbuf *b)
 		    (unsigned long long)db->c.records, (unsigned long long)db->c.bad_records,
 		    (unsigned long long)db->c.events, (unsigned long long)db->c.server_dups,
 		    (unsigned long long)db->c.tls, (unsigned long long)db->c.tls_covered,
-		    (unsigned long long)db->c.nomem, (unsigned long long)st.gaps,
+		    (unsigned long long)db->c.nomem, (unsigned long long)db->c.reads,
+		    db->o.all_statements ? "true" : "false", (unsigned long long)st.gaps,
 		    (unsigned long long)st.bytes_lost, (unsigned long long)st.desyncs,
 		    (unsigned long long)st.malformed, (unsigned long long)st.truncated,
 		    (unsigned long long)st.opaque_bytes);
@@ -1334,7 +1391,8 @@ void dbcapture_status_print(const char *js, FILE *out)
 {
 	static const char *const keys[] = {
 		"enabled", "conns", "max_conns", "conns_total", "evicted", "records", "bad_records",
-		"events", "server_dups", "tls", "tls_covered", "gaps", "desyncs", "malformed",
+		"events", "reads_not_reported", "all_statements", "server_dups", "tls", "tls_covered",
+		"gaps", "desyncs", "malformed",
 		"truncated", "nomem",
 	};
 	const char *s = strstr(js, "\"db\":{"), *u;

@@ -38,6 +38,7 @@ struct dbcapture_opts {
 	int nbinaries;
 	bool no_uprobes;      /* --db-binary none */
 	bool no_db;           /* --no-db: nothing loaded */
+	bool all_statements;  /* --db-all-statements: report plain reads outside sessions too */
 	bool client;          /* --db-side: capture in client processes */
 	bool server;          /* --db-side: capture in server processes */
 	uint32_t max_conns;   /* --db-max-conns: connections tracked in user space (LRU) */

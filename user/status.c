@@ -29,6 +29,7 @@ static const char *const stat_names[BW_STAT_MAX] = {
 	[BW_STAT_DB_TRACK_FULL] = "db_socket_map_full",
 	[BW_STAT_DB_UNREADABLE] = "db_payload_unreadable",
 	[BW_STAT_DB_STALE] = "db_stale_sockets",
+	[BW_STAT_DB_READS_SKIPPED] = "db_reads_not_reported",
 };
 
 void status_write(struct daemon *d, const uint64_t *k)

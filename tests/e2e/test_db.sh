@@ -57,6 +57,9 @@ cat > "$E2E_TMP/db_test.yaml" <<'EOF'
 EOF
 RULES=(--rules "$E2E_ROOT/rules" --rules "$E2E_TMP/db_test.yaml")
 
+# no_session CMD: runs CMD outside any login session (audit loginuid unset), like a daemon
+no_session() { sh -c 'echo 4294967295 > /proc/self/loginuid || exit 99; exec sh -c "$1"' sh "$*"; }
+
 # q UID QUERY: the db_query events of that session's statement
 q() { echo "(.\"user.loginuid\" == $1 and .\"evt.type\" == \"db_query\" and .\"db.query\" == \"$2\")"; }
 field() { echo "$1" | jq -r ".\"$2\""; }
@@ -79,12 +82,15 @@ assert_query() {
 	check "${n}_proc" sh -c "echo '$(field "$l" proc.name)' | grep -qE '^(psql|mariadb)$'"
 }
 
-## Run 1: default capture (client and server side)
+## Run 1: default capture. Both servers are probed, so every statement is
+## reported once, by the server's uprobe, with the client process that
+## sent it (found through the socket pair); clients' sends give the
+## handshake (user, database) and TLS.
 bw_start --no-kill "${RULES[@]}" "${DBOPTS[@]}" || { fail db_start "daemon did not start"; exit 1; }
 check db_ready_line_mentions_capture grep -q 'db capture client+server' "$BW_ERR"
 
 in_session 4301 "$PSQL_UNIX -c 'CREATE TABLE t_unix(a int)' -c 'DROP TABLE t_unix'" > /dev/null
-assert_query pg_unix 4301 "DROP TABLE t_unix" postgresql client "unix:$PG_SOCKDIR/.s.PGSQL.$PG_PORT" "DROP TABLE"
+assert_query pg_unix 4301 "DROP TABLE t_unix" postgresql server "unix:$PG_SOCKDIR/.s.PGSQL.$PG_PORT" "DROP TABLE"
 l=$(json_first "$(q 4301 "DROP TABLE t_unix")")
 check pg_unix_destructive test "$(field "$l" db.destructive)" = true
 check pg_unix_objects test "$(field "$l" db.objects)" = t_unix
@@ -93,19 +99,18 @@ l=$(json_first "(.\"user.loginuid\" == 4301 and .\"evt.type\" == \"db_connect\")
 check pg_unix_connect_event test "$(field "$l" db.user)" = "$DB_USER"
 
 in_session 4302 "$PSQL_TCP -c 'CREATE TABLE t_tcp(a int)' -c 'DROP TABLE t_tcp'" > /dev/null
-assert_query pg_tcp 4302 "DROP TABLE t_tcp" postgresql client "127.0.0.1:" "DROP TABLE"
+assert_query pg_tcp 4302 "DROP TABLE t_tcp" postgresql server "127.0.0.1:" "DROP TABLE"
 
-# TLS: the client sees ciphertext; the server's uprobe sees the statement
-# and the socket pair ties it to the psql process of the session
+# TLS: the client sends ciphertext; the server's uprobe sees the statement
 in_session 4303 "$PSQL_TLS -c 'CREATE TABLE t_tls(a int)' -c 'DROP TABLE t_tls'" > /dev/null
 assert_query pg_tls 4303 "DROP TABLE t_tls" postgresql server "127.0.0.1:" "DROP TABLE"
 check pg_tls_no_db_tls_event test "$(json_count "(.\"user.loginuid\" == 4303 and .\"evt.type\" == \"db_tls\")")" = 0
 
 in_session 4304 "$MDB_UNIX -e 'CREATE TABLE t_unix(a int); DROP TABLE t_unix'" > /dev/null
-assert_query mysql_unix 4304 "DROP TABLE t_unix" mysql client "unix:$MDB_SOCK" "DROP TABLE"
+assert_query mysql_unix 4304 "DROP TABLE t_unix" mysql server "unix:$MDB_SOCK" "DROP TABLE"
 
 in_session 4305 "$MDB_TCP -e 'CREATE TABLE t_tcp(a int); DROP TABLE t_tcp'" > /dev/null
-assert_query mysql_tcp 4305 "DROP TABLE t_tcp" mysql client "127.0.0.1:" "DROP TABLE"
+assert_query mysql_tcp 4305 "DROP TABLE t_tcp" mysql server "127.0.0.1:" "DROP TABLE"
 
 # MariaDB over TLS: user is in the encrypted handshake (no uprobe carries it)
 in_session 4306 "$MDB_TLS -e 'CREATE TABLE t_tls(a int); DROP TABLE t_tls'" > /dev/null
@@ -113,9 +118,9 @@ assert_query mysql_tls 4306 "DROP TABLE t_tls" mysql server "127.0.0.1:" "DROP T
 
 # remote client (another host behind the veth): db.peer is its address
 in_session 4307 "$PSQL_REMOTE -c 'CREATE TABLE t_remote(a int)' -c 'DROP TABLE t_remote'" > /dev/null
-assert_query pg_remote 4307 "DROP TABLE t_remote" postgresql client "$NS_IP:" "DROP TABLE"
+assert_query pg_remote 4307 "DROP TABLE t_remote" postgresql server "$NS_IP:" "DROP TABLE"
 in_session 4308 "$MDB_REMOTE -e 'CREATE TABLE t_remote(a int); DROP TABLE t_remote'" > /dev/null
-assert_query mysql_remote 4308 "DROP TABLE t_remote" mysql client "$NS_IP:" "DROP TABLE"
+assert_query mysql_remote 4308 "DROP TABLE t_remote" mysql server "$NS_IP:" "DROP TABLE"
 
 # benign workload: classified, not destructive, no alert names the session
 in_session 4309 "$PSQL_UNIX -c 'CREATE TABLE t_b(a int)' -c 'INSERT INTO t_b VALUES (1),(2)' \
@@ -131,17 +136,29 @@ check benign_delete_not_destructive test "$(field "$l" db.destructive)" = false
 check benign_no_alerts test "$(json_count "(.rule and .output_fields.\"user.loginuid\" == 4309)")" = 0
 check benign_all_queries test "$(json_count "(.\"user.loginuid\" == 4309 and .\"evt.type\" == \"db_query\")")" -ge 7
 
+# outside login sessions (applications): plain reads are counted, not
+# reported; anything else is reported
+no_session "$PSQL_UNIX -c 'SELECT 4242 AS app_read' -c 'CREATE TABLE t_app(a int)' -c 'DROP TABLE t_app'; \
+	$MDB_UNIX -e 'SELECT 4343 AS app_read; CREATE TABLE t_app(a int); DROP TABLE t_app'" > /dev/null
+sel="(.\"evt.type\" == \"db_query\" and .\"db.query\" == \"DROP TABLE t_app\")"
+wait_json "$sel and .\"db.system\" == \"mysql\"" 5
+check app_drop_reported test "$(json_count "$sel")" = 2
+check app_drop_no_session test "$(json_first "$sel" | jq '."session.id"')" = 4294967295
+check app_read_not_reported test "$(json_count "(.\"db.query\" // \"\" | test(\"AS app_read\"))")" = 0
+
 # a destructive statement raises an alert naming the person
 sel="(.rule == \"Destructive SQL (test_db)\" and .output_fields.\"user.loginuid\" == 4301)"
 check drop_alerted test "$(json_count "$sel")" -ge 1
 check drop_alert_session test "$(json_first "$sel" | jq '.output_fields."session.id"')" = "$(session_of 4301)"
 
-# status shows the uprobes and no losses
+# status shows the uprobes and no losses (it is rewritten every second)
+sleep 1.2
 "$BULWARK" status --run-dir "$E2E_TMP/run" > "$E2E_TMP/status.txt" 2>&1
 check status_pg_uprobe grep -q 'uprobe .*postgres:pg_parse_query attached' "$E2E_TMP/status.txt"
 check status_mysql_uprobe grep -q 'uprobe .*mariadbd:_Z16dispatch_command.* attached' "$E2E_TMP/status.txt"
 check status_no_bad_records grep -qE '^  bad_records +0$' "$E2E_TMP/status.txt"
 check status_no_desync grep -qE '^  desyncs +0$' "$E2E_TMP/status.txt"
+check status_reads_counted grep -qE '^  db_reads_not_reported +[1-9]' "$E2E_TMP/status.txt"
 check db_output_is_valid_json sh -c "jq -c . '$BW_OUT' > /dev/null"
 bw_stop
 check db_sigterm_clean test $? = 0
@@ -169,8 +186,17 @@ check server_only_pg_user_from_login test "$(field "$l" db.user)" = "$DB_USER"
 check server_only_no_client_side test "$(json_count "(.\"db.side\" == \"client\")")" = 0
 bw_stop
 
-## Run 3: no server view (no uprobes): TLS is reported, never silent
+## Run 3: no server view (no uprobes): clients' own sends carry the
+## statements; TLS is reported, never silent
 bw_start --no-kill --db-binary none "${DBOPTS[@]}" || { fail db_start3 "daemon did not start"; exit 1; }
+in_session 4322 "$PSQL_UNIX -c 'CREATE TABLE t_c(a int)' -c 'DROP TABLE t_c'" > /dev/null
+assert_query client_pg_unix 4322 "DROP TABLE t_c" postgresql client "unix:$PG_SOCKDIR/.s.PGSQL.$PG_PORT" "DROP TABLE"
+in_session 4323 "$PSQL_TCP -c 'CREATE TABLE t_c(a int)' -c 'DROP TABLE t_c'" > /dev/null
+assert_query client_pg_tcp 4323 "DROP TABLE t_c" postgresql client "127.0.0.1:" "DROP TABLE"
+in_session 4324 "$MDB_UNIX -e 'CREATE TABLE t_c(a int); DROP TABLE t_c'" > /dev/null
+assert_query client_mysql_unix 4324 "DROP TABLE t_c" mysql client "unix:$MDB_SOCK" "DROP TABLE"
+in_session 4325 "$MDB_TCP -e 'CREATE TABLE t_c(a int); DROP TABLE t_c'" > /dev/null
+assert_query client_mysql_tcp 4325 "DROP TABLE t_c" mysql client "127.0.0.1:" "DROP TABLE"
 in_session 4321 "$PSQL_TLS -c 'SELECT 1'" > /dev/null
 sel="(.\"user.loginuid\" == 4321 and .\"evt.type\" == \"db_tls\")"
 wait_json "$sel" 6

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+# pgbench select-only TPS with no monitor and with `bulwark run` (default
+# rules, journal in a temp dir, database capture on), over a Unix socket
+# and over loopback TCP. Runs are interleaved (none, bulwark, bulwark,
+# none, ...) so drift hits both sides; medians of REPEATS runs each.
+# Budget: TPS with bulwark >= 0.97 of TPS without.
+#
+#   bench/bench_pgbench.sh            # 3 x 15 s per configuration
+#   REPEATS=5 SECS=30 CLIENTS=4 JOBS=2 SCALE=10 bench/bench_pgbench.sh
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BULWARK=${BULWARK:-$ROOT/build/bulwark}
+REPEATS=${REPEATS:-3}
+SECS=${SECS:-15}
+CLIENTS=${CLIENTS:-4}
+JOBS=${JOBS:-2}
+SCALE=${SCALE:-10}
+BUDGET=0.97
+[ "$(id -u)" -eq 0 ] || { echo "bench_pgbench: needs root (it loads BPF)" >&2; exit 1; }
+[ -x "$BULWARK" ] || { echo "bench_pgbench: build first: make" >&2; exit 1; }
+. "$ROOT/tests/e2e/db_servers.sh"
+
+TMP=$(mktemp -d /tmp/bulwark-pgbench.XXXXXX)
+BW_PID=""
+cleanup() {
+	[ -n "$BW_PID" ] && kill -TERM "$BW_PID" 2> /dev/null && wait "$BW_PID" 2> /dev/null
+	pg_stop
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pg_start || { echo "bench_pgbench: postgres did not start" >&2; exit 1; }
+pgbench -i -q -s "$SCALE" -h "$PG_SOCKDIR" -p "$PG_PORT" -U "$DB_USER" "$DB_NAME" > "$TMP/init.log" 2>&1 ||
+	{ cat "$TMP/init.log" >&2; exit 1; }
+
+bw_start() {
+	rm -rf "$TMP/journal" "$TMP/run"
+	"$BULWARK" run --no-kill --journal "$TMP/journal" --run-dir "$TMP/run" \
+		--db-port "pg:$PG_PORT" > "$TMP/bw.out" 2> "$TMP/bw.err" &
+	BW_PID=$!
+	for _ in $(seq 1 200); do
+		grep -q ready "$TMP/bw.err" && return 0
+		kill -0 "$BW_PID" 2> /dev/null || break
+		sleep 0.1
+	done
+	echo "bench_pgbench: bulwark did not become ready:" >&2
+	cat "$TMP/bw.err" >&2
+	return 1
+}
+
+bw_stop() {
+	"$BULWARK" status --run-dir "$TMP/run" > "$TMP/status.txt" 2>&1
+	kill -TERM "$BW_PID" 2> /dev/null
+	wait "$BW_PID" 2> /dev/null
+	BW_PID=""
+}
+
+# run_pgbench TRANSPORT: prints the TPS
+run_pgbench() {
+	local host=$PG_SOCKDIR
+	[ "$1" = tcp ] && host=127.0.0.1
+	PGPASSWORD=$DB_PASS PGSSLMODE=disable pgbench -n -S -M simple -c "$CLIENTS" -j "$JOBS" \
+		-T "$SECS" -h "$host" -p "$PG_PORT" -U "$DB_USER" "$DB_NAME" 2> /dev/null |
+		awk '/^tps = / { printf "%.0f\n", $3; exit }'
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# one configuration run: MODE (none|bulwark) TRANSPORT
+one() {
+	local tps
+	if [ "$1" = bulwark ]; then
+		bw_start || return 1
+		sleep 1
+	fi
+	tps=$(run_pgbench "$2")
+	if [ "$1" = bulwark ]; then
+		bw_stop
+		grep -E 'ringbuf_drops|^  events |db_|server_dups|payload_truncated' "$TMP/status.txt" |
+			tr -s ' ' | paste -sd' ' > "$TMP/last_status"
+	fi
+	echo "${tps:-0}"
+}
+
+echo "pgbench -S -M simple -c $CLIENTS -j $JOBS -T $SECS, scale $SCALE, $REPEATS runs each, interleaved"
+declare -A results
+for transport in unix tcp; do
+	: > "$TMP/none.$transport"; : > "$TMP/bulwark.$transport"
+	for r in $(seq 1 "$REPEATS"); do
+		# ABBA order: none first on odd runs, bulwark first on even runs
+		if [ $((r % 2)) = 1 ]; then order="none bulwark"; else order="bulwark none"; fi
+		for mode in $order; do
+			tps=$(one "$mode" "$transport")
+			echo "$tps" >> "$TMP/$mode.$transport"
+			printf '  %-5s run %d %-8s %8s tps' "$transport" "$r" "$mode" "$tps"
+			[ "$mode" = bulwark ] && printf '   (%s)' "$(cat "$TMP/last_status")"
+			printf '\n'
+		done
+	done
+	results[$transport]="$(median < "$TMP/none.$transport") $(median < "$TMP/bulwark.$transport")"
+done
+
+rc=0
+for transport in unix tcp; do
+	read -r none bw <<< "${results[$transport]}"
+	ratio=$(awk -v a="$bw" -v b="$none" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
+	ok=$(awk -v r="$ratio" -v b="$BUDGET" 'BEGIN { print (r >= b) ? "ok" : "OVER BUDGET" }')
+	[ "$ok" = ok ] || rc=1
+	printf 'pgbench %s: no monitor %.0f tps, bulwark %.0f tps, ratio %s (budget >= %s) %s\n' \
+		"$transport" "$none" "$bw" "$ratio" "$BUDGET" "$ok"
+done
+exit $rc
