@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Database capture, user side: endpoints and uprobes in, BW_EV_SOCK_* records out as db events. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -9,6 +10,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -641,6 +643,8 @@ static struct dbc_conn *conn_find(struct dbcapture *db, uint64_t id)
 
 static void lru_unlink(struct dbcapture *db, struct dbc_conn *c)
 {
+	if (!c->lprev && db->lru_head != c)
+		return;  /* not in the list (a new connection) */
 	if (c->lprev)
 		c->lprev->lnext = c->lnext;
 	else
@@ -904,24 +908,53 @@ static void emit_event(struct dbcapture *db, struct dbc_conn *c, const struct db
 	db->emit(db->ctx, e);
 }
 
+static bool sel_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * A plain read, the same test as the kernel's db_plain_select(): one
+ * SELECT, no '(', no ';' but a last one, no '/', '-', '#', '\\' or NUL.
+ */
+static bool dbc_plain_select(const char *p, size_t n)
+{
+	size_t b = 0;
+
+	while (b < n && b < 8 && sel_space(p[b]))
+		b++;
+	if (b + 7 > n || strncasecmp(p + b, "select", 6))
+		return false;
+	b += 6;
+	if (isalnum((unsigned char)p[b]) || p[b] == '_' || (unsigned char)p[b] >= 0x80)
+		return false;
+	for (int i = 0; i < 8 && n > b && sel_space(p[n - 1]); i++)
+		n--;
+	if (n > b && p[n - 1] == ';')
+		n--;
+	for (size_t i = b; i < n; i++)
+		if (strchr("(;/-#\\", p[i]) || !p[i])
+			return false;
+	return true;
+}
+
 /* Turns m into an event of c (dbconn_event) and sends it. */
 static void emit_msg(struct dbcapture *db, struct dbc_conn *c, const struct dbc_ident *w,
 		     const struct db_msg *m)
 {
 	struct bw_event *e = &db->ev;
 
+	/* the kernel's plain-read filter, for statements decoded from streams */
+	if (m->kind == DBM_QUERY && !db->o.all_statements && w->sessionid == BW_NO_SESSION &&
+	    !(m->flags & (DBM_F_TRUNC | DBM_F_PREPARED | DBM_F_MALFORMED)) &&
+	    dbc_plain_select(m->query, m->query_len)) {
+		db->c.reads++;
+		return;
+	}
 	event_reset(e);
 	db->sr.flags = 0;
 	if (dbconn_event(c->dc, m, &db->sr, e))
 		return;
-	/* the kernel's plain-read filter, for what it could not see (see db_plain_select) */
-	if (e->type == BW_EVT_DB_QUERY && m->kind == DBM_QUERY && !db->o.all_statements &&
-	    w->sessionid == BW_NO_SESSION && db->sr.kind == SQL_SELECT &&
-	    db->sr.kinds == (1u << SQL_SELECT) && !db->sr.destructive &&
-	    !(m->flags & (DBM_F_TRUNC | DBM_F_PREPARED))) {
-		db->c.reads++;
-		return;
-	}
 	emit_event(db, c, w, e);
 }
 
