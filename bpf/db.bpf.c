@@ -90,6 +90,8 @@ struct db_sock {
 	__u8  probed;    /* server: the accepting process runs a binary with query uprobes */
 	__u8  tries;     /* client: attempts to find the server end */
 	__u8  _pad[2];   /* always 0 */
+	__u32 last_tid;  /* server: the thread that last received on it (db_threads is current) */
+	__u32 _pad2;     /* always 0 */
 };
 
 /*
@@ -315,14 +317,6 @@ static __always_inline struct db_sock *db_check(struct sock *sk, struct db_sock 
 		return NULL;
 	}
 	return s;
-}
-
-/* The tracked entry of sk, or NULL. */
-static __always_inline struct db_sock *db_lookup(struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-
-	return db_check(sk, bpf_map_lookup_elem(&db_socks, &key));
 }
 
 /* The Unix peer of a server socket, when the client side is tracked too. */
@@ -858,12 +852,29 @@ int BPF_PROG(tp_btf_sock_recv_length, struct sock *sk, int ret, int flags)
 
 	if (ret <= 0 || (flags & MSG_PEEK))
 		return 0;
-	s = db_lookup(sk);
+	s = bpf_map_lookup_elem(&db_socks, &key);
 	if (!s || s->side != BW_SIDE_SERVER)
 		return 0;
-	cur = bpf_map_lookup_elem(&db_threads, &tid);
-	if (!cur || *cur != key)
-		bpf_map_update_elem(&db_threads, &tid, &key, BPF_ANY);
+	s = db_check(sk, s);
+	if (!s)
+		return 0;
+	/*
+	 * One thread per connection (PostgreSQL, MariaDB's default): nothing to
+	 * do after the first receive. A thread that moves to another socket
+	 * (thread pools) clears its mark on the one it leaves.
+	 */
+	if (s->last_tid != tid) {
+		cur = bpf_map_lookup_elem(&db_threads, &tid);
+		if (cur && *cur != key) {
+			struct db_sock *old = bpf_map_lookup_elem(&db_socks, cur);
+
+			if (old && old->last_tid == tid)
+				old->last_tid = 0;
+		}
+		if (!cur || *cur != key)
+			bpf_map_update_elem(&db_threads, &tid, &key, BPF_ANY);
+		s->last_tid = tid;
+	}
 	off = __sync_fetch_and_add(&s->bytes, (__u64)ret);
 	c = db_cfg();
 	cap = c && s->system < 3 ? c->server_cap[s->system & 3] : 0;
