@@ -292,6 +292,20 @@ int sql_classify(enum sql_dialect d, const char *q, size_t len, uint32_t in_flag
 	} else {
 		sql_lex_classify(d, q, len, 0, false, r);
 	}
+	if (!r->destructive && !(r->flags & SQL_R_FAST) && memchr(q, '\\', len)) {
+		/* the session may read backslashes the other way: see sql_lex_classify_alt() */
+		struct sql_result alt;
+
+		sql_result_reset(&alt);
+		sql_lex_classify_alt(d, q, len, &alt);
+		if (alt.destructive) {
+			uint32_t keep = r->flags & ~(SQL_R_DYNAMIC | SQL_R_OBJS_TRUNC | SQL_R_CONST_WHERE);
+
+			alt.kinds |= r->kinds;
+			*r = alt;
+			r->flags |= keep | SQL_R_ALT_QUOTES;
+		}
+	}
 	if (in_flags & SQL_IN_TRUNC)
 		r->flags |= SQL_R_TRUNC;
 	return 0;

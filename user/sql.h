@@ -59,6 +59,7 @@ enum sql_kind {
 #define SQL_R_OBJS_TRUNC  (1u << 5) /* objects did not fit SQL_OBJECTS_MAX */
 #define SQL_R_USE         (1u << 6) /* use_db holds the schema of the last USE */
 #define SQL_R_CONST_WHERE (1u << 7) /* the reported UPDATE/DELETE has a WHERE naming no column */
+#define SQL_R_ALT_QUOTES  (1u << 8) /* found only when backslashes are read the other way */
 
 /*
  * The classification of one query string, which may hold several
@@ -131,6 +132,8 @@ enum sql_kind sql_lex_first_kind(enum sql_dialect d, const char *q, size_t len);
  * SQL of dialect sqld (depth+1). */
 void sql_lex_literals(enum sql_dialect lexd, enum sql_dialect sqld, const char *q, size_t len,
 		      int depth, struct sql_result *r);
+/* sql_lex_classify() with the other rule for backslashes in '...' strings. */
+void sql_lex_classify_alt(enum sql_dialect d, const char *q, size_t len, struct sql_result *r);
 /* Scans q for statements at any position (routine bodies, blocks). */
 void sql_lex_body(enum sql_dialect d, const char *q, size_t len, int depth,
 		  struct sql_result *r);

@@ -32,6 +32,7 @@ struct lex {
 	const char *p, *end;  /* what is left to lex */
 	enum sql_dialect d;
 	bool versioned;       /* MySQL: inside a versioned comment, whose text runs */
+	bool alt;             /* the other backslash rule for '...' (see sql_lex_classify_alt) */
 };
 
 static const unsigned char ident_ch[256] = {
@@ -198,7 +199,7 @@ static void lex_next(struct lex *l, struct tok *t)
 	c = *p;
 	t->raw = p;
 	if (c == '\'' || (c == '"' && l->d == SQL_MYSQL)) {
-		lex_quoted(l, t, p, T_STRING, c, l->d == SQL_MYSQL);
+		lex_quoted(l, t, p, T_STRING, c, (l->d == SQL_MYSQL) != l->alt);
 		return;
 	}
 	if ((c == '"' && l->d == SQL_PG) || (c == '`' && l->d == SQL_MYSQL)) {
@@ -296,9 +297,9 @@ static void stmt(struct cls *c, struct sql_stmt *s);
 static void body_scan(struct cls *c);
 
 static void cls_init(struct cls *c, enum sql_dialect d, const char *q, size_t len, int depth,
-		     bool dynamic, struct sql_result *r)
+		     bool dynamic, bool alt, struct sql_result *r)
 {
-	c->lx = (struct lex){ .p = q, .end = q + len, .d = d };
+	c->lx = (struct lex){ .p = q, .end = q + len, .d = d, .alt = alt };
 	c->d = d;
 	c->nd = d;
 	c->depth = depth;
@@ -1312,29 +1313,52 @@ static void body_scan(struct cls *c)
 	}
 }
 
+/* Every statement of the text at the cursor. */
+static void classify_all(struct cls *c)
+{
+	struct sql_stmt s;
+
+	for (;;) {
+		while (c->t.t == T_SEMI)
+			adv(c);
+		if (c->t.t == T_END)
+			break;
+		sql_stmt_init(&s, c->dynamic);
+		stmt(c, &s);
+		sql_result_add(c->r, &s);
+	}
+}
+
 void sql_lex_classify(enum sql_dialect d, const char *q, size_t len, int depth, bool dynamic,
 		      struct sql_result *r)
 {
 	struct cls c;
-	struct sql_stmt s;
 
-	cls_init(&c, d, q, len, depth, dynamic, r);
-	for (;;) {
-		while (c.t.t == T_SEMI)
-			adv(&c);
-		if (c.t.t == T_END)
-			break;
-		sql_stmt_init(&s, dynamic);
-		stmt(&c, &s);
-		sql_result_add(r, &s);
-	}
+	cls_init(&c, d, q, len, depth, dynamic, false, r);
+	classify_all(&c);
+}
+
+/*
+ * Whether a backslash escapes a quote depends on the session: MySQL's
+ * sql_mode NO_BACKSLASH_ESCAPES turns it off, PostgreSQL's
+ * standard_conforming_strings = off turns it on, and a client can set
+ * either. 'a\'; DROP TABLE t; -- ' is one string under one rule and a
+ * DROP under the other, so text with a backslash is also read the other
+ * way (sql_classify() does it when the first reading found nothing).
+ */
+void sql_lex_classify_alt(enum sql_dialect d, const char *q, size_t len, struct sql_result *r)
+{
+	struct cls c;
+
+	cls_init(&c, d, q, len, 0, false, true, r);
+	classify_all(&c);
 }
 
 void sql_lex_body(enum sql_dialect d, const char *q, size_t len, int depth, struct sql_result *r)
 {
 	struct cls c;
 
-	cls_init(&c, d, q, len, depth, true, r);
+	cls_init(&c, d, q, len, depth, true, false, r);
 	for (;;) {
 		while (c.t.t == T_SEMI)
 			adv(&c);
@@ -1351,7 +1375,7 @@ void sql_lex_literals(enum sql_dialect lexd, enum sql_dialect sqld, const char *
 {
 	struct cls c;
 
-	cls_init(&c, lexd, q, len, depth, true, r);
+	cls_init(&c, lexd, q, len, depth, true, false, r);
 	c.nd = sqld;
 	for (; c.t.t != T_END; adv(&c))
 		if (c.t.t == T_STRING && c.t.n >= 4)

@@ -108,7 +108,9 @@ static const struct want table[] = {
 	{ MY, "INSERT INTO t (a) VALUES ('; DROP TABLE t; --')", "INSERT", "t", -1, false },
 	{ MY, "SELECT `drop`, `table` FROM `delete`", "SELECT", NULL, -1, false },
 	{ MY, "SELECT 'it''s; DROP TABLE x'", "SELECT", NULL, -1, false },
-	{ MY, "SELECT 'a\\'; DROP TABLE x; --'", "SELECT", NULL, -1, false },
+	/* a backslash before a quote: one string with escapes, a DROP without
+	 * (sql_mode NO_BACKSLASH_ESCAPES): reported */
+	{ MY, "SELECT 'a\\'; DROP TABLE x; -- '", "DROP TABLE", "x", -1, true },
 	{ MY, "SELECT * FROM t FOR UPDATE", "SELECT", NULL, -1, false },
 	{ MY, "INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a = 1", "INSERT", "t", -1, false },
 	{ MY, "USE shop", "USE", "shop", -1, false },
@@ -172,6 +174,9 @@ static const struct want table[] = {
 	/* ---- PostgreSQL: benign look-alikes ---- */
 	{ PG, "SELECT 'DROP TABLE x'", "SELECT", NULL, -1, false },
 	{ PG, "SELECT $$DROP TABLE x$$", "SELECT", NULL, -1, false },
+	/* standard_conforming_strings = off reads 'x\' , $$' as one string */
+	{ PG, "SELECT 'x\\' , $$'; DROP TABLE t; --$$", "DROP TABLE", "t", -1, true },
+	{ PG, "SELECT E'it\\'s', 'DROP TABLE x'", "SELECT", NULL, -1, false },
 	{ PG, "-- DROP TABLE x\nSELECT 1", "SELECT", NULL, -1, false },
 	{ PG, "--DROP TABLE x\nSELECT 1", "SELECT", NULL, -1, false },
 	{ PG, "INSERT INTO drop_log VALUES (1)", "INSERT", NULL, -1, false },
