@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* PostgreSQL frontend/backend protocol v3 decoder: startup, encryption requests and frontend messages. */
+/* PostgreSQL protocol v3 decoder: startup, encryption requests, frontend messages. */
 #ifndef BULWARK_DB_PG_H
 #define BULWARK_DB_PG_H
 

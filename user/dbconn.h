@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Database connection streams: reassembly of captured chunks and dispatch to the protocol decoders. */
+/* Database connection streams: reassembly of captured chunks, decoders, events. */
 #ifndef BULWARK_DBCONN_H
 #define BULWARK_DBCONN_H
 

@@ -44,17 +44,17 @@ enum sql_kind {
 
 #define SQL_OBJECTS_MAX 512  /* bytes of db.objects kept, NUL included */
 #define SQL_NAME_MAX    128  /* bytes of a USE target kept, NUL included */
-#define SQL_DEPTH_MAX   4    /* nesting followed: dynamic SQL (DO, EXECUTE, PREPARE, bodies), CTEs */
-#define SQL_PARSE_MAX   (256 * 1024) /* longer PostgreSQL text goes to the lexer, not libpg_query */
+#define SQL_DEPTH_MAX   4    /* nesting followed: dynamic SQL, bodies, CTEs */
+#define SQL_PARSE_MAX   (256 * 1024) /* longer PostgreSQL text skips libpg_query */
 
 /* sql_classify() input flags */
 #define SQL_IN_TRUNC      (1u << 0) /* the text is a prefix of the statement */
 
 /* sql_result.flags */
-#define SQL_R_FAST        (1u << 0) /* prefilter found no candidate keyword: first statement's kind only */
+#define SQL_R_FAST        (1u << 0) /* no candidate keyword: the first statement's kind only */
 #define SQL_R_PARSED      (1u << 1) /* PostgreSQL: libpg_query parsed the text */
 #define SQL_R_FALLBACK    (1u << 2) /* PostgreSQL: parse error, the lexer classified it */
-#define SQL_R_DYNAMIC     (1u << 3) /* the reported statement sits in dynamic SQL or a routine body */
+#define SQL_R_DYNAMIC     (1u << 3) /* the reported statement is in dynamic SQL or a body */
 #define SQL_R_TRUNC       (1u << 4) /* the text was a prefix (SQL_IN_TRUNC) */
 #define SQL_R_OBJS_TRUNC  (1u << 5) /* objects did not fit SQL_OBJECTS_MAX */
 #define SQL_R_USE         (1u << 6) /* use_db holds the schema of the last USE */

@@ -108,9 +108,10 @@ static bool lex_skip(struct lex *l)
 				v++; /* MariaDB's "M!NNNNNN" form */
 			if (v < end && *v == '!' && !l->versioned) {
 				/*
-				 * A versioned comment, "/" "*!NNNNN text" "*" "/", runs text when the server is at
-				 * least version NNNNN. We cannot know the version, so
-				 * the text is always code.
+				 * A versioned comment ("/" "*!NNNNN text" "*" "/")
+				 * runs its text when the server is at least version
+				 * NNNNN. We cannot know the version, so the text is
+				 * always code.
 				 */
 				int k = 0;
 

@@ -9,6 +9,7 @@
 #ifndef BULWARK_FUZZ_PROTO_H
 #define BULWARK_FUZZ_PROTO_H
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dbconn.h"
@@ -23,7 +24,16 @@
 struct fuzz_ctx {
 	struct dbconn *c;
 	int events;
+	uint64_t hash;  /* of every message seen, in order */
+	bool lost;      /* a DBM_LOST was seen */
 };
+
+static uint64_t fuzz_hash(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211ull;
+	return h;
+}
 
 static uint32_t fuzz_rnd(uint32_t *s)
 {
@@ -45,6 +55,13 @@ static void fuzz_msg(void *ctx, const struct db_msg *m)
 		abort();
 	if (m->kind == DBM_QUERY && m->query_len)
 		(void)*(volatile const char *)(m->query + m->query_len - 1);
+	x->lost |= m->kind == DBM_LOST;
+	x->hash = fuzz_hash(x->hash, &m->kind, sizeof(m->kind));
+	x->hash = fuzz_hash(x->hash, &m->flags, sizeof(m->flags));
+	x->hash = fuzz_hash(x->hash, m->user, strlen(m->user) + 1);
+	x->hash = fuzz_hash(x->hash, m->db, strlen(m->db) + 1);
+	if (m->query_len)
+		x->hash = fuzz_hash(x->hash, m->query, m->query_len);
 	if (!x->events)
 		return;
 	event_reset(&e);
@@ -73,6 +90,8 @@ static int fuzz_proto(enum db_proto proto, const uint8_t *data, size_t size)
 	data += 2, size -= 2;
 	x.c = dbconn_new(proto, mode & MODE_MIDSTREAM ? DBCONN_MIDSTREAM : 0);
 	x.events = mode & MODE_EVENTS;
+	x.hash = 0;
+	x.lost = false;
 	if (!x.c)
 		return 0;
 	if (mode & MODE_MIDSTREAM)
@@ -104,7 +123,25 @@ static int fuzz_proto(enum db_proto proto, const uint8_t *data, size_t size)
 		dbconn_feed(x.c, DB_C2S, held_off, held, held_len, held_n, fuzz_msg, &x);
 	dbconn_flush(x.c, fuzz_msg, &x);
 	(void)dbconn_wants(x.c, DB_C2S);
+	(void)dbconn_synced(x.c);
 	dbconn_free(x.c);
+	/*
+	 * Cuts alone must not change what is decoded: with nothing lost,
+	 * reordered or joined mid-stream, the same stream fed in one piece
+	 * gives the same messages (resynchronisation may legitimately
+	 * depend on where sends end, so runs that lost framing are skipped).
+	 */
+	if (!(mode & (MODE_MIDSTREAM | MODE_S2C | MODE_TRUNC | MODE_REORDER)) && !x.lost) {
+		struct fuzz_ctx y = { .c = dbconn_new(proto, 0), .events = x.events };
+
+		if (!y.c)
+			return 0;
+		dbconn_feed(y.c, DB_C2S, 0, data, size, size, fuzz_msg, &y);
+		dbconn_flush(y.c, fuzz_msg, &y);
+		dbconn_free(y.c);
+		if (!y.lost && y.hash != x.hash)
+			abort();
+	}
 	return 0;
 }
 
