@@ -12,6 +12,10 @@ time_each=${FUZZ_TIME:-300}
 bins=("$@")
 if [ ${#bins[@]} -eq 0 ]; then
 	for f in tests/fuzz/fuzz_*.c; do bins+=("$BUILD/fuzz/$(basename "$f" .c)"); done
+	# the Makefile does not know that targets include tests/fuzz/*.h
+	for b in "${bins[@]}"; do
+		[ -e "$b" ] && [ -n "$(find tests/fuzz -name '*.h' -newer "$b")" ] && rm -f "$b"
+	done
 	make -j2 "${bins[@]}" || exit 1
 fi
 mkdir -p "$BUILD/fuzz/artifacts"

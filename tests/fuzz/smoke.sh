@@ -15,6 +15,11 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# The Makefile does not know that targets include tests/fuzz/*.h.
+for t in "${targets[@]}"; do
+	[ -e "$BUILD/fuzz/$t" ] && [ -n "$(find tests/fuzz -name '*.h' -newer "$BUILD/fuzz/$t")" ] &&
+		rm -f "$BUILD/fuzz/$t"
+done
 # One make for all targets, so that two cores build two at a time.
 make -j2 "${targets[@]/#/$BUILD/fuzz/}" > "$work/build.log" 2>&1
 for t in "${targets[@]}"; do
