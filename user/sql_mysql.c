@@ -291,11 +291,29 @@ struct cls {
 	struct sql_result *r;     /* where statements are merged */
 };
 
-#define KW(tk, s) ((tk)->t == T_WORD && sql_ieq((tk)->p, (tk)->n, s))
+/* The length test first: most comparisons end there, cheaply. */
+#define KW(tk, s) ((tk)->t == T_WORD && (tk)->n == sizeof(s) - 1 && sql_ieq((tk)->p, (tk)->n, s))
 #define IS_P(tk, ch) ((tk)->t == T_PUNCT && (tk)->q == (ch))
 
 static void stmt(struct cls *c, struct sql_stmt *s);
 static void body_scan(struct cls *c);
+
+/* A keyword list entry; lists end with { NULL, 0 }. */
+struct kw {
+	const char *s;
+	unsigned char n;
+};
+#define K(x) { x, sizeof(x) - 1 }
+
+static bool kw_in(const struct tok *t, const struct kw *w)
+{
+	if (t->t != T_WORD)
+		return false;
+	for (; w->s; w++)
+		if (w->n == t->n && sql_ieq(t->p, t->n, w->s))
+			return true;
+	return false;
+}
 
 static void cls_init(struct cls *c, enum sql_dialect d, const char *q, size_t len, int depth,
 		     bool dynamic, bool alt, struct sql_result *r)
@@ -462,16 +480,15 @@ static void user_list(struct cls *c, struct sql_stmt *s)
 /* Words in a WHERE that are not column references. */
 static bool pred_word(const struct tok *t)
 {
-	static const char *const w[] = {
-		"AND", "OR", "NOT", "XOR", "IS", "NULL", "TRUE", "FALSE", "UNKNOWN",
-		"IN", "BETWEEN", "LIKE", "ILIKE", "SIMILAR", "TO", "REGEXP", "RLIKE",
-		"ESCAPE", "DIV", "MOD", "ANY", "ALL", "SOME", "EXISTS", "SELECT", NULL,
+	static const struct kw w[] = {
+		K("AND"), K("OR"), K("NOT"), K("XOR"), K("IS"), K("NULL"), K("TRUE"), K("FALSE"),
+		K("UNKNOWN"), K("IN"), K("BETWEEN"), K("LIKE"), K("ILIKE"), K("SIMILAR"), K("TO"),
+		K("REGEXP"), K("RLIKE"), K("ESCAPE"), K("DIV"), K("MOD"), K("ANY"), K("ALL"),
+		K("SOME"), K("EXISTS"), K("SELECT"),
+		{ NULL, 0 },
 	};
 
-	for (int i = 0; w[i]; i++)
-		if (KW(t, w[i]))
-			return true;
-	return false;
+	return kw_in(t, w);
 }
 
 /*
@@ -624,10 +641,11 @@ static void raise_kind(struct sql_stmt *s, enum sql_kind k)
 
 static void st_alter_table(struct cls *c, struct sql_stmt *s)
 {
-	static const char *const not_data[] = {
-		"INDEX", "KEY", "FOREIGN", "PRIMARY", "CONSTRAINT", "CHECK", "DEFAULT",
-		"NOT", "SYSTEM", "PERIOD", "UNIQUE", "FULLTEXT", "SPATIAL", "EXPRESSION",
-		"IDENTITY", NULL,
+	static const struct kw not_data[] = {
+		K("INDEX"), K("KEY"), K("FOREIGN"), K("PRIMARY"), K("CONSTRAINT"), K("CHECK"),
+		K("DEFAULT"), K("NOT"), K("SYSTEM"), K("PERIOD"), K("UNIQUE"), K("FULLTEXT"),
+		K("SPATIAL"), K("EXPRESSION"), K("IDENTITY"),
+		{ NULL, 0 },
 	};
 	int depth = 0;
 
@@ -645,12 +663,8 @@ static void st_alter_table(struct cls *c, struct sql_stmt *s)
 				depth--;
 		} else if (depth == 0 && KW(&c->t, "DROP")) {
 			struct tok n = peek(c);
-			bool data = is_name(c, &n);
-
-			for (int i = 0; data && not_data[i]; i++)
-				if (KW(&n, not_data[i]))
-					data = false;
-			if (data) /* DROP [COLUMN] c, DROP PARTITION p */
+			/* DROP [COLUMN] c, DROP PARTITION p */
+			if (is_name(c, &n) && !kw_in(&n, not_data))
 				raise_kind(s, SQL_ALTER_TABLE_DROP);
 		} else if (depth == 0 && c->d == SQL_MYSQL && KW(&c->t, "TRUNCATE")) {
 			raise_kind(s, SQL_TRUNCATE);
@@ -1176,21 +1190,20 @@ static void st_create(struct cls *c, struct sql_stmt *s)
 /* Statement kinds that wrap no further statement and destroy nothing. */
 static bool benign_word(const struct tok *t)
 {
-	static const char *const w[] = {
-		"SHOW", "GRANT", "REVOKE", "FLUSH", "LOCK", "UNLOCK", "COMMIT", "ROLLBACK",
-		"START", "KILL", "CALL", "LOAD", "HANDLER", "RENAME", "OPTIMIZE", "CHECK",
-		"REPAIR", "CHECKSUM", "CACHE", "INSTALL", "UNINSTALL", "XA", "SAVEPOINT",
-		"RELEASE", "SIGNAL", "RESIGNAL", "HELP", "BINLOG", "CHANGE", "STOP",
-		"SHUTDOWN", "RESTART", "CLONE", "IMPORT", "GET", "DEALLOCATE", "LISTEN",
-		"NOTIFY", "UNLISTEN", "VACUUM", "COPY", "COMMENT", "SECURITY", "CHECKPOINT",
-		"CLUSTER", "DISCARD", "FETCH", "MOVE", "CLOSE", "ABORT", "REINDEX",
-		"REFRESH", "BACKUP", "DESC", "REASSIGN", NULL,
+	static const struct kw w[] = {
+		K("SHOW"), K("GRANT"), K("REVOKE"), K("FLUSH"), K("LOCK"), K("UNLOCK"), K("COMMIT"),
+		K("ROLLBACK"), K("START"), K("KILL"), K("CALL"), K("LOAD"), K("HANDLER"),
+		K("RENAME"), K("OPTIMIZE"), K("CHECK"), K("REPAIR"), K("CHECKSUM"), K("CACHE"),
+		K("INSTALL"), K("UNINSTALL"), K("XA"), K("SAVEPOINT"), K("RELEASE"), K("SIGNAL"),
+		K("RESIGNAL"), K("HELP"), K("BINLOG"), K("CHANGE"), K("STOP"), K("SHUTDOWN"),
+		K("RESTART"), K("CLONE"), K("IMPORT"), K("GET"), K("DEALLOCATE"), K("LISTEN"),
+		K("NOTIFY"), K("UNLISTEN"), K("VACUUM"), K("COPY"), K("COMMENT"), K("SECURITY"),
+		K("CHECKPOINT"), K("CLUSTER"), K("DISCARD"), K("FETCH"), K("MOVE"), K("CLOSE"),
+		K("ABORT"), K("REINDEX"), K("REFRESH"), K("BACKUP"), K("DESC"), K("REASSIGN"),
+		{ NULL, 0 },
 	};
 
-	for (int i = 0; w[i]; i++)
-		if (KW(t, w[i]))
-			return true;
-	return false;
+	return kw_in(t, w);
 }
 
 /* Classifies one statement at the cursor; consumes it up to ';' or the end. */
@@ -1264,23 +1277,22 @@ static void stmt(struct cls *c, struct sql_stmt *s)
 /* Words that start a statement inside a body worth classifying. */
 static bool body_word(const struct tok *t)
 {
-	static const char *const w[] = {
-		"DROP", "TRUNCATE", "DELETE", "UPDATE", "ALTER", "SET", "RESET", "PURGE",
-		"PREPARE", "EXECUTE", "CREATE", NULL,
+	static const struct kw w[] = {
+		K("DROP"), K("TRUNCATE"), K("DELETE"), K("UPDATE"), K("ALTER"), K("SET"), K("RESET"),
+		K("PURGE"), K("PREPARE"), K("EXECUTE"), K("CREATE"),
+		{ NULL, 0 },
 	};
 
-	for (int i = 0; w[i]; i++)
-		if (KW(t, w[i]))
-			return true;
-	return false;
+	return kw_in(t, w);
 }
 
 /* Is the word at the cursor a clause of something else (ON DELETE, FOR UPDATE)? */
 static bool body_excluded(const struct cls *c)
 {
-	static const char *const w[] = {
-		"ON", "BEFORE", "AFTER", "FOR", "OF", "OR", "KEY", "GRANT", "REVOKE", "TO",
-		"CHARACTER", NULL,
+	static const struct kw w[] = {
+		K("ON"), K("BEFORE"), K("AFTER"), K("FOR"), K("OF"), K("OR"), K("KEY"), K("GRANT"),
+		K("REVOKE"), K("TO"), K("CHARACTER"),
+		{ NULL, 0 },
 	};
 	const struct tok *p = &c->prev;
 
@@ -1288,10 +1300,7 @@ static bool body_excluded(const struct cls *c)
 		return p->q == ',' || p->q == '.' || p->q == '(' || p->q == '=';
 	if (c->d == SQL_PG && KW(p, "DO") && KW(&c->t, "UPDATE"))
 		return true; /* ON CONFLICT DO UPDATE */
-	for (int i = 0; w[i]; i++)
-		if (KW(p, w[i]))
-			return true;
-	return false;
+	return kw_in(p, w);
 }
 
 /*
