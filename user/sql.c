@@ -163,6 +163,22 @@ void sql_result_reset(struct sql_result *r)
 	r->objects_len = 0;
 	r->objects[0] = 0;
 	r->use_db[0] = 0;
+	r->budget = SQL_NESTED_MAX;
+}
+
+/*
+ * Every literal of a DO body or PREPARE text is SQL of its own: without a
+ * budget, one statement holding thousands of literals would cost the
+ * daemon milliseconds. 1024 covers every literal of a 4 KiB capture.
+ */
+bool sql_nested_ok(struct sql_result *r)
+{
+	if (!r->budget) {
+		r->flags |= SQL_R_PARTIAL;
+		return false;
+	}
+	r->budget--;
+	return true;
 }
 
 void sql_result_add(struct sql_result *r, struct sql_stmt *s)

@@ -45,6 +45,7 @@ enum sql_kind {
 #define SQL_OBJECTS_MAX 512  /* bytes of db.objects kept, NUL included */
 #define SQL_NAME_MAX    128  /* bytes of a USE target kept, NUL included */
 #define SQL_DEPTH_MAX   4    /* nesting followed: dynamic SQL, bodies, CTEs */
+#define SQL_NESTED_MAX  1024 /* nested texts classified per call (about 1 ms at most) */
 #define SQL_PARSE_MAX   (256 * 1024) /* longer PostgreSQL text skips libpg_query */
 
 /* sql_classify() input flags */
@@ -60,6 +61,7 @@ enum sql_kind {
 #define SQL_R_USE         (1u << 6) /* use_db holds the schema of the last USE */
 #define SQL_R_CONST_WHERE (1u << 7) /* the reported UPDATE/DELETE has a WHERE naming no column */
 #define SQL_R_ALT_QUOTES  (1u << 8) /* found only when backslashes are read the other way */
+#define SQL_R_PARTIAL     (1u << 9) /* more than SQL_NESTED_MAX nested texts: the rest skipped */
 
 /*
  * The classification of one query string, which may hold several
@@ -77,6 +79,7 @@ struct sql_result {
 	uint32_t objects_len;        /* bytes in objects, NUL excluded */
 	char objects[SQL_OBJECTS_MAX]; /* "schema.table,other", unquoted, NUL terminated */
 	char use_db[SQL_NAME_MAX];   /* SQL_R_USE: target of the last USE */
+	uint16_t budget;             /* internal: nested classifications left */
 };
 
 /*
@@ -117,6 +120,8 @@ void sql_obj_part(struct sql_stmt *s, const char *p, size_t n);
 /* Derives the verdict and merges s into r if it ranks higher. */
 void sql_result_add(struct sql_result *r, struct sql_stmt *s);
 void sql_result_reset(struct sql_result *r);
+/* Takes one nested classification from r's budget; false when none is left. */
+bool sql_nested_ok(struct sql_result *r);
 /* Records a USE target. */
 void sql_result_use(struct sql_result *r, const char *p, size_t n);
 

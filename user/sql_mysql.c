@@ -882,7 +882,7 @@ static void nested_text(struct cls *c, const struct tok *t)
 	char *buf;
 	size_t n;
 
-	if (c->depth + 1 > SQL_DEPTH_MAX || !t->n)
+	if (c->depth + 1 > SQL_DEPTH_MAX || !t->n || !sql_nested_ok(c->r))
 		return;
 	buf = malloc(t->n);
 	if (!buf)
@@ -893,12 +893,10 @@ static void nested_text(struct cls *c, const struct tok *t)
 		n = t->n > 2 ? unhex(t->p + 2, t->n - 2, buf) : 0;
 	else
 		n = sql_unquote(t->p, t->n, t->q, t->bs, buf, t->n);
-	if (sql_prefilter(c->nd, buf, n)) {
-		if (c->nd == SQL_PG)
-			sql_pg_classify(buf, n, c->depth + 1, true, c->r);
-		else
-			sql_lex_classify(c->nd, buf, n, c->depth + 1, true, c->r);
-	}
+	/* literals are mostly fragments ('DROP TABLE ' || name) that no parser
+	 * takes: the lexer reads them, for PostgreSQL too, and cheaply */
+	if (sql_prefilter(c->nd, buf, n))
+		sql_lex_classify(c->nd, buf, n, c->depth + 1, true, c->r);
 	free(buf);
 }
 
@@ -1009,7 +1007,7 @@ static void cte_body(struct cls *c)
 	if (!at_end(c))
 		adv(c);
 	/* nesting counts as depth so that WITH inside WITH stays bounded */
-	if (c->depth + 1 <= SQL_DEPTH_MAX)
+	if (c->depth + 1 <= SQL_DEPTH_MAX && sql_nested_ok(c->r))
 		sql_lex_classify(c->d, b, e - b, c->depth + 1, c->dynamic, c->r);
 }
 

@@ -605,7 +605,7 @@ void sql_pg_classify(const char *q, size_t len, int depth, bool dynamic, struct 
 void sql_pg_body(const char *body, size_t n, const char *lang, size_t langn, int depth,
 		 struct sql_result *r)
 {
-	if (depth > SQL_DEPTH_MAX || !sql_prefilter(SQL_PG, body, n))
+	if (depth > SQL_DEPTH_MAX || !sql_prefilter(SQL_PG, body, n) || !sql_nested_ok(r))
 		return;
 	if (!lang || !langn || sql_ieq(lang, langn, "PLPGSQL")) {
 		sql_lex_body(SQL_PG, body, n, depth, r);

@@ -237,6 +237,17 @@ TEST(sql_flags)
 	sql_classify(SQL_MYSQL, "USE `my db`; SELECT 1", 21, 0, &r);
 	CHECK(r.flags & SQL_R_USE);
 	CHECK_STREQ(r.use_db, "my db");
+	{
+		/* a DO body of 1100 literals: 1024 are classified, the rest noted */
+		static char q[32768];
+		size_t n = sprintf(q, "DO $$ BEGIN ");
+
+		for (int i = 0; i < 1100; i++)
+			n += sprintf(q + n, "PERFORM 'DELETE x'; ");
+		sprintf(q + n, "EXECUTE 'DROP TABLE t'; END $$");
+		sql_classify(SQL_PG, q, strlen(q), 0, &r);
+		CHECK(r.flags & SQL_R_PARTIAL);
+	}
 	sql_classify(SQL_MYSQL, "DROP TABLE `a\0b`", 17, 0, &r);
 	CHECK_STREQ(r.objects, "a?b"); /* event strings hold no NUL */
 	CHECK_EQ(sql_classify(SQL_MYSQL, NULL, 3, 0, &r), -EINVAL);
