@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # pgbench select-only TPS with no monitor and with `bulwark run` (default
 # rules, journal in a temp dir, database capture on), over a Unix socket
-# and over loopback TCP. Runs are interleaved (none, bulwark, bulwark,
-# none, ...) so drift hits both sides; medians of REPEATS runs each.
+# and over loopback TCP. Runs come in adjacent pairs (none then bulwark,
+# bulwark then none, alternating) so drift hits both sides; the result is
+# the median of the pairs' ratios, with the median TPS of each side.
 # Budget: TPS with bulwark >= 0.97 of TPS without.
 #
 # pgbench runs like an application: outside any login session, so its
@@ -12,15 +13,16 @@
 # ALL=1 passes --db-all-statements: every statement becomes an event
 # (rules, journal), the worst case.
 #
-#   bench/bench_pgbench.sh            # 3 x 15 s per configuration
-#   REPEATS=5 SECS=30 CLIENTS=4 JOBS=2 SCALE=10 bench/bench_pgbench.sh
+#   bench/bench_pgbench.sh            # 6 pairs x 10 s per transport
+#   REPEATS=10 SECS=15 CLIENTS=4 JOBS=2 SCALE=10 bench/bench_pgbench.sh
 #   IN_SESSION=1 bench/bench_pgbench.sh
+#   BW_ARGS="--db-binary none" bench/bench_pgbench.sh   # any extra run option
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BULWARK=${BULWARK:-$ROOT/build/bulwark}
-REPEATS=${REPEATS:-3}
-SECS=${SECS:-15}
+REPEATS=${REPEATS:-6}
+SECS=${SECS:-10}
 CLIENTS=${CLIENTS:-4}
 JOBS=${JOBS:-2}
 SCALE=${SCALE:-10}
@@ -49,6 +51,8 @@ bw_start() {
 	: > "$TMP/bw.err"
 	local extra=()
 	[ "$ALL" = 1 ] && extra=(--db-all-statements)
+	# shellcheck disable=SC2206
+	extra+=(${BW_ARGS:-})
 	"$BULWARK" run --no-kill --journal "$TMP/journal" --run-dir "$TMP/run" \
 		--db-port "pg:$PG_PORT" "${extra[@]}" > "$TMP/bw.out" 2> "$TMP/bw.err" &
 	BW_PID=$!
@@ -99,33 +103,38 @@ one() {
 	echo "${tps:-0}"
 }
 
-echo "pgbench -S -M simple -c $CLIENTS -j $JOBS -T $SECS, scale $SCALE, $REPEATS runs each," \
-	"interleaved; $([ "$IN_SESSION" = 1 ] && echo "in a login session" || echo "outside login sessions")" \
-	"$([ "$ALL" = 1 ] && echo "(--db-all-statements)")"
+echo "pgbench -S -M simple -c $CLIENTS -j $JOBS -T $SECS, scale $SCALE, $REPEATS pairs;" \
+	"$([ "$IN_SESSION" = 1 ] && echo "in a login session" || echo "outside login sessions")" \
+	"$([ "$ALL" = 1 ] && echo "(--db-all-statements)") ${BW_ARGS:-}"
 declare -A results
 for transport in unix tcp; do
-	: > "$TMP/none.$transport"; : > "$TMP/bulwark.$transport"
+	: > "$TMP/none.$transport"; : > "$TMP/bulwark.$transport"; : > "$TMP/ratio.$transport"
 	for r in $(seq 1 "$REPEATS"); do
-		# ABBA order: none first on odd runs, bulwark first on even runs
+		# ABBA order: none first on odd pairs, bulwark first on even pairs
 		if [ $((r % 2)) = 1 ]; then order="none bulwark"; else order="bulwark none"; fi
+		declare -A pair=()
 		for mode in $order; do
 			tps=$(one "$mode" "$transport")
+			pair[$mode]=$tps
 			echo "$tps" >> "$TMP/$mode.$transport"
-			printf '  %-5s run %d %-8s %8s tps' "$transport" "$r" "$mode" "$tps"
+			printf '  %-5s pair %d %-8s %8s tps' "$transport" "$r" "$mode" "$tps"
 			[ "$mode" = bulwark ] && printf '   (%s)' "$(cat "$TMP/last_status")"
 			printf '\n'
 		done
+		awk -v a="${pair[bulwark]}" -v b="${pair[none]}" 'BEGIN { if (b > 0) printf "%.4f\n", a / b }' \
+			>> "$TMP/ratio.$transport"
 	done
-	results[$transport]="$(median < "$TMP/none.$transport") $(median < "$TMP/bulwark.$transport")"
+	results[$transport]="$(median < "$TMP/none.$transport") $(median < "$TMP/bulwark.$transport") $(median < "$TMP/ratio.$transport")"
 done
 
 rc=0
 for transport in unix tcp; do
-	read -r none bw <<< "${results[$transport]}"
-	ratio=$(awk -v a="$bw" -v b="$none" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
+	read -r none bw ratio <<< "${results[$transport]}"
+	ratio=$(awk -v r="$ratio" 'BEGIN { printf "%.3f", r }')
 	ok=$(awk -v r="$ratio" -v b="$BUDGET" 'BEGIN { print (r >= b) ? "ok" : "OVER BUDGET" }')
 	[ "$ok" = ok ] || rc=1
 	printf 'pgbench %s: no monitor %.0f tps, bulwark %.0f tps, ratio %s (budget >= %s) %s\n' \
 		"$transport" "$none" "$bw" "$ratio" "$BUDGET" "$ok"
+	printf '  pair ratios: %s\n' "$(sort -n "$TMP/ratio.$transport" | paste -sd' ')"
 done
 exit $rc

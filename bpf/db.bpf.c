@@ -298,11 +298,17 @@ static __always_inline __u64 sock_ino(struct sock *sk)
 static __always_inline void db_forget(__u64 key, struct db_sock *s)
 {
 	struct bw_sock_event *e = db_record(BW_EV_SOCK_CLOSE, BW_SOCK_CLOSE);
+	__u32 tid = s->last_tid;
+	__u64 *cur;
 
 	if (e) {
 		db_set_conn(e, s);
 		db_submit(e);
 	}
+	/* its server thread no longer serves it: a recycled tid must not inherit it */
+	cur = tid ? bpf_map_lookup_elem(&db_threads, &tid) : NULL;
+	if (cur && *cur == key)
+		bpf_map_delete_elem(&db_threads, &tid);
 	bpf_map_delete_elem(&db_socks, &key);
 }
 
