@@ -476,20 +476,6 @@ static bool chain_ok(const uint8_t *p, size_t n, uint64_t total)
 	return pos == total && !cont;
 }
 
-/* Lost sync: look for a command boundary in this chunk. Returns the
- * offset into p to resume at, or len when none was found. */
-static size_t resync(struct db_core *k, const uint8_t *p, size_t len, uint64_t total)
-{
-	for (size_t i = 0; i + 5 <= len; i++) {
-		if (p[i + 3] != 0 || !valid_cmd(p[i + 4]))
-			continue;
-		if (chain_ok(p + i, len - i, total - i)) {
-			k->st.resyncs++;
-			return i;
-		}
-	}
-	return len;
-}
 
 static void s2c_greeting(struct db_mysql *m, const uint8_t *p, size_t n)
 {
@@ -539,7 +525,7 @@ void db_mysql_feed(struct db_mysql *m, struct db_core *k, enum db_dir d, uint64_
 		if (m->phase == MY_DONE)
 			return;
 		if (m->phase == MY_LOST) {
-			size_t at = resync(k, p, len, total);
+			size_t at = db_resync(k, p, len, total, chain_ok);
 
 			k->st.unsynced_bytes += at;
 			if (at == len)

@@ -266,18 +266,6 @@ static bool chain_ok(const uint8_t *p, size_t n, uint64_t total)
 	return pos == total;
 }
 
-static size_t resync(struct db_core *k, const uint8_t *p, size_t len, uint64_t total)
-{
-	for (size_t i = 0; i + 5 <= len; i++) {
-		if (!plausible(p[i], be32(p + i + 1)))
-			continue;
-		if (chain_ok(p + i, len - i, total - i)) {
-			k->st.resyncs++;
-			return i;
-		}
-	}
-	return len;
-}
 
 /* After an encryption request: what the answer says, once known. */
 static void negotiate(struct db_pg *g, struct db_core *k, const uint8_t *p, size_t len)
@@ -324,7 +312,7 @@ void db_pg_feed(struct db_pg *g, struct db_core *k, enum db_dir d, uint64_t off,
 		if (g->phase == PG_DONE)
 			return;
 		if (g->phase == PG_LOST) {
-			size_t at = resync(k, p, len, total);
+			size_t at = db_resync(k, p, len, total, chain_ok);
 
 			k->st.unsynced_bytes += at;
 			if (at == len)

@@ -101,6 +101,18 @@ void db_acc_put(struct db_core *k, const void *p, size_t n, size_t cap)
 	a->len += n;
 }
 
+size_t db_resync(struct db_core *k, const uint8_t *p, size_t len, uint64_t total,
+		 bool (*chain)(const uint8_t *p, size_t n, uint64_t total))
+{
+	for (size_t i = 0; i < len; i++) {
+		if (chain(p + i, len - i, total - i)) {
+			k->st.resyncs++;
+			return i;
+		}
+	}
+	return len;
+}
+
 void db_desync(struct db_core *k, uint64_t off, uint64_t lost)
 {
 	struct db_msg m = { .kind = DBM_LOST, .flags = DBM_F_DESYNC, .off = off, .lost = lost };

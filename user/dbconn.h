@@ -152,6 +152,13 @@ void db_acc_put(struct db_core *k, const void *p, size_t n, size_t cap);
 void db_acc_reset(struct db_core *k);
 /* Copies a name (not NUL terminated, n bytes) into dst[DB_NAME_MAX]. */
 void db_set_name(char *dst, const void *p, size_t n);
+/*
+ * Lost sync: the first position in p (len bytes of a send of total) where
+ * chain(p + i, len - i, total - i) finds messages ending exactly where the
+ * send ends; len when there is none.
+ */
+size_t db_resync(struct db_core *k, const uint8_t *p, size_t len, uint64_t total,
+		 bool (*chain)(const uint8_t *p, size_t n, uint64_t total));
 /* Enters the lost-sync state bookkeeping and emits DBM_LOST once. */
 void db_desync(struct db_core *k, uint64_t off, uint64_t lost);
 
