@@ -289,10 +289,9 @@ static void feed_s2c(struct db_pg *g, struct db_core *k, const uint8_t *p, size_
 		g->answer[g->s2c_have++] = *p++;
 		len--;
 	}
-	if (g->phase == PG_NEGOTIATE && g->answer[g->nneg - 1]) {
-		g->msg_off = 0;
+	/* the answer came after the request: act on it now (off stays the request's) */
+	if (g->phase == PG_NEGOTIATE && g->answer[g->nneg - 1])
 		negotiate(g, k, NULL, 0);
-	}
 	if (g->s2c_have == DB_PG_NEG_MAX || (g->answer[0] && g->answer[0] != 'N'))
 		g->s2c_done = true;
 }
