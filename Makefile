@@ -89,9 +89,17 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) | $(BUILD)/bench
 
 # libFuzzer targets: clang with -fsanitize=fuzzer,address over the user modules.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(BUILD)/fuzz
+# Library objects are built once for every target; targets also depend on tests/fuzz/*.h.
+FUZZ_OBJS  := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
+.SECONDARY: $(FUZZ_OBJS)
+$(BUILD)/fuzz/obj/%.o: user/%.c $(wildcard user/*.h) include/bulwark_abi.h | $(BUILD)/fuzz
+	$(Q)mkdir -p $(@D)
+	$(call msg,FUZZCC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DBW_FUZZING -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DBW_FUZZING $< $(LIB_SRCS) -o $@ $(LDLIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DBW_FUZZING $< $(FUZZ_OBJS) -o $@ $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)./tests/fuzz/run.sh $(FUZZ_BINS)

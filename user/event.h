@@ -9,7 +9,7 @@
 
 /* A byte string that is not necessarily NUL terminated. p may be NULL. */
 struct bw_str {
-	const char *p;   /* bytes, may hold any value but NUL */
+	const char *p;   /* bytes, any value (db.query may hold NUL inside quotes) */
 	uint32_t len;    /* length in bytes */
 };
 
