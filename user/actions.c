@@ -18,7 +18,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "actions.h"
 
@@ -27,6 +29,9 @@
 #endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
 #endif
 
 #define PF_KTHREAD 0x00200000
@@ -388,9 +393,205 @@ static void kill_process(struct actions *a, uint32_t pid, const char *why_fallba
 		    why_fallback ? why_fallback : "", why_fallback ? "\"" : "");
 }
 
+/*
+ * Remote database clients (no local process to kill): the one connection
+ * the statement came on is ended, the server is not touched. The event
+ * names the server process (proc.pid) and the client's address (db.peer).
+ */
+static bool remote_db_event(const struct bw_event *e)
+{
+	return e->type == BW_EVT_DB_QUERY && event_has(e, FLD_DB_PEER) && event_has(e, FLD_DB_SIDE) &&
+	       e->db_side.len == 6 && !memcmp(e->db_side.p, "server", 6) &&
+	       !(e->db_peer.len >= 5 && !memcmp(e->db_peer.p, "unix:", 5)) &&
+	       (!event_has(e, FLD_SESSION_ID) || e->sessionid == BW_NO_SESSION);
+}
+
+/* "1.2.3.4:5678" or "[::1]:5678" -> address words as /proc/net/tcp prints them, port. */
+static bool parse_peer(const struct bw_str *peer, int *family, uint32_t w[4], unsigned *port)
+{
+	char buf[128], *colon;
+	unsigned char a[16];
+
+	if (peer->len >= sizeof(buf))
+		return false;
+	memcpy(buf, peer->p, peer->len);
+	buf[peer->len] = 0;
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return false;
+	*colon = 0;
+	*port = (unsigned)strtoul(colon + 1, NULL, 10);
+	if (buf[0] == '[') {
+		size_t n = strlen(buf);
+
+		if (n < 2 || buf[n - 1] != ']')
+			return false;
+		buf[n - 1] = 0;
+		if (inet_pton(AF_INET6, buf + 1, a) != 1)
+			return false;
+		*family = AF_INET6;
+		memcpy(w, a, 16);
+		return true;
+	}
+	if (inet_pton(AF_INET, buf, a) != 1)
+		return false;
+	*family = AF_INET;
+	memcpy(w, a, 4);
+	return true;
+}
+
+/* Inode of pid's TCP socket whose remote end is the peer (its own network namespace). */
+static unsigned long peer_socket_inode(uint32_t pid, const struct bw_str *peer)
+{
+	uint32_t want[4] = { 0 }, got[4];
+	unsigned port, rport;
+	unsigned long inode = 0;
+	char path[64], line[512];
+	int family;
+	FILE *f;
+
+	if (!parse_peer(peer, &family, want, &port))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/net/%s", pid, family == AF_INET ? "tcp" : "tcp6");
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!inode && fgets(line, sizeof(line), f)) {
+		char rem[40];
+		unsigned long ino;
+
+		/* "sl local rem st tx:rx tr:when retr uid timeout inode" */
+		if (sscanf(line, " %*d: %*s %39[0-9A-Fa-f]:%x %*x %*s %*s %*s %*u %*d %lu", rem, &rport,
+			   &ino) != 3 || rport != port)
+			continue;
+		if (family == AF_INET) {
+			got[0] = (uint32_t)strtoul(rem, NULL, 16);
+			if (got[0] == want[0])
+				inode = ino;
+		} else if (strlen(rem) == 32) {
+			for (int i = 0; i < 4; i++) {
+				char word[9];
+
+				memcpy(word, rem + 8 * i, 8);
+				word[8] = 0;
+				got[i] = (uint32_t)strtoul(word, NULL, 16);
+			}
+			if (!memcmp(got, want, 16))
+				inode = ino;
+		}
+	}
+	fclose(f);
+	return inode;
+}
+
+/* The fd number pid holds socket:[inode] at, or -1. */
+static int socket_fd_of(uint32_t pid, unsigned long inode)
+{
+	char dir[64], path[384], want[64], link[64];
+	struct dirent *de;
+	int fd = -1;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%u/fd", pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while (fd < 0 && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (!strcmp(link, want))
+			fd = atoi(de->d_name);
+	}
+	closedir(d);
+	return fd;
+}
+
+/* A PostgreSQL backend: a postgres process whose parent is postgres (the postmaster). */
+static bool pg_backend(uint32_t pid)
+{
+	char path[64], exe[PATH_MAX], pexe[PATH_MAX], state;
+	unsigned long flags, ppid;
+	ssize_t n, m;
+
+	if (!proc_stat(pid, &state, &flags, &ppid))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	snprintf(path, sizeof(path), "/proc/%lu/exe", ppid);
+	m = readlink(path, pexe, sizeof(pexe) - 1);
+	if (n <= 0 || m <= 0)
+		return false;
+	exe[n] = 0;
+	pexe[m] = 0;
+	return !strcmp(exe, pexe) && strstr(exe, "postgres");
+}
+
+/*
+ * Ends one remote client's connection. PostgreSQL: SIGTERM to the backend
+ * serving it, which is what pg_terminate_backend() does; the postmaster
+ * and other backends carry on. MySQL/MariaDB (one process, a thread per
+ * connection): the server's socket for that peer is fetched with
+ * pidfd_getfd() and shut down, so the server thread sees the client gone
+ * and cleans up; no signal reaches the server.
+ */
+static void drop_connection(struct actions *a, const struct bw_event *e, struct jbuf *out)
+{
+	uint32_t pid = (uint32_t)e->pid;
+	unsigned long inode;
+	int pfd, fd = -1, sfd, err = 0;
+	const char *method;
+
+	jbuf_puts(out, "{\"target\":\"connection\",\"db.peer\":");
+	json_put_str(out, e->db_peer.p, e->db_peer.len);
+	jbuf_printf(out, ",\"server_pid\":%u,", pid);
+	if (pg_backend(pid)) {
+		method = "SIGTERM to the PostgreSQL backend, as pg_terminate_backend()";
+		if (!a->no_kill) {
+			pfd = pidfd_open_(pid);
+			if (pfd < 0 || syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0))
+				err = errno;
+			if (pfd >= 0)
+				close(pfd);
+		}
+	} else {
+		method = "shutdown of the server's socket for this peer (pidfd_getfd)";
+		inode = peer_socket_inode(pid, &e->db_peer);
+		fd = inode ? socket_fd_of(pid, inode) : -1;
+		if (fd < 0) {
+			err = ENOENT;
+		} else if (!a->no_kill) {
+			pfd = pidfd_open_(pid);
+			sfd = pfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pfd, fd, 0) : -1;
+			if (sfd < 0 || shutdown(sfd, SHUT_RDWR))
+				err = errno;
+			if (sfd >= 0)
+				close(sfd);
+			if (pfd >= 0)
+				close(pfd);
+		}
+	}
+	if (err)
+		jbuf_printf(out, "\"status\":\"failed\",\"method\":\"%s\",\"error\":\"%s\"}", method,
+			    err == ENOENT ? "no socket for this peer in the server (connection already gone?)"
+					  : strerror(err));
+	else
+		jbuf_printf(out, "\"status\":\"%s\",\"method\":\"%s\"}",
+			    a->no_kill ? "dry_run" : "connection_dropped", method);
+}
+
 void actions_apply(struct actions *a, enum rule_action act, const struct bw_event *e,
 		   struct jbuf *out)
 {
+	if (act != RULE_ALERT && remote_db_event(e)) {
+		drop_connection(a, e, out);
+		return;
+	}
 	switch (act) {
 	case RULE_ALERT:
 		jbuf_puts(out, "null");
