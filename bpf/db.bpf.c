@@ -44,7 +44,6 @@
 #error "db.bpf.c: add this architecture's syscall numbers"
 #endif
 
-struct pt_regs___x86 { unsigned long orig_ax; } __attribute__((preserve_access_index));
 struct pt_regs___arm64 { int syscallno; } __attribute__((preserve_access_index));
 /* struct file before v6.13 counted references in f_count (1 = one). */
 struct file___fcount { atomic_long_t f_count; } __attribute__((preserve_access_index));
@@ -76,35 +75,47 @@ struct {
  * is freed, so each entry keeps the socket's inode number and is checked on
  * every hit (sockets freed without close(), e.g. by a kill, are reclaimed).
  */
+/* One client->server byte stream: on the wire, or decrypted inside a TLS server. */
+struct db_stream {
+	__u64 bytes;     /* bytes so far: the stream offset of the next syscall's first byte */
+	__u64 next_msg;  /* stream offset of the next message boundary */
+	__u8  phase;     /* DB_PH_*: where the framing is */
+	__u8  gap;       /* DB_GAP_*: plain reads skipped since the last record */
+	__u8  _pad[6];   /* always 0 */
+};
+
 struct db_sock {
 	__u64 conn_id;   /* unique id, reported in every record */
-	__u64 bytes;     /* client->server bytes so far (sent by a client / received by a server) */
 	__u64 ino;       /* socket inode number: detects a reused struct sock */
 	__u64 peer;      /* the other end's struct sock when both ends are tracked here, 0 = unknown */
+	struct db_stream wire; /* what the client sent / the server received */
+	struct db_stream tls;  /* server: what its TLS library decrypted from it */
 	__u32 owner;     /* tgid that connected or accepted */
 	__u32 sessionid; /* client: audit session of the process that connected */
+	__u32 last_tid;  /* server: the thread that last received on it (db_threads is current) */
 	__u8  system;    /* BW_DB_* */
 	__u8  side;      /* BW_SIDE_* */
 	__u8  family;    /* AF_* */
-	__u8  covered;   /* client: DB_COVERED_* */
-	__u8  probed;    /* server: the accepting process runs a binary with query uprobes */
 	__u8  tries;     /* client: attempts to find the server end */
-	__u8  _pad[2];   /* always 0 */
-	__u32 last_tid;  /* server: the thread that last received on it (db_threads is current) */
-	__u32 _pad2;     /* always 0 */
 };
 
 /*
- * A client socket whose server end is tracked on this host, in a process
- * with query uprobes, is "covered": the server reports its statements
- * (decrypted, one event each), so past the handshake the client's sends
- * are not copied. Found at the client's first sends (the server end is
- * accepted by then: statements follow a handshake it answered).
+ * The kernel follows each stream's message framing (headers only) so it
+ * can tell a syscall that carries exactly one complete plain read, and
+ * skip it (see db_plain_select). Framing is lost on anything unexpected;
+ * then nothing is skipped and user space resynchronises as usual.
  */
-#define DB_COVERED_UNKNOWN 0
-#define DB_COVERED_YES     1
-#define DB_COVERED_NO      2
-#define DB_COVER_TRIES     4
+#define DB_PH_STARTUP 0  /* PostgreSQL: untyped startup/SSL/cancel messages; MySQL: handshake */
+#define DB_PH_TYPED   1  /* regular messages (PostgreSQL type+length, MySQL packets) */
+#define DB_PH_OPAQUE  2  /* TLS, GSS or compression: nothing to follow, nothing to copy past the handshake */
+#define DB_PH_LOST    3  /* framing unknown: copy everything, skip nothing */
+
+/* Skipped plain reads between two records: user space fills the hole with one filler message. */
+#define DB_GAP_NONE   0
+#define DB_GAP_WHOLE  1  /* only whole skipped messages since the last record */
+#define DB_GAP_BROKEN 2  /* a record was lost too: the hole is not whole messages */
+
+#define DB_PAIR_TRIES 4  /* client sends that look for the server end */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -126,14 +137,6 @@ struct {
 	__type(key, struct db_tuple);
 	__type(value, __u64);
 } db_tuples SEC(".maps");
-
-/* Server binaries with query uprobes, by (inode, s_dev), filled by user space. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, struct watch_key);
-	__type(value, __u32);
-} db_probed_exe SEC(".maps");
 
 /* Processes that hold a tracked socket: the cheap first test in close(). */
 struct {
@@ -178,13 +181,6 @@ struct {
 
 /* Settings, written by user space after load (index 0). */
 struct db_config {
-	/*
-	 * Bytes of each server-side stream copied from the server's receives,
-	 * per BW_DB_*: user space lowers it to the first BW_DATA_MAX bytes
-	 * (startup / handshake) once a query uprobe covers that server.
-	 * 0 = the whole stream.
-	 */
-	__u64 server_cap[3];
 	__u32 match_pgsql;   /* any Unix path named ".s.PGSQL.<port>" is PostgreSQL */
 	__u32 report_reads;  /* 1: also report plain SELECTs of clients outside login sessions */
 };
@@ -448,20 +444,6 @@ static __always_inline bool db_tuple_of(struct sock *sk, bool client, struct db_
 	return true;
 }
 
-/* The current process runs a server binary that has query uprobes. */
-static __always_inline bool db_current_probed(void)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
-	struct watch_key k = {};
-
-	if (!exe)
-		return false;
-	k.ino = BPF_CORE_READ(exe, f_inode, i_ino);
-	k.dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
-	return bpf_map_lookup_elem(&db_probed_exe, &k) != NULL;
-}
-
 /*
  * Starts tracking sk: a new conn_id, the owner marked in db_procs, and a
  * CONNECT/ACCEPT record with the addresses (or the Unix path).
@@ -482,11 +464,8 @@ static __always_inline void db_track(struct sock *sk, __u64 ino, __u32 system, _
 	long n;
 
 	s.family = (__u8)BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (side == BW_SIDE_SERVER) {
-		s.probed = db_current_probed();
-		if (db_tuple_of(sk, false, &tu))
-			bpf_map_update_elem(&db_tuples, &tu, &key, BPF_ANY);
-	}
+	if (side == BW_SIDE_SERVER && db_tuple_of(sk, false, &tu))
+		bpf_map_update_elem(&db_tuples, &tu, &key, BPF_ANY);
 	if (bpf_map_update_elem(&db_socks, &key, &s, BPF_ANY)) {
 		stat_inc(BW_STAT_DB_TRACK_FULL);
 		return;
@@ -695,36 +674,62 @@ int BPF_PROG(tp_btf_sched_process_exit_db, struct task_struct *p)
  * we cannot find (sendmmsg, recvmmsg, splice, io_uring) copy nothing and
  * are counted.
  */
-static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want)
+static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, const void *buf)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(
 		(struct task_struct *)bpf_get_current_task_btf());
 	struct user_msghdr msg;
 	struct iovec *uiov;
-	__u64 nr, cnt;
+	__u64 nr, cnt, a2, a3;
 	__u32 off = 0, n;
 
-	if (bpf_core_field_exists(struct pt_regs___x86, orig_ax))
-		nr = BPF_CORE_READ((struct pt_regs___x86 *)regs, orig_ax);
-	else
-		nr = BPF_CORE_READ((struct pt_regs___arm64 *)regs, syscallno);
+	/* volatile: clang would size the reads with the caller's unbounded 64-bit ret */
+	volatile __u32 vw = want;
+
+	want = vw;
+	if (want > BW_DATA_MAX)
+		want = BW_DATA_MAX;
+	if (buf) {  /* a library's buffer (TLS read uretprobe) */
+		n = want;
+		if (bpf_probe_read_user(e->data, n, buf)) {
+			stat_inc(BW_STAT_READ_ERR);
+			return 0;
+		}
+		return n;
+	}
+#if defined(__TARGET_ARCH_x86)
+	/* dx, si, di, orig_ax are adjacent: one read for the three we need */
+	struct { unsigned long dx, si, di, orig_ax; } r4;
+
+	if (bpf_probe_read_kernel(&r4, sizeof(r4), (void *)regs + bpf_core_field_offset(struct pt_regs, dx))) {
+		stat_inc(BW_STAT_READ_ERR);
+		return 0;
+	}
+	nr = r4.orig_ax;
+	a2 = r4.si;
+	a3 = r4.dx;
+#else
+	nr = BPF_CORE_READ((struct pt_regs___arm64 *)regs, syscallno);
+	a2 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	a3 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+#endif
 
 	switch (nr) {
 	case NR_write: case NR_sendto: case NR_read: case NR_recvfrom:
 		n = want;
 		if (n > BW_DATA_MAX)
 			n = BW_DATA_MAX;
-		if (bpf_probe_read_user(e->data, n, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs))) {
+		if (bpf_probe_read_user(e->data, n, (void *)a2)) {
 			stat_inc(BW_STAT_READ_ERR);
 			return 0;
 		}
 		return n;
 	case NR_writev: case NR_readv:
-		uiov = (struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs);
-		cnt = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		uiov = (struct iovec *)a2;
+		cnt = a3;
 		break;
 	case NR_sendmsg: case NR_recvmsg:
-		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)PT_REGS_PARM2_CORE_SYSCALL(regs))) {
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a2)) {
 			stat_inc(BW_STAT_READ_ERR);
 			return 0;
 		}
@@ -758,181 +763,6 @@ static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want)
 	return off > BW_DATA_MAX ? BW_DATA_MAX : off;
 }
 
-/* A DATA record for ret bytes at stream offset off of s (socket sk). */
-static __always_inline void db_data(struct sock *sk, struct db_sock *s, __u64 off, int ret)
-{
-	struct bw_sock_event *e = db_record(BW_EV_SOCK_DATA, BW_SOCK_DATA);
-	__u32 want = (__u32)ret;
-
-	if (!e)
-		return;
-	db_set_conn(e, s);
-	/* the client end of a Unix pair may have been tracked after the accept */
-	if (s->side == BW_SIDE_SERVER && s->family == AF_UNIX)
-		e->peer_conn_id = db_unix_peer_conn(sk);
-	if (s->side == BW_SIDE_CLIENT && s->covered == DB_COVERED_YES)
-		e->arg = BW_SOCK_F_COVERED;
-	e->offset = off;
-	e->total = want;
-	if (want > BW_DATA_MAX)
-		want = BW_DATA_MAX;
-	e->data_len = db_copy_user(e, want);
-	if (e->data_len < e->total) {
-		e->hdr.flags |= BW_F_DATA_TRUNC;
-		stat_inc(BW_STAT_DATA_TRUNC);
-	}
-	db_submit(e);
-}
-
-/*
- * Every socket send on the host passes here (not every write: this
- * tracepoint fires for sockets only). Untracked sockets cost one hash
- * lookup that misses.
- */
-/* Finds the server end of client socket sk (see DB_COVERED_*). */
-static __always_inline void db_cover(struct sock *sk, struct db_sock *s)
-{
-	struct db_sock *srv = NULL;
-	struct db_tuple tu;
-	__u64 key = (__u64)sk, peer = 0, *p;
-
-	s->tries++;
-	if (s->family == AF_UNIX) {
-		peer = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
-	} else if (db_tuple_of(sk, true, &tu)) {
-		p = bpf_map_lookup_elem(&db_tuples, &tu);
-		peer = p ? *p : 0;
-	}
-	if (peer)
-		srv = bpf_map_lookup_elem(&db_socks, &peer);
-	if (srv && srv->side == BW_SIDE_SERVER) {
-		s->peer = peer;
-		srv->peer = key;
-		s->covered = srv->probed ? DB_COVERED_YES : DB_COVERED_NO;
-	} else if (s->tries >= DB_COVER_TRIES) {
-		s->covered = DB_COVERED_NO;
-	}
-}
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(tp_btf_sock_send_length, struct sock *sk, int ret, int flags)
-{
-	__u64 key = (__u64)sk, off;
-	struct db_sock *s;
-
-	if (ret <= 0)
-		return 0;
-	s = bpf_map_lookup_elem(&db_socks, &key);
-	if (!s || s->side != BW_SIDE_CLIENT)
-		return 0;
-	/* covered, past the handshake: nothing to copy, nothing to check */
-	if (s->covered == DB_COVERED_YES && s->bytes >= BW_DATA_MAX) {
-		__sync_fetch_and_add(&s->bytes, (__u64)ret);
-		return 0;
-	}
-	s = db_check(sk, s);
-	if (!s)
-		return 0;
-	if (s->covered == DB_COVERED_UNKNOWN)
-		db_cover(sk, s);
-	off = __sync_fetch_and_add(&s->bytes, (__u64)ret);
-	/* covered: the handshake (user, database, TLS) only; the server reports statements */
-	if (s->covered == DB_COVERED_YES && off >= BW_DATA_MAX)
-		return 0;
-	db_data(sk, s, off, ret);
-	return 0;
-}
-
-/*
- * Servers' receives on tracked sockets: remember which connection the
- * thread serves (for the query uprobes), and copy the stream up to
- * db_config.server_cap bytes.
- */
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(tp_btf_sock_recv_length, struct sock *sk, int ret, int flags)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 key = (__u64)sk, off, *cur, cap;
-	struct db_config *c;
-	struct db_sock *s;
-
-	if (ret <= 0 || (flags & MSG_PEEK))
-		return 0;
-	s = bpf_map_lookup_elem(&db_socks, &key);
-	if (!s || s->side != BW_SIDE_SERVER)
-		return 0;
-	s = db_check(sk, s);
-	if (!s)
-		return 0;
-	/*
-	 * One thread per connection (PostgreSQL, MariaDB's default): nothing to
-	 * do after the first receive. A thread that moves to another socket
-	 * (thread pools) clears its mark on the one it leaves.
-	 */
-	if (s->last_tid != tid) {
-		cur = bpf_map_lookup_elem(&db_threads, &tid);
-		if (cur && *cur != key) {
-			struct db_sock *old = bpf_map_lookup_elem(&db_socks, cur);
-
-			if (old && old->last_tid == tid)
-				old->last_tid = 0;
-		}
-		if (!cur || *cur != key)
-			bpf_map_update_elem(&db_threads, &tid, &key, BPF_ANY);
-		s->last_tid = tid;
-	}
-	off = __sync_fetch_and_add(&s->bytes, (__u64)ret);
-	c = db_cfg();
-	cap = c && s->system < 3 ? c->server_cap[s->system & 3] : 0;
-	if (!cap || off < cap)
-		db_data(sk, s, off, ret);
-	return 0;
-}
-
-/* The connection a server thread serves, and its local client's session. */
-struct db_served {
-	struct db_sock *s;   /* the server's accepted socket, NULL if untracked */
-	__u64 peer_conn_id;  /* conn_id of the local client socket, 0 if unknown */
-	__u32 session;       /* that client's audit session; NO_SESSION for daemons, other hosts */
-};
-
-static __always_inline void db_served_get(struct db_served *v)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct db_sock *cs = NULL;
-	__u64 *skp, peer;
-
-	v->s = NULL;
-	v->peer_conn_id = 0;
-	v->session = NO_SESSION;
-	skp = bpf_map_lookup_elem(&db_threads, &tid);
-	if (skp)
-		v->s = bpf_map_lookup_elem(&db_socks, skp);
-	if (!skp || !v->s)
-		return;
-	peer = v->s->peer;
-	if (!peer && v->s->family == AF_UNIX)
-		peer = (__u64)BPF_CORE_READ((struct unix_sock *)*skp, peer);
-	if (peer)
-		cs = bpf_map_lookup_elem(&db_socks, &peer);
-	if (cs && cs->side == BW_SIDE_CLIENT) {
-		v->peer_conn_id = cs->conn_id;
-		v->session = cs->sessionid;
-	}
-}
-
-/* Header and connection fields of a QUERY/LOGIN record (its addresses came with ACCEPT). */
-static __always_inline void db_served_record(struct bw_sock_event *e, struct db_served *v,
-					     __u8 system, __u8 kind)
-{
-	db_record_init(e, BW_EV_SOCK_DATA, kind);
-	if (v->s)
-		db_set_conn(e, v->s);
-	e->system = system;
-	e->side = BW_SIDE_SERVER;
-	e->peer_conn_id = v->peer_conn_id;
-}
-
 /*
  * Plain reads: one SELECT, no '(' (no function call), no ';' but a last
  * one, no comment or escape character ('/', '-', '#', '\\'), no NUL.
@@ -952,23 +782,33 @@ struct db_sel_ctx {
 	__u32 bad;       /* a forbidden byte was seen */
 };
 
-/* Eight bytes per step, tested all at once (SWAR): few steps, one bit of state. */
-static long db_sel_step(__u32 i, void *arg)
+/* Eight bytes tested at once (SWAR); spaces stand for the bytes past the end. */
+static __always_inline bool db_sel_word(struct db_sel_ctx *c, __u32 off)
 {
-	struct db_sel_ctx *c = arg;
-	__u32 off = c->from + i * 8, keep;
 	__u64 v, m;
+	__u32 keep;
 
 	if (off >= c->to)
-		return 1;
+		return false;
 	v = *(__u64 *)(c->p + (off & (BW_DATA_MAX - 8)));
 	keep = c->to - off;
-	if (keep < 8) {  /* past the end: spaces */
+	if (keep < 8) {
 		m = (1ull << (keep * 8)) - 1;
 		v = (v & m) | (0x2020202020202020ull & ~m);
 	}
-	if (DB_HAS(v, '(') | DB_HAS(v, ';') | DB_HAS(v, '/') | DB_HAS(v, '-') | DB_HAS(v, '#') |
-	    DB_HAS(v, '\\') | DB_HAS(v, 0)) {
+	return DB_HAS(v, '(') | DB_HAS(v, ';') | DB_HAS(v, '/') | DB_HAS(v, '-') | DB_HAS(v, '#') |
+	       DB_HAS(v, '\\') | DB_HAS(v, 0);
+}
+
+/* Sixteen bytes per step: few steps, one bit of state. */
+static long db_sel_step(__u32 i, void *arg)
+{
+	struct db_sel_ctx *c = arg;
+	__u32 off = c->from + i * 16;
+
+	if (off >= c->to)
+		return 1;
+	if (db_sel_word(c, off) || db_sel_word(c, off + 8)) {
 		c->bad = 1;
 		return 1;
 	}
@@ -1009,8 +849,383 @@ static __always_inline bool db_plain_select(const char *p, __u32 n)
 		n--;
 	c.from = b + 6;
 	c.to = n;
-	bpf_loop((n - c.from + 7) / 8 + 1, db_sel_step, &c, 0);
+	bpf_loop((n - c.from + 15) / 16 + 1, db_sel_step, &c, 0);
 	return !c.bad;
+}
+
+/* Framing walk over the copied bytes of one syscall (see DB_PH_*). */
+struct db_walk {
+	const __u8 *p;     /* copied bytes (scratch map memory) */
+	__u64 off;         /* stream offset of p[0] */
+	__u32 copied;      /* bytes at p */
+	__u32 ret;         /* bytes the syscall moved */
+	__u32 pos;         /* next boundary, relative to p[0] */
+	__u32 nmsg;        /* messages that start in this syscall */
+	__u32 query;       /* the first message is a statement (PostgreSQL 'Q', MySQL COM_QUERY) */
+	__u8  system;      /* BW_DB_* */
+	__u8  phase;       /* DB_PH_*, updated */
+	__u8  _pad[2];
+};
+
+#define PG_SSL_REQUEST    80877103u
+#define PG_GSSENC_REQUEST 80877104u
+#define PG_CANCEL_REQUEST 80877102u
+#define PG_PROTO_3        196608u
+#define MY_CLIENT_SSL      0x800u
+#define MY_CLIENT_COMPRESS 0x20u
+
+static __always_inline __u32 be32(const __u8 *q)
+{
+	return (__u32)q[0] << 24 | (__u32)q[1] << 16 | (__u32)q[2] << 8 | q[3];
+}
+
+static long db_walk_step(__u32 i, void *arg)
+{
+	struct db_walk *w = arg;
+	__u32 pos = w->pos, len, code, next;
+	const __u8 *q;
+
+	if (pos >= w->ret || w->phase >= DB_PH_OPAQUE)
+		return 1;
+	q = w->p + (pos & (BW_DATA_MAX - 1));
+	if (w->system == BW_DB_PG && w->phase == DB_PH_STARTUP) {
+		if (pos + 8 > w->copied) {
+			/* a TLS ClientHello after an SSLRequest may be shorter than a header */
+			w->phase = pos < w->copied && q[0] == 0x16 ? DB_PH_OPAQUE : DB_PH_LOST;
+			return 1;
+		}
+		if (q[0] == 0x16) {  /* TLS record: never a startup length's first byte */
+			w->phase = DB_PH_OPAQUE;
+			return 1;
+		}
+		len = be32(q);
+		code = be32(q + 4);
+		if ((code == PG_SSL_REQUEST || code == PG_GSSENC_REQUEST) && len == 8) {
+			next = pos + 8;  /* the answer decides: TLS/GSS tokens or a startup */
+		} else if (code == PG_PROTO_3 && len >= 8) {
+			next = pos + len;
+			w->phase = DB_PH_TYPED;
+		} else {
+			w->phase = code == PG_CANCEL_REQUEST ? DB_PH_OPAQUE : DB_PH_LOST;
+			return 1;
+		}
+	} else if (w->system == BW_DB_PG) {
+		if (pos + 5 > w->copied) {
+			w->phase = DB_PH_LOST;
+			return 1;
+		}
+		len = be32(q + 1);
+		if (len < 4 || len > 0x40000000) {
+			w->phase = DB_PH_LOST;
+			return 1;
+		}
+		next = pos + 1 + len;
+		if (pos == 0)
+			w->query = q[0] == 'Q';
+	} else {
+		if (pos + 5 > w->copied) {
+			w->phase = DB_PH_LOST;
+			return 1;
+		}
+		len = q[0] | (__u32)q[1] << 8 | (__u32)q[2] << 16;
+		next = pos + 4 + len;
+		/* the first client packet says whether TLS or compression follow */
+		if (w->off + pos == 0 && w->phase == DB_PH_STARTUP) {
+			if (pos + 8 > w->copied) {
+				w->phase = DB_PH_LOST;
+				return 1;
+			}
+			code = q[4] | (__u32)q[5] << 8;
+			/* an SSLRequest is the capabilities alone (32 bytes); inside TLS the full
+			 * handshake response repeats CLIENT_SSL */
+			w->phase = (code & MY_CLIENT_COMPRESS) || ((code & MY_CLIENT_SSL) && len == 32)
+					   ? DB_PH_OPAQUE : DB_PH_TYPED;
+		}
+		if (pos == 0)
+			w->query = q[3] == 0 && q[4] == 3;  /* sequence 0, COM_QUERY */
+	}
+	w->nmsg++;
+	w->pos = next;
+	return 0;
+}
+
+/*
+ * Follows the framing of the bytes just copied; returns true when they
+ * are exactly one complete statement message starting at a boundary.
+ */
+static __always_inline bool db_frame(struct db_stream *st, __u8 system, const char *p, __u64 off,
+				     __u32 copied, __u32 ret)
+{
+	struct db_walk w = {
+		.p = (const __u8 *)p, .off = off, .copied = copied, .ret = ret,
+		.system = system, .phase = st->phase,
+	};
+	__u32 start;
+
+	if (st->phase >= DB_PH_OPAQUE)
+		return false;
+	if (st->next_msg >= off + ret)
+		return false;  /* inside a long message */
+	if (st->next_msg < off) {
+		st->phase = DB_PH_LOST;  /* bytes went by unseen */
+		return false;
+	}
+	w.pos = (__u32)(st->next_msg - off);
+	start = w.pos;
+	/* the common case first: one whole statement message, nothing to loop over */
+	if (start == 0 && st->phase == DB_PH_TYPED && copied == ret && ret >= 6) {
+		const __u8 *q = (const __u8 *)p;
+		bool one;
+
+		if (system == BW_DB_PG)
+			one = q[0] == 'Q' && be32(q + 1) + 1 == ret;
+		else
+			one = (q[0] | (__u32)q[1] << 8 | (__u32)q[2] << 16) + 4 == ret && q[3] == 0 &&
+			      q[4] == 3;
+		if (one) {
+			st->next_msg = off + ret;
+			return true;
+		}
+	}
+	bpf_loop(64, db_walk_step, &w, 0);
+	if (w.phase < DB_PH_OPAQUE && w.pos < ret)
+		w.phase = DB_PH_LOST;  /* more than 64 messages */
+	st->phase = w.phase;
+	st->next_msg = off + w.pos;
+	return w.phase == DB_PH_TYPED && start == 0 && w.nmsg == 1 && w.query && w.pos == ret &&
+	       copied == ret;
+}
+
+/* The statement text of the one message in p[0..n) (see db_frame). */
+static __always_inline bool db_read_only(struct db_sock *s, const char *p, __u32 n)
+{
+	if (s->system == BW_DB_PG)  /* 'Q', length, text, NUL */
+		return n > 6 && p[(n - 1) & (BW_DATA_MAX - 1)] == 0 && db_plain_select(p + 5, n - 6);
+	return n > 5 && db_plain_select(p + 5, n - 5);  /* header, COM_QUERY, text */
+}
+
+/* Submits a DATA record; the hole before it is whole skipped messages when it says so. */
+static __always_inline void db_data_submit(struct db_stream *st, struct bw_sock_event *e)
+{
+	__u32 n = e->data_len;
+
+	if (n > BW_DATA_MAX)
+		n = BW_DATA_MAX;
+	if (st->gap == DB_GAP_WHOLE)
+		e->arg |= BW_SOCK_F_GAP_WHOLE;
+	e->hdr.size = offsetof(struct bw_sock_event, data) + n;
+	if (bpf_ringbuf_output(&rb, e, offsetof(struct bw_sock_event, data) + n, wake_flags())) {
+		stat_inc(BW_STAT_RB_DROPS);
+		st->gap = DB_GAP_BROKEN;  /* the next hole holds part of this record */
+		return;
+	}
+	stat_inc(BW_STAT_EVENTS);
+	st->gap = DB_GAP_NONE;
+}
+
+/*
+ * A DATA record for ret bytes at stream offset off of s (socket sk), or
+ * nothing when those bytes are one plain read of a process outside any
+ * login session (session: the sender's, or the local client's for a
+ * server; NO_SESSION when the client is on another host).
+ */
+static __always_inline void db_data(struct sock *sk, struct db_sock *s, struct db_stream *st,
+				    __u64 off, int ret, __u32 session, const void *buf)
+{
+	struct bw_sock_event *e = db_scratch_get();
+	struct db_config *c;
+	__u32 want = (__u32)ret, n;
+	bool one;
+
+	if (!e)
+		return;
+	if (want > BW_DATA_MAX)
+		want = BW_DATA_MAX;
+	n = db_copy_user(e, want, buf);
+	one = db_frame(st, s->system, e->data, off, n, (__u32)ret);
+	c = db_cfg();
+	if (one && session == NO_SESSION && c && !c->report_reads && db_read_only(s, e->data, n)) {
+		stat_inc(BW_STAT_DB_READS_SKIPPED);
+		if (st->gap == DB_GAP_NONE)
+			st->gap = DB_GAP_WHOLE;
+		return;
+	}
+	db_record_init(e, BW_EV_SOCK_DATA, BW_SOCK_DATA);
+	db_set_conn(e, s);
+	/* the client end of a pair may have been tracked after the accept */
+	if (s->side == BW_SIDE_SERVER) {
+		struct db_sock *cs = s->peer ? bpf_map_lookup_elem(&db_socks, &s->peer) : NULL;
+
+		if (cs && cs->side == BW_SIDE_CLIENT)
+			e->peer_conn_id = cs->conn_id;
+		else if (s->family == AF_UNIX && sk)
+			e->peer_conn_id = db_unix_peer_conn(sk);
+	}
+	if (st == &s->tls)
+		e->arg |= BW_SOCK_F_DECRYPTED;
+	e->offset = off;
+	e->total = (__u32)ret;
+	e->data_len = (__u16)n;
+	if (n < e->total) {
+		e->hdr.flags |= BW_F_DATA_TRUNC;
+		stat_inc(BW_STAT_DATA_TRUNC);
+	}
+	db_data_submit(st, e);
+}
+
+/* Finds the server end of client socket sk, when it is tracked here too. */
+static __always_inline void db_pair(struct sock *sk, struct db_sock *s)
+{
+	struct db_sock *srv = NULL;
+	struct db_tuple tu;
+	__u64 key = (__u64)sk, peer = 0, *p;
+
+	s->tries++;
+	if (s->family == AF_UNIX) {
+		peer = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
+	} else if (db_tuple_of(sk, true, &tu)) {
+		p = bpf_map_lookup_elem(&db_tuples, &tu);
+		peer = p ? *p : 0;
+	}
+	if (peer)
+		srv = bpf_map_lookup_elem(&db_socks, &peer);
+	if (srv && srv->side == BW_SIDE_SERVER) {
+		s->peer = peer;
+		srv->peer = key;
+	}
+}
+
+/*
+ * Every socket send on the host passes here (not every write: this
+ * tracepoint fires for sockets only). Untracked sockets cost one hash
+ * lookup that misses.
+ */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(tp_btf_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	__u64 key = (__u64)sk, off;
+	struct db_sock *s;
+
+	if (ret <= 0)
+		return 0;
+	s = bpf_map_lookup_elem(&db_socks, &key);
+	if (!s || s->side != BW_SIDE_CLIENT)
+		return 0;
+	s = db_check(sk, s);
+	if (!s)
+		return 0;
+	if (!s->peer && s->tries < DB_PAIR_TRIES)
+		db_pair(sk, s);
+	off = __sync_fetch_and_add(&s->wire.bytes, (__u64)ret);
+	/* encrypted or compressed: the handshake only (TLS is seen in it) */
+	if (s->wire.phase == DB_PH_OPAQUE && off >= BW_DATA_MAX)
+		return 0;
+	db_data(sk, s, &s->wire, off, ret, t->sessionid, NULL);
+	return 0;
+}
+
+/*
+ * Servers' receives on tracked sockets: remember which connection the
+ * thread serves (for the query uprobes), and copy the stream: its
+ * handshake always (user, database, TLS), the rest only when no local
+ * client reports it, i.e. for clients on other hosts.
+ */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(tp_btf_sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), session = NO_SESSION;
+	__u64 key = (__u64)sk, off, *cur;
+	struct db_sock *s, *cs = NULL;
+
+	if (ret <= 0 || (flags & MSG_PEEK))
+		return 0;
+	s = bpf_map_lookup_elem(&db_socks, &key);
+	if (!s || s->side != BW_SIDE_SERVER)
+		return 0;
+	s = db_check(sk, s);
+	if (!s)
+		return 0;
+	/*
+	 * One thread per connection (PostgreSQL, MariaDB's default): nothing to
+	 * do after the first receive. A thread that moves to another socket
+	 * (thread pools) clears its mark on the one it leaves.
+	 */
+	if (s->last_tid != tid) {
+		cur = bpf_map_lookup_elem(&db_threads, &tid);
+		if (cur && *cur != key) {
+			struct db_sock *old = bpf_map_lookup_elem(&db_socks, cur);
+
+			if (old && old->last_tid == tid)
+				old->last_tid = 0;
+		}
+		if (!cur || *cur != key)
+			bpf_map_update_elem(&db_threads, &tid, &key, BPF_ANY);
+		s->last_tid = tid;
+	}
+	off = __sync_fetch_and_add(&s->wire.bytes, (__u64)ret);
+	if (off >= BW_DATA_MAX) {
+		if (s->wire.phase == DB_PH_OPAQUE || s->peer)
+			return 0;  /* ciphertext, or the local client's own sends report it */
+	}
+	if (s->peer)
+		cs = bpf_map_lookup_elem(&db_socks, &s->peer);
+	if (cs && cs->side == BW_SIDE_CLIENT)
+		session = cs->sessionid;
+	db_data(sk, s, &s->wire, off, ret, session, NULL);
+	return 0;
+}
+
+/* The connection a server thread serves, and its local client's session. */
+struct db_served {
+	struct db_sock *s;   /* the server's accepted socket, NULL if untracked */
+	__u64 peer_conn_id;  /* conn_id of the local client socket, 0 if unknown */
+	__u32 session;       /* that client's audit session; NO_SESSION for daemons, other hosts */
+	bool streamed;       /* a plaintext stream (the client's, else the server's) reports it */
+};
+
+static __always_inline void db_served_get(struct db_served *v)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct db_sock *cs = NULL;
+	__u64 *skp, peer;
+
+	v->s = NULL;
+	v->peer_conn_id = 0;
+	v->session = NO_SESSION;
+	v->streamed = false;
+	skp = bpf_map_lookup_elem(&db_threads, &tid);
+	if (skp)
+		v->s = bpf_map_lookup_elem(&db_socks, skp);
+	if (!skp || !v->s)
+		return;
+	peer = v->s->peer;
+	if (!peer && v->s->family == AF_UNIX)
+		peer = (__u64)BPF_CORE_READ((struct unix_sock *)*skp, peer);
+	if (peer)
+		cs = bpf_map_lookup_elem(&db_socks, &peer);
+	if (cs && cs->side == BW_SIDE_CLIENT) {
+		v->peer_conn_id = cs->conn_id;
+		v->session = cs->sessionid;
+		v->streamed = cs->wire.phase != DB_PH_OPAQUE;
+	} else {
+		v->streamed = v->s->wire.phase != DB_PH_OPAQUE;
+	}
+	/* decrypted by a TLS read uretprobe: that stream reports it */
+	if (v->s->tls.bytes)
+		v->streamed = true;
+}
+
+/* Header and connection fields of a QUERY/LOGIN record (its addresses came with ACCEPT). */
+static __always_inline void db_served_record(struct bw_sock_event *e, struct db_served *v,
+					     __u8 system, __u8 kind)
+{
+	db_record_init(e, BW_EV_SOCK_DATA, kind);
+	if (v->s)
+		db_set_conn(e, v->s);
+	e->system = system;
+	e->side = BW_SIDE_SERVER;
+	e->peer_conn_id = v->peer_conn_id;
 }
 
 /* Statement text: a NUL-terminated string (len < 0) or len bytes. */
@@ -1026,6 +1241,9 @@ static __always_inline void db_statement(__u8 system, const char *text, long len
 	if (!e)
 		return;
 	db_served_get(&v);
+	/* one event per statement: plaintext connections are decoded from their streams */
+	if (v.streamed)
+		return;
 	/* the text first: plain reads outside sessions stop here, before any header work */
 	if (len < 0) {
 		n = bpf_probe_read_user_str(e->data, BW_DATA_MAX, text);
@@ -1123,5 +1341,56 @@ int BPF_KPROBE(uprobe_mysql_change_db, void *thd, const void *name)
 	if (bpf_probe_read_user(&lex, sizeof(lex), name))
 		return 0;
 	db_login(BW_DB_MYSQL, NULL, lex.str);
+	return 0;
+}
+
+/*
+ * TLS inside the server: PostgreSQL's be_tls_read(Port *, void *ptr,
+ * size_t len, int *waitfor) and MariaDB's vio_ssl_read(Vio *, uchar *buf,
+ * size_t size) return decrypted client bytes in their buffer. The entry
+ * saves the buffer, the return copies what was read: the connection's
+ * decrypted stream, decoded like a plaintext one (user, database and
+ * statements, plain reads skipped). Only TLS connections call these, so
+ * plaintext traffic pays nothing for them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} db_tls_bufs SEC(".maps");
+
+SEC("uprobe")
+int BPF_KPROBE(uprobe_tls_read, void *conn, void *buf)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 b = (__u64)buf;
+
+	bpf_map_update_elem(&db_tls_bufs, &tid, &b, BPF_ANY);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(uretprobe_tls_read, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), session = NO_SESSION;
+	__u64 *buf = bpf_map_lookup_elem(&db_tls_bufs, &tid), *skp, off;
+	struct db_sock *s = NULL, *cs = NULL;
+
+	if (!buf)
+		return 0;
+	/* the ciphertext was just read from this thread's connection */
+	skp = ret > 0 ? bpf_map_lookup_elem(&db_threads, &tid) : NULL;
+	if (skp)
+		s = bpf_map_lookup_elem(&db_socks, skp);
+	if (s && s->side == BW_SIDE_SERVER) {
+		off = __sync_fetch_and_add(&s->tls.bytes, (__u64)ret);
+		if (s->peer)
+			cs = bpf_map_lookup_elem(&db_socks, &s->peer);
+		if (cs && cs->side == BW_SIDE_CLIENT)
+			session = cs->sessionid;
+		db_data(NULL, s, &s->tls, off, (int)ret, session, (const void *)*buf);
+	}
+	bpf_map_delete_elem(&db_tls_bufs, &tid);
 	return 0;
 }

@@ -139,8 +139,11 @@ enum bw_stat {
 #define BW_STAT_DB_STALE      10  /* entries of sockets freed without close(), reclaimed */
 #define BW_STAT_DB_READS_SKIPPED 11 /* plain SELECTs outside login sessions, counted not copied */
 
-/* bw_sock_event.arg of client DATA records */
-#define BW_SOCK_F_COVERED (1u << 0) /* the server side reports this connection's statements */
+/* bw_sock_event.arg of DATA records */
+#define BW_SOCK_F_GAP_WHOLE (1u << 0) /* the bytes before offset (since the last record) were
+				       * whole plain-read messages the kernel skipped */
+#define BW_SOCK_F_DECRYPTED (1u << 1) /* server: the connection's decrypted stream (TLS read
+				       * uretprobe), with its own offsets */
 
 struct bw_sock_event {
 	struct bw_event_hdr hdr;  /* common header: the task that did it */
@@ -149,7 +152,7 @@ struct bw_sock_event {
 	__u64 offset;             /* DATA: client->server stream offset of data[0] */
 	__u32 total;              /* DATA: bytes the syscall moved; QUERY: statement length */
 	__u32 arg;                /* QUERY (mysql): server command; CONNECT: -connect() result;
-				   * client DATA: BW_SOCK_F_* */
+				   * DATA: BW_SOCK_F_* */
 	__u8  kind;               /* BW_SOCK_* */
 	__u8  system;             /* BW_DB_* */
 	__u8  side;               /* BW_SIDE_* */

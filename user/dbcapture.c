@@ -17,7 +17,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bulwark_abi.h"
@@ -43,16 +42,8 @@ _Static_assert((int)DB_MYSQL == BW_DB_MYSQL && (int)DB_PG == BW_DB_PG, "db_proto
 
 /* Kernel-side config (bpf/db.bpf.c struct db_config). */
 struct db_config_u {
-	uint64_t server_cap[3];
 	uint32_t match_pgsql;
 	uint32_t report_reads;
-};
-
-/* Key of db_probed_exe (struct watch_key in bpf/lib/common.bpf.h). */
-struct exe_key_u {
-	uint64_t ino;
-	uint32_t dev;    /* kernel dev_t encoding: major << 20 | minor */
-	uint32_t pad;
 };
 
 /* Who did something: the header fields of one record. */
@@ -69,8 +60,11 @@ struct dbc_conn {
 	uint8_t side;             /* BW_SIDE_* */
 	uint8_t family;           /* AF_* */
 	bool tls;                 /* the stream went encrypted */
-	bool covered;             /* client: a probed server reports the statements (kernel) */
 	bool stmts_reported;      /* client: statements were reported from this side */
+	bool server_view;         /* the server side saw this connection's statements decrypted */
+	bool have_off[2];         /* next_off[] is known */
+	uint64_t next_off[2];     /* end of the last chunk fed: [0] the wire, [1] decrypted */
+	struct dbconn *dc_tls;    /* server: decoder of the decrypted stream */
 	bool tls_pending;         /* client: db_tls verdict waits for a server-side view */
 	bool connect_emitted;     /* a db_connect event went out */
 	bool has_tuple;           /* linked in the tuple table */
@@ -90,17 +84,30 @@ struct dbc_conn {
 	struct dbc_conn *lprev, *lnext; /* LRU list, most recent first */
 };
 
-/* A uprobe on one server binary. */
-struct dbc_probe {
-	char binary[PATH_MAX];    /* resolved path */
-	char func[160];           /* symbol */
-	uint8_t system;           /* BW_DB_* */
-	bool query;               /* a statement entry point */
-	int err;                  /* -errno of the attach, 0 = attached */
-	struct bpf_link *link;
+#define NTARGETS_MAX 6
+
+/* A server binary and the entry points found in it. */
+struct dbc_binary {
+	char path[PATH_MAX];      /* resolved path */
+	dev_t dev;                /* its file, to match /proc/PID/exe */
+	ino_t ino;
+	uint8_t system;           /* BW_DB_* of its entry points, 0 if none */
+	char sym[NTARGETS_MAX][160]; /* exact symbol per target, "" when missing */
+	size_t off[NTARGETS_MAX]; /* its file offset */
+	int err;                  /* -errno: unreadable, or -ENOENT: no supported entry point */
 };
 
-#define DBC_MAX_PROBES (DBCAP_MAX_BINARIES * 4)
+/* One uprobe (and its uretprobe) on one entry point of one binary, in every process. */
+struct dbc_probe {
+	int bin;                  /* index in binaries */
+	int target;               /* index in targets */
+	int err;                  /* -errno of the attach, 0 = attached */
+	struct bpf_link *link;    /* the uprobe */
+	struct bpf_link *retlink; /* the uretprobe, when the target has one */
+};
+
+#define DBC_MAX_BINS   (DBCAP_MAX_BINARIES * 2)
+#define DBC_MAX_PROBES (DBC_MAX_BINS * NTARGETS_MAX)
 
 struct dbc_counters {
 	uint64_t records;         /* BW_EV_SOCK_* records */
@@ -114,6 +121,9 @@ struct dbc_counters {
 	uint64_t tls_covered;     /* TLS connections whose statements the server side saw */
 	uint64_t nomem;           /* allocations that failed (connection not decoded) */
 	uint64_t reads;           /* plain reads outside login sessions, counted not reported */
+	uint64_t fills;           /* holes of kernel-skipped reads filled for the decoder */
+	uint64_t fill_bytes;      /* bytes in them past the filler headers */
+	uint64_t decrypted;       /* decrypted-stream records (TLS read uretprobes) */
 };
 
 struct dbcapture {
@@ -126,9 +136,13 @@ struct dbcapture {
 	uint32_t nbuckets;        /* power of two, for both */
 	uint32_t nconns;
 	struct dbc_conn *lru_head, *lru_tail;
+	struct bpf_object *obj;   /* for attaching uprobes later */
+	struct dbc_binary bins[DBC_MAX_BINS];
+	int nbins;
 	struct dbc_probe probes[DBC_MAX_PROBES];
 	int nprobes;
-	bool query_probe[3];      /* a statement uprobe is attached, per BW_DB_* */
+	bool server_view[3];      /* TLS-read or statement uprobes attached, per BW_DB_* */
+	bool filling;             /* feeding a filler: its message is not an event */
 	bool started;             /* maps filled */
 	struct dbconn_stats closed_st; /* dbconn counters of freed connections */
 	struct dbc_counters c;
@@ -147,7 +161,7 @@ struct dbcapture {
 
 enum {
 	OPT_DB_PORT = 0x2100, OPT_DB_SOCKET, OPT_DB_BINARY, OPT_DB_SIDE, OPT_DB_MAX, OPT_NO_DB,
-	OPT_DB_ALL,
+	OPT_DB_ALL, OPT_DB_UPROBES,
 };
 
 static const struct argp_option db_options[] = {
@@ -160,6 +174,9 @@ static const struct argp_option db_options[] = {
 	{ "db-binary", OPT_DB_BINARY, "PATH|none", 0,
 	  "server binary to put query uprobes on (postgres, mariadbd); repeatable; replaces the "
 	  "default search; 'none' for no uprobes", 0 },
+	{ "db-uprobes", OPT_DB_UPROBES, "tls|statements|none", 0,
+	  "server uprobes: on the servers' TLS reads, to decode TLS connections (default); on their "
+	  "statement functions, for every connection (costly); or none", 0 },
 	{ "db-side", OPT_DB_SIDE, "client|server|both", 0,
 	  "capture in client processes, server processes or both (default both)", 0 },
 	{ "db-max-conns", OPT_DB_MAX, "N", 0,
@@ -233,7 +250,7 @@ static error_t db_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DB_BINARY:
 		if (!strcmp(arg, "none")) {
-			o->no_uprobes = true;
+			o->uprobes = DBCAP_UPROBES_NONE;
 			break;
 		}
 		if (o->nbinaries >= DBCAP_MAX_BINARIES)
@@ -263,6 +280,16 @@ static error_t db_parse(int key, char *arg, struct argp_state *state)
 	case OPT_DB_ALL:
 		o->all_statements = true;
 		break;
+	case OPT_DB_UPROBES:
+		if (!strcmp(arg, "tls"))
+			o->uprobes = DBCAP_UPROBES_TLS;
+		else if (!strcmp(arg, "statements"))
+			o->uprobes = DBCAP_UPROBES_STATEMENTS;
+		else if (!strcmp(arg, "none"))
+			o->uprobes = DBCAP_UPROBES_NONE;
+		else
+			argp_error(state, "--db-uprobes '%s': need tls, statements or none", arg);
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -287,25 +314,38 @@ static const char *const default_binaries[] = {
 };
 
 /*
- * Entry points. pg_parse_query sees every statement of the simple and the
- * extended protocol (Parse) as the server is about to parse it, after TLS.
- * dispatch_command is MariaDB's command switch (MySQL 8 changed its
- * signature: not matched, reported as unsupported). The login points give
- * user and database when the handshake itself was encrypted.
+ * Entry points in the server binaries.
+ *
+ * TLS reads (--db-uprobes tls, the default): be_tls_read and vio_ssl_read
+ * return what a TLS connection's client sent, decrypted. Only TLS
+ * connections call them, so plaintext traffic pays nothing; the decrypted
+ * stream is decoded like a plaintext one (user, database, statements).
+ *
+ * Statements (--db-uprobes statements): pg_parse_query sees every
+ * statement of the simple and extended protocol (Parse) as the server is
+ * about to parse it; dispatch_command is MariaDB's command switch (MySQL 8
+ * changed its signature: not matched). The login points give user and
+ * database. A trap on every statement of every connection: costly, but it
+ * also sees connections opened before the daemon started.
  */
+enum dbc_kind { TGT_TLS = 1, TGT_STMT = 2, TGT_LOGIN = 4 };
+
 static const struct dbc_target {
 	uint8_t system;           /* BW_DB_* */
 	const char *prog;         /* BPF program in db.bpf.c */
+	const char *retprog;      /* its uretprobe, or NULL */
 	const char *sym;          /* symbol, or its prefix */
 	bool prefix;              /* match sym as a prefix (C++ mangling tails) */
-	bool query;               /* sees statements */
+	enum dbc_kind kind;       /* what it gives */
 } targets[] = {
-	{ BW_DB_PG, "uprobe_pg_parse_query", "pg_parse_query", false, true },
-	{ BW_DB_PG, "uprobe_InitPostgres", "InitPostgres", false, false },
-	{ BW_DB_MYSQL, "uprobe_dispatch_command",
-	  "_Z16dispatch_command19enum_server_commandP3THDPcj", true, true },
-	{ BW_DB_MYSQL, "uprobe_mysql_change_db",
-	  "_Z15mysql_change_dbP3THDPK25st_mysql_const_lex_string", true, false },
+	{ BW_DB_PG, "uprobe_tls_read", "uretprobe_tls_read", "be_tls_read", false, TGT_TLS },
+	{ BW_DB_MYSQL, "uprobe_tls_read", "uretprobe_tls_read", "vio_ssl_read", false, TGT_TLS },
+	{ BW_DB_PG, "uprobe_pg_parse_query", NULL, "pg_parse_query", false, TGT_STMT },
+	{ BW_DB_PG, "uprobe_InitPostgres", NULL, "InitPostgres", false, TGT_LOGIN },
+	{ BW_DB_MYSQL, "uprobe_dispatch_command", NULL,
+	  "_Z16dispatch_command19enum_server_commandP3THDPcj", true, TGT_STMT },
+	{ BW_DB_MYSQL, "uprobe_mysql_change_db", NULL,
+	  "_Z15mysql_change_dbP3THDPK25st_mysql_const_lex_string", true, TGT_LOGIN },
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
@@ -316,6 +356,7 @@ static const char *const client_progs[] = {
 static const char *const server_progs[] = {
 	"tp_exit_accept", "tp_exit_accept4", "tp_btf_sock_recv_length", "uprobe_pg_parse_query",
 	"uprobe_InitPostgres", "uprobe_dispatch_command", "uprobe_mysql_change_db",
+	"uprobe_tls_read", "uretprobe_tls_read",
 };
 static const char *const common_progs[] = {
 	"tp_enter_close", "tp_btf_inet_sock_set_state", "tp_btf_sched_process_fork_db",
@@ -380,9 +421,12 @@ void dbcapture_configure(struct bpf_object *obj, void *arg)
 	SET_LOAD(common_progs, !db->o.no_db);
 #undef SET_LOAD
 	/* uprobes are attached in dbcapture_start, to binaries found at run time */
-	for (size_t i = 0; i < NTARGETS; i++)
+	for (size_t i = 0; i < NTARGETS; i++) {
 		if ((p = bpf_object__find_program_by_name(obj, targets[i].prog)))
 			bpf_program__set_autoattach(p, false);
+		if (targets[i].retprog && (p = bpf_object__find_program_by_name(obj, targets[i].retprog)))
+			bpf_program__set_autoattach(p, false);
+	}
 }
 
 static int map_fd(struct bpf_object *obj, const char *name, FILE *log)
@@ -397,7 +441,14 @@ static int map_fd(struct bpf_object *obj, const char *name, FILE *log)
 }
 
 /* Symbols of targets found in the ELF file at path: found[i] gets the exact name. */
-static int elf_targets(const char *path, char found[NTARGETS][160])
+/*
+ * Symbols of targets in the ELF file at path: found[i] gets the exact
+ * name and off[i] its file offset, what a uprobe is attached at. Resolved
+ * once here: libbpf's func_name lookup re-reads the whole symbol table on
+ * every attach, tens of milliseconds for postgres, too slow for a
+ * per-connection attach.
+ */
+static int elf_targets(const char *path, char found[NTARGETS][160], size_t off[NTARGETS])
 {
 	Elf_Scn *scn = NULL;
 	Elf *e;
@@ -432,14 +483,20 @@ static int elf_targets(const char *path, char found[NTARGETS][160])
 				continue;
 			for (size_t i = 0; i < NTARGETS; i++) {
 				const struct dbc_target *t = &targets[i];
+				Elf_Scn *ts;
+				GElf_Shdr tsh;
 
 				if (found[i][0] || strlen(name) >= sizeof(found[i]))
 					continue;
-				if (t->prefix ? !strncmp(name, t->sym, strlen(t->sym))
-					      : !strcmp(name, t->sym)) {
-					snprintf(found[i], sizeof(found[i]), "%s", name);
-					n++;
-				}
+				if (t->prefix ? strncmp(name, t->sym, strlen(t->sym)) : strcmp(name, t->sym))
+					continue;
+				/* virtual address -> file offset, through the symbol's section */
+				ts = elf_getscn(e, s.st_shndx);
+				if (!ts || !gelf_getshdr(ts, &tsh))
+					continue;
+				snprintf(found[i], sizeof(found[i]), "%s", name);
+				off[i] = s.st_value - tsh.sh_addr + tsh.sh_offset;
+				n++;
 			}
 		}
 	}
@@ -448,75 +505,39 @@ static int elf_targets(const char *path, char found[NTARGETS][160])
 	return n;
 }
 
-/* Attaches every target found in one binary; exe_fd gets it when a statement probe is on. */
-static void probe_binary(struct dbcapture *db, struct bpf_object *obj, const char *path,
-			 int exe_fd, FILE *log)
+/* Records one binary and the entry points found in it. */
+static void scan_binary(struct dbcapture *db, const char *path, const struct stat *st, FILE *log)
 {
-	bool query = false;
+	struct dbc_binary *b;
 	char found[NTARGETS][160];
-	int n = elf_targets(path, found);
+	size_t off[NTARGETS] = { 0 };
+	int n;
 
+	if (db->nbins >= DBC_MAX_BINS)
+		return;
+	b = &db->bins[db->nbins++];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	b->dev = st->st_dev;
+	b->ino = st->st_ino;
+	n = elf_targets(path, found, off);
 	if (n <= 0) {
-		struct dbc_probe *pr;
-
-		if (db->nprobes >= DBC_MAX_PROBES)
-			return;
-		pr = &db->probes[db->nprobes++];
-		snprintf(pr->binary, sizeof(pr->binary), "%s", path);
-		snprintf(pr->func, sizeof(pr->func), "%s",
-			 n < 0 ? "(cannot read the ELF symbols)" : "(no supported entry point)");
-		pr->err = n < 0 ? n : -ENOENT;
-		fprintf(log, "bulwark: database capture: %s: %s; its statements are seen on the "
-			     "client side only\n", path,
-			n < 0 ? "cannot read its symbols" : "no supported query entry point");
+		b->err = n < 0 ? n : -ENOENT;
+		fprintf(log, "bulwark: database capture: %s: %s; its clients are seen on their side "
+			     "only\n", path, n < 0 ? "cannot read its symbols" : "no supported query entry point");
 		return;
 	}
-	for (size_t i = 0; i < NTARGETS && db->nprobes < DBC_MAX_PROBES; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = found[i]);
-		struct bpf_program *p;
-		struct dbc_probe *pr;
-
-		if (!found[i][0])
-			continue;
-		pr = &db->probes[db->nprobes++];
-		snprintf(pr->binary, sizeof(pr->binary), "%s", path);
-		snprintf(pr->func, sizeof(pr->func), "%.159s", found[i]);
-		pr->system = targets[i].system;
-		pr->query = targets[i].query;
-		p = bpf_object__find_program_by_name(obj, targets[i].prog);
-		if (!p) {
-			pr->err = -ENOENT;
-			continue;
-		}
-		pr->link = bpf_program__attach_uprobe_opts(p, -1, path, 0, &uo);
-		if (!pr->link) {
-			pr->err = -errno;
-			fprintf(log, "bulwark: database capture: cannot attach a uprobe to %s:%s: %s\n",
-				path, found[i], strerror(-pr->err));
-			continue;
-		}
-		if (pr->query)
-			db->query_probe[pr->system] = query = true;
-	}
-	if (query) {
-		struct exe_key_u k = { 0 };
-		struct stat st;
-		uint32_t one = 1;
-
-		/* accepted sockets of processes running it are "probed" (see db_cover) */
-		if (!stat(path, &st)) {
-			k.ino = st.st_ino;
-			k.dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
-			bpf_map_update_elem(exe_fd, &k, &one, BPF_ANY);
-		}
+	for (size_t i = 0; i < NTARGETS; i++) {
+		snprintf(b->sym[i], sizeof(b->sym[i]), "%.159s", found[i]);
+		b->off[i] = off[i];
+		if (found[i][0])
+			b->system = targets[i].system;
 	}
 }
 
 /* The default server binaries that exist here, or the --db-binary ones. */
-static void probe_binaries(struct dbcapture *db, struct bpf_object *obj, int exe_fd, FILE *log)
+static void scan_binaries(struct dbcapture *db, FILE *log)
 {
-	struct { dev_t dev; ino_t ino; } seen[DBCAP_MAX_BINARIES * 2];
-	int nseen = 0;
 	const char *const *list = db->o.nbinaries ? db->o.binaries : default_binaries;
 	size_t n = db->o.nbinaries ? (size_t)db->o.nbinaries
 				   : sizeof(default_binaries) / sizeof(default_binaries[0]);
@@ -537,23 +558,59 @@ static void probe_binaries(struct dbcapture *db, struct bpf_object *obj, int exe
 
 			if (!realpath(g.gl_pathv[k], real) || stat(real, &st) || !S_ISREG(st.st_mode))
 				continue;
-			/* mysqld is often a link to mariadbd: probe each file once */
-			for (int j = 0; j < nseen; j++)
-				dup |= seen[j].dev == st.st_dev && seen[j].ino == st.st_ino;
-			if (dup || nseen >= (int)(sizeof(seen) / sizeof(seen[0])))
-				continue;
-			seen[nseen].dev = st.st_dev;
-			seen[nseen++].ino = st.st_ino;
-			probe_binary(db, obj, real, exe_fd, log);
+			/* mysqld is often a link to mariadbd: each file once */
+			for (int j = 0; j < db->nbins; j++)
+				dup |= db->bins[j].dev == st.st_dev && db->bins[j].ino == st.st_ino;
+			if (!dup)
+				scan_binary(db, real, &st, log);
 		}
 		globfree(&g);
 	}
 }
 
+/* Attaches target t of binary bin, in every process running it. */
+static void probe_attach(struct dbcapture *db, int bin, int t, FILE *log)
+{
+	struct dbc_binary *b = &db->bins[bin];
+	const struct dbc_target *tg = &targets[t];
+	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	LIBBPF_OPTS(bpf_uprobe_opts, ro, .retprobe = true);
+	struct dbc_probe *pr;
+	struct bpf_program *p, *rp = NULL;
+
+	if (db->nprobes >= DBC_MAX_PROBES)
+		return;
+	pr = &db->probes[db->nprobes++];
+	memset(pr, 0, sizeof(*pr));
+	pr->bin = bin;
+	pr->target = t;
+	p = bpf_object__find_program_by_name(db->obj, tg->prog);
+	if (tg->retprog)
+		rp = bpf_object__find_program_by_name(db->obj, tg->retprog);
+	if (!p || (tg->retprog && !rp)) {
+		pr->err = -ENOENT;
+		return;
+	}
+	/* the offset was resolved at scan time (see elf_targets) */
+	pr->link = bpf_program__attach_uprobe_opts(p, -1, b->path, b->off[t], &uo);
+	if (pr->link && rp)
+		pr->retlink = bpf_program__attach_uprobe_opts(rp, -1, b->path, b->off[t], &ro);
+	if (!pr->link || (rp && !pr->retlink)) {
+		pr->err = -errno;
+		bpf_link__destroy(pr->link);
+		pr->link = NULL;
+		fprintf(log, "bulwark: database capture: cannot attach a uprobe to %s:%s: %s\n", b->path,
+			b->sym[t], strerror(-pr->err));
+		return;
+	}
+	if (tg->kind & (TGT_TLS | TGT_STMT))
+		db->server_view[tg->system] = true;
+}
+
 int dbcapture_start(struct dbcapture *db, struct bpf_object *obj, FILE *log)
 {
 	struct db_config_u cfg = { .match_pgsql = 1, .report_reads = db->o.all_statements };
-	int fports, fpaths, fcfg, fexe;
+	int fports, fpaths, fcfg;
 	uint32_t zero = 0, sys;
 
 	if (db->o.no_db)
@@ -561,9 +618,9 @@ int dbcapture_start(struct dbcapture *db, struct bpf_object *obj, FILE *log)
 	fports = map_fd(obj, "db_ports", log);
 	fpaths = map_fd(obj, "db_paths", log);
 	fcfg = map_fd(obj, "db_config", log);
-	fexe = map_fd(obj, "db_probed_exe", log);
-	if (fports < 0 || fpaths < 0 || fcfg < 0 || fexe < 0)
+	if (fports < 0 || fpaths < 0 || fcfg < 0)
 		return -ENOENT;
+	db->obj = obj;
 	for (size_t i = 0; i < sizeof(default_ports) / sizeof(default_ports[0]); i++) {
 		uint16_t port = default_ports[i][0];
 
@@ -587,15 +644,14 @@ int dbcapture_start(struct dbcapture *db, struct bpf_object *obj, FILE *log)
 		if (bpf_map_update_elem(fpaths, key, &sys, BPF_ANY))
 			goto map_err;
 	}
-	if (db->o.server && !db->o.no_uprobes)
-		probe_binaries(db, obj, fexe, log);
-	/*
-	 * Where a statement uprobe covers a server, its receives are copied
-	 * only up to the handshake (user, database); without one, the whole
-	 * stream, so remote clients' statements are still decoded (plaintext).
-	 */
-	for (int s = 1; s < 3; s++)
-		cfg.server_cap[s] = db->query_probe[s] ? BW_DATA_MAX : 0;
+	if (db->o.server && db->o.uprobes != DBCAP_UPROBES_NONE)
+		scan_binaries(db, log);
+	for (int i = 0; i < db->nbins; i++)
+		for (int t = 0; t < (int)NTARGETS; t++)
+			if (db->bins[i].sym[t][0] &&
+			    (targets[t].kind & (db->o.uprobes == DBCAP_UPROBES_STATEMENTS ?
+						TGT_STMT | TGT_LOGIN : TGT_TLS)))
+				probe_attach(db, i, t, log);
 	if (bpf_map_update_elem(fcfg, &zero, &cfg, BPF_ANY))
 		goto map_err;
 	db->started = true;
@@ -687,11 +743,12 @@ static void conn_free(struct dbcapture *db, struct dbc_conn *c)
 	struct dbc_conn **pp;
 	struct dbconn_stats st;
 
-	if (c->dc) {
-		db->cur = c;
+	db->cur = c;
+	if (c->dc)
 		dbconn_flush(c->dc, on_msg, db);
-		db->cur = NULL;
-	}
+	if (c->dc_tls)
+		dbconn_flush(c->dc_tls, on_msg, db);
+	db->cur = NULL;
 	if (c->tls_pending)
 		tls_verdict(db, c);
 	for (pp = &db->ids[hash64(c->id) & (db->nbuckets - 1)]; *pp; pp = &(*pp)->hnext)
@@ -710,6 +767,11 @@ static void conn_free(struct dbcapture *db, struct dbc_conn *c)
 		dbconn_stats(c->dc, &st);
 		stats_add(&db->closed_st, &st);
 		dbconn_free(c->dc);
+	}
+	if (c->dc_tls) {
+		dbconn_stats(c->dc_tls, &st);
+		stats_add(&db->closed_st, &st);
+		dbconn_free(c->dc_tls);
 	}
 	db->nconns--;
 	free(c);
@@ -976,7 +1038,7 @@ static bool client_reports(struct dbcapture *db, struct dbc_conn *srv)
 {
 	struct dbc_conn *cli = client_of(db, srv);
 
-	return cli && !cli->covered && !cli->tls && dbconn_wants(cli->dc, DB_C2S);
+	return cli && !cli->tls && dbconn_wants(cli->dc, DB_C2S);
 }
 
 /* Who a server-side event is about: the joined client process, else the server thread. */
@@ -1041,18 +1103,21 @@ static bool server_is_local(struct dbcapture *db, struct dbc_conn *c)
  * little for the two sides to be joined. Otherwise say at once that the
  * statements cannot be inspected.
  */
-static void client_tls(struct dbcapture *db, struct dbc_conn *c, const struct db_msg *m)
+static void conn_tls(struct dbcapture *db, struct dbc_conn *c, const struct db_msg *m)
 {
+	bool can = db->server_view[c->system] && db->o.server &&
+		   (c->side == BW_SIDE_SERVER || c->peer || server_is_local(db, c));
+
 	c->tls = true;
-	if (c->peer || (db->o.server && db->query_probe[c->system] && server_is_local(db, c))) {
+	if (can || c->server_view) {
 		c->tls_pending = true;
 		c->tls_due_ns = mono_ns() + TLS_VERDICT_NS;
 		c->tls_ts = db->rec->hdr.ts_ns;
-		if (c->peer)
+		if (c->server_view)
 			tls_verdict(db, c);
 		return;
 	}
-	emit_msg(db, c, &c->who, m);
+	emit_msg(db, c, c->side == BW_SIDE_CLIENT ? &c->who : server_who(db, c, &c->who), m);
 }
 
 /* Decides a pending TLS connection: covered by the server side, or db_tls. */
@@ -1063,7 +1128,7 @@ static void tls_verdict(struct dbcapture *db, struct dbc_conn *c)
 	struct bw_sock_event hdr_only;
 
 	c->tls_pending = false;
-	if (c->peer && db->query_probe[c->system]) {
+	if (c->server_view) {
 		db->c.tls_covered++;
 		return;
 	}
@@ -1071,7 +1136,7 @@ static void tls_verdict(struct dbcapture *db, struct dbc_conn *c)
 	memset(&hdr_only, 0, offsetof(struct bw_sock_event, data));
 	hdr_only.hdr.ts_ns = c->tls_ts;
 	db->rec = &hdr_only;
-	emit_msg(db, c, &c->who, &m);
+	emit_msg(db, c, c->side == BW_SIDE_CLIENT ? &c->who : server_who(db, c, &c->who), &m);
 	db->rec = saved;
 }
 
@@ -1081,7 +1146,7 @@ static void on_msg(void *ctx, const struct db_msg *m)
 	struct dbcapture *db = ctx;
 	struct dbc_conn *c = db->cur;
 
-	if (!c)
+	if (!c || db->filling)
 		return;
 	if (m->kind == DBM_CONNECT) {
 		if (m->user && m->user[0])
@@ -1092,16 +1157,8 @@ static void on_msg(void *ctx, const struct db_msg *m)
 		snprintf(c->db, sizeof(c->db), "%s", m->db);
 	}
 	if (c->side == BW_SIDE_CLIENT) {
-		if (c->covered && (m->kind == DBM_QUERY || m->kind == DBM_INIT_DB || m->kind == DBM_TLS)) {
-			/* a probed server reports them, decrypted (kernel: DB_COVERED_YES) */
-			if (m->kind == DBM_TLS) {
-				c->tls = true;
-				db->c.tls_covered++;
-			}
-			return;
-		}
 		if (m->kind == DBM_TLS) {
-			client_tls(db, c, m);
+			conn_tls(db, c, m);
 			return;
 		}
 		emit_msg(db, c, &c->who, m);
@@ -1111,24 +1168,73 @@ static void on_msg(void *ctx, const struct db_msg *m)
 			snprintf(c->db, sizeof(c->db), "%s", db->sr.use_db);
 		return;
 	}
-	/* server side: statements come from the uprobe when there is one */
+	/*
+	 * Server side: a plaintext stream (or a TLS connection's decrypted
+	 * one) is decoded here when no local client reports it: clients on
+	 * other hosts, TLS clients.
+	 */
 	if (m->kind == DBM_TLS) {
-		c->tls = true;
-		if (client_of(db, c))
+		if (client_of(db, c)) {
+			c->tls = true;
 			return;  /* the client side gives the TLS verdict */
+		}
+		conn_tls(db, c, m);
+		return;
 	}
 	if (client_reports(db, c)) {
 		if (m->kind == DBM_QUERY)
 			db->c.server_dups++;
 		return;
 	}
-	if (db->query_probe[c->system] &&
-	    (m->kind == DBM_QUERY || m->kind == DBM_INIT_DB || m->kind == DBM_TLS))
-		return;
 	emit_msg(db, c, server_who(db, c, &c->who), m);
 }
 
 /* ---- records ------------------------------------------------------------ */
+
+/*
+ * The kernel skipped whole plain-read messages between two records
+ * (BW_SOCK_F_GAP_WHOLE): one filler message of the same length, header
+ * only, keeps the decoder's framing; its body is skipped by length and it
+ * makes no event (db->filling).
+ */
+static void fill(struct dbcapture *db, struct dbc_conn *c, struct dbconn *dc, uint64_t off,
+		 uint64_t n)
+{
+	uint8_t h[5];
+
+	db->filling = true;
+	while (n) {
+		uint64_t m = n;
+
+		if (c->system == BW_DB_PG) {
+			if (m > 0x40000000)
+				m = 0x40000000;  /* the decoder's (and server's) largest message */
+			if (m < 6)
+				break;
+			h[0] = 'Q';
+			h[1] = (uint8_t)((m - 1) >> 24);
+			h[2] = (uint8_t)((m - 1) >> 16);
+			h[3] = (uint8_t)((m - 1) >> 8);
+			h[4] = (uint8_t)(m - 1);
+		} else {
+			if (m > 0xfffffe + 4)
+				m = 0xfffffe + 4;  /* below the 0xffffff continuation length */
+			if (m < 6)
+				break;
+			h[0] = (uint8_t)(m - 4);
+			h[1] = (uint8_t)((m - 4) >> 8);
+			h[2] = (uint8_t)((m - 4) >> 16);
+			h[3] = 0;  /* sequence 0 */
+			h[4] = 3;  /* COM_QUERY */
+		}
+		dbconn_feed(dc, DB_C2S, off, h, sizeof(h), (size_t)m, on_msg, db);
+		db->c.fills++;
+		db->c.fill_bytes += m - sizeof(h);  /* what the decoder counts as lost */
+		off += m;
+		n -= m;
+	}
+	db->filling = false;
+}
 
 static bool record_ok(const struct bw_sock_event *r, size_t len)
 {
@@ -1140,6 +1246,36 @@ static bool record_ok(const struct bw_sock_event *r, size_t len)
 	if (r->kind == BW_SOCK_CLOSE)
 		return true;
 	return r->system == BW_DB_PG || r->system == BW_DB_MYSQL;
+}
+
+/* A DATA record: the wire stream, or a TLS connection's decrypted one (server side). */
+static void data_record(struct dbcapture *db, struct dbc_conn *c, const struct bw_sock_event *r)
+{
+	int d = (r->arg & BW_SOCK_F_DECRYPTED) && c->side == BW_SIDE_SERVER;
+	struct dbconn *dc = d ? c->dc_tls : c->dc;
+	struct dbc_conn *cli;
+
+	if (d) {
+		db->c.decrypted++;
+		if (!dc)
+			dc = c->dc_tls = dbconn_new((enum db_proto)c->system, 0);
+		if (!dc) {
+			db->c.nomem++;
+			return;
+		}
+		/* the server saw this TLS connection's statements in the clear */
+		c->server_view = true;
+		if ((cli = client_of(db, c)))
+			cli->server_view = true;
+	}
+	db->cur = c;
+	if ((r->arg & BW_SOCK_F_GAP_WHOLE) && c->have_off[d] && r->offset > c->next_off[d])
+		fill(db, c, dc, c->next_off[d], r->offset - c->next_off[d]);
+	dbconn_feed(dc, DB_C2S, r->offset, r->data, r->data_len, r->total, on_msg, db);
+	db->cur = NULL;
+	if (!c->have_off[d] || r->offset + r->total > c->next_off[d])
+		c->next_off[d] = r->offset + r->total;
+	c->have_off[d] = true;
 }
 
 bool dbcapture_owns(const void *data, size_t len)
@@ -1167,6 +1303,12 @@ static struct dbc_conn *server_conn(struct dbcapture *db, const struct bw_sock_e
 			conn_join(c, cli);
 	}
 	ident_from_hdr(&c->who, &r->hdr);
+	/* a statement uprobe fired for it: its TLS is covered */
+	if (r->kind == BW_SOCK_QUERY) {
+		c->server_view = true;
+		if ((cli = client_of(db, c)))
+			cli->server_view = true;
+	}
 	return c;
 }
 
@@ -1268,11 +1410,7 @@ void dbcapture_record(struct dbcapture *db, const void *data, size_t len)
 		}
 		/* the client side is about whoever sent; the server side keeps the client */
 		ident_from_hdr(&c->who, &r->hdr);
-		if (c->side == BW_SIDE_CLIENT && (r->arg & BW_SOCK_F_COVERED))
-			c->covered = true;
-		db->cur = c;
-		dbconn_feed(c->dc, DB_C2S, r->offset, r->data, r->data_len, r->total, on_msg, db);
-		db->cur = NULL;
+		data_record(db, c, r);
 		break;
 	case BW_SOCK_QUERY:
 		server_statement(db, r);
@@ -1314,8 +1452,10 @@ void dbcapture_free(struct dbcapture *db)
 	db->rec = &none;
 	while (db->lru_head)
 		conn_free(db, db->lru_head);
-	for (int i = 0; i < db->nprobes; i++)
+	for (int i = 0; i < db->nprobes; i++) {
+		bpf_link__destroy(db->probes[i].retlink);
 		bpf_link__destroy(db->probes[i].link);
+	}
 	free(db->ids);
 	free(db->tuples);
 	free(db->ifaddrs);
@@ -1324,30 +1464,41 @@ void dbcapture_free(struct dbcapture *db)
 
 /* ---- status ------------------------------------------------------------- */
 
+static const char *const uprobe_modes[] = { "tls", "statements", "none" };
+
+/* Where statements of system are seen, for status. */
+static const char *seen_on(const struct dbcapture *db, uint8_t sys)
+{
+	if (!db->o.server)
+		return "client streams";
+	if (!db->server_view[sys])
+		return "plaintext streams (TLS: db_tls)";
+	if (db->o.uprobes == DBCAP_UPROBES_STATEMENTS)
+		return "plaintext streams, server statement uprobes";
+	return "plaintext streams, decrypted TLS streams";
+}
+
 void dbcapture_summary(const struct dbcapture *db, char *buf, size_t n)
 {
-	int up = 0;
-
 	if (!db || db->o.no_db) {
 		snprintf(buf, n, "db capture off");
 		return;
 	}
-	for (int i = 0; i < db->nprobes; i++)
-		up += !db->probes[i].err;
-	snprintf(buf, n, "db capture %s%s%s, %d server uprobe%s (postgresql %s, mysql %s)",
+	snprintf(buf, n, "db capture %s%s%s, %s uprobes (postgresql %s, mysql %s)",
 		 db->o.client ? "client" : "", db->o.client && db->o.server ? "+" : "",
-		 db->o.server ? "server" : "", up, up == 1 ? "" : "s",
-		 db->query_probe[BW_DB_PG] ? "statements" : "no statements",
-		 db->query_probe[BW_DB_MYSQL] ? "statements" : "no statements");
+		 db->o.server ? "server" : "", uprobe_modes[db->o.uprobes],
+		 db->server_view[BW_DB_PG] ? "attached" : "not attached",
+		 db->server_view[BW_DB_MYSQL] ? "attached" : "not attached");
 }
 
 void dbcapture_status_json(const struct dbcapture *db, struct jbuf *b)
 {
 	struct dbconn_stats st = db->closed_st, cs;
+	int active = 0;
 
-	jbuf_printf(b, "{\"enabled\":%s,\"client\":%s,\"server\":%s,\"ports\":[",
+	jbuf_printf(b, "{\"enabled\":%s,\"client\":%s,\"server\":%s,\"uprobes\":\"%s\",\"ports\":[",
 		    db->o.no_db ? "false" : "true", db->o.client ? "true" : "false",
-		    db->o.server ? "true" : "false");
+		    db->o.server ? "true" : "false", uprobe_modes[db->o.uprobes]);
 	for (size_t i = 0; i < sizeof(default_ports) / sizeof(default_ports[0]); i++)
 		jbuf_printf(b, "%s\"%s:%u\"", i ? "," : "", system_name((uint8_t)default_ports[i][1]),
 			    default_ports[i][0]);
@@ -1363,40 +1514,70 @@ void dbcapture_status_json(const struct dbcapture *db, struct jbuf *b)
 		jbuf_putc(b, ',');
 		json_put_str(b, db->o.sockets[i].path, strlen(db->o.sockets[i].path));
 	}
-	jbuf_puts(b, "],\"uprobes\":[");
+	/* binaries and the entry points found in them */
+	jbuf_puts(b, "],\"binaries\":[");
+	for (int i = 0; i < db->nbins; i++) {
+		const struct dbc_binary *bn = &db->bins[i];
+
+		jbuf_puts(b, i ? ",{\"binary\":" : "{\"binary\":");
+		json_put_str(b, bn->path, strlen(bn->path));
+		jbuf_printf(b, ",\"system\":\"%s\",\"functions\":[", system_name(bn->system));
+		for (size_t k = 0, n = 0; k < NTARGETS; k++)
+			if (bn->sym[k][0]) {
+				jbuf_puts(b, n++ ? "," : "");
+				json_put_str(b, bn->sym[k], strlen(bn->sym[k]));
+			}
+		jbuf_putc(b, ']');
+		if (bn->err)
+			jbuf_printf(b, ",\"error\":\"%s\"", bn->err == -ENOENT ?
+				    "no supported entry point" : strerror(-bn->err));
+		jbuf_putc(b, '}');
+	}
+	/* uprobes in place */
+	jbuf_puts(b, "],\"probes\":[");
 	for (int i = 0; i < db->nprobes; i++) {
 		const struct dbc_probe *p = &db->probes[i];
 
 		jbuf_puts(b, i ? ",{\"binary\":" : "{\"binary\":");
-		json_put_str(b, p->binary, strlen(p->binary));
+		json_put_str(b, db->bins[p->bin].path, strlen(db->bins[p->bin].path));
 		jbuf_puts(b, ",\"function\":");
-		json_put_str(b, p->func, strlen(p->func));
-		jbuf_printf(b, ",\"system\":\"%s\",\"attached\":%s", system_name(p->system),
+		json_put_str(b, db->bins[p->bin].sym[p->target], strlen(db->bins[p->bin].sym[p->target]));
+		jbuf_printf(b, ",\"return\":%s,\"attached\":%s", targets[p->target].retprog ? "true" : "false",
 			    p->err ? "false" : "true");
 		if (p->err)
 			jbuf_printf(b, ",\"error\":\"%s\"", strerror(-p->err));
 		jbuf_putc(b, '}');
+		active += !p->err;
 	}
 	for (struct dbc_conn *c = db->lru_head; c; c = c->lnext) {
 		dbconn_stats(c->dc, &cs);
 		stats_add(&st, &cs);
+		if (c->dc_tls) {
+			dbconn_stats(c->dc_tls, &cs);
+			stats_add(&st, &cs);
+		}
 	}
-	jbuf_printf(b, "],\"statements\":{\"postgresql\":\"%s\",\"mysql\":\"%s\"},"
+	/* holes the kernel made on purpose (skipped reads) are not losses */
+	st.gaps = st.gaps > db->c.fills ? st.gaps - db->c.fills : 0;
+	st.bytes_lost = st.bytes_lost > db->c.fill_bytes ? st.bytes_lost - db->c.fill_bytes : 0;
+	jbuf_printf(b, "],\"probes_attached\":%d,\"decrypted_records\":%llu,"
+		       "\"statements\":{\"postgresql\":\"%s\",\"mysql\":\"%s\"},"
 		       "\"conns\":%u,\"max_conns\":%u,\"conns_total\":%llu,\"evicted\":%llu,"
 		       "\"midstream\":%llu,\"records\":%llu,\"bad_records\":%llu,\"events\":%llu,"
 		       "\"server_dups\":%llu,\"tls\":%llu,\"tls_covered\":%llu,\"nomem\":%llu,"
-		       "\"reads_not_reported\":%llu,\"all_statements\":%s,"
+		       "\"reads_not_reported\":%llu,\"all_statements\":%s,\"skipped_read_runs\":%llu,"
 		       "\"gaps\":%llu,\"bytes_lost\":%llu,\"desyncs\":%llu,\"malformed\":%llu,"
 		       "\"truncated\":%llu,\"opaque_bytes\":%llu}",
-		    db->query_probe[BW_DB_PG] ? "client+server" : "client",
-		    db->query_probe[BW_DB_MYSQL] ? "client+server" : "client", db->nconns,
+		    active, (unsigned long long)db->c.decrypted, seen_on(db, BW_DB_PG),
+		    seen_on(db, BW_DB_MYSQL), db->nconns,
 		    db->o.max_conns, (unsigned long long)db->c.conns,
 		    (unsigned long long)db->c.evicted, (unsigned long long)db->c.midstream,
 		    (unsigned long long)db->c.records, (unsigned long long)db->c.bad_records,
 		    (unsigned long long)db->c.events, (unsigned long long)db->c.server_dups,
 		    (unsigned long long)db->c.tls, (unsigned long long)db->c.tls_covered,
 		    (unsigned long long)db->c.nomem, (unsigned long long)db->c.reads,
-		    db->o.all_statements ? "true" : "false", (unsigned long long)st.gaps,
+		    db->o.all_statements ? "true" : "false", (unsigned long long)db->c.fills,
+		    (unsigned long long)st.gaps,
 		    (unsigned long long)st.bytes_lost, (unsigned long long)st.desyncs,
 		    (unsigned long long)st.malformed, (unsigned long long)st.truncated,
 		    (unsigned long long)st.opaque_bytes);
@@ -1423,10 +1604,10 @@ static int json_val(const char *s, const char *key, char *out, size_t n)
 void dbcapture_status_print(const char *js, FILE *out)
 {
 	static const char *const keys[] = {
-		"enabled", "conns", "max_conns", "conns_total", "evicted", "records", "bad_records",
-		"events", "reads_not_reported", "all_statements", "server_dups", "tls", "tls_covered",
-		"gaps", "desyncs", "malformed",
-		"truncated", "nomem",
+		"enabled", "uprobes", "probes_attached", "decrypted_records",
+		"conns", "max_conns", "conns_total", "evicted", "records", "bad_records",
+		"events", "reads_not_reported", "skipped_read_runs", "all_statements", "server_dups",
+		"tls", "tls_covered", "gaps", "desyncs", "malformed", "truncated", "nomem",
 	};
 	const char *s = strstr(js, "\"db\":{"), *u;
 	char v[512];
@@ -1445,12 +1626,24 @@ void dbcapture_status_print(const char *js, FILE *out)
 		json_val(u, "mysql", v, sizeof(v));
 		fprintf(out, "  %-22s %s\n", "mysql seen on", v);
 	}
-	for (u = strstr(s, "\"uprobes\":["); u && (u = strstr(u, "{\"binary\":"));) {
-		char bin[PATH_MAX] = "", fn[160] = "", att[8] = "";
+	/* binaries (up to "probes"), then the probes in place */
+	for (u = strstr(s, "\"binaries\":["); u && (u = strstr(u, "{\"binary\":"));) {
+		const char *pr = strstr(s, "\"probes\":[");
+		char bin[PATH_MAX] = "", sys[16] = "", fns[1024] = "";
 
-		if (sscanf(u, "{\"binary\":\"%4095[^\"]\",\"function\":\"%159[^\"]\",\"system\":\"%*[a-z]\","
-			      "\"attached\":%7[a-z]", bin, fn, att) == 3)
-			fprintf(out, "  uprobe %s:%s %s\n", bin, fn,
+		if (pr && u > pr)
+			break;
+		if (sscanf(u, "{\"binary\":\"%4095[^\"]\",\"system\":\"%15[a-z]\",\"functions\":[%1023[^]]",
+			   bin, sys, fns) >= 2)
+			fprintf(out, "  binary %s (%s): %s\n", bin, sys, fns[0] ? fns : "no supported entry point");
+		u++;
+	}
+	for (u = strstr(s, "\"probes\":["); u && (u = strstr(u, "{\"binary\":"));) {
+		char bin[PATH_MAX] = "", fn[160] = "", ret[8] = "", att[8] = "";
+
+		if (sscanf(u, "{\"binary\":\"%4095[^\"]\",\"function\":\"%159[^\"]\",\"return\":%7[a-z],"
+			      "\"attached\":%7[a-z]", bin, fn, ret, att) == 4)
+			fprintf(out, "  uprobe %s:%s%s %s\n", bin, fn, !strcmp(ret, "true") ? " (+return)" : "",
 				!strcmp(att, "true") ? "attached" : "not attached");
 		u++;
 	}

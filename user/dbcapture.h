@@ -18,6 +18,11 @@ struct jbuf;
 #define DBCAP_MAX_BINARIES   16     /* --db-binary */
 #define DBCAP_DEFAULT_CONNS  4096   /* --db-max-conns */
 
+/* --db-uprobes */
+#define DBCAP_UPROBES_TLS        0  /* the servers' TLS reads: decrypted streams */
+#define DBCAP_UPROBES_STATEMENTS 1  /* the servers' statement and login functions */
+#define DBCAP_UPROBES_NONE       2  /* none (also --db-binary none) */
+
 struct dbcapture_port {
 	uint16_t port;        /* TCP port */
 	uint8_t system;       /* BW_DB_* */
@@ -36,7 +41,7 @@ struct dbcapture_opts {
 	int nsockets;
 	const char *binaries[DBCAP_MAX_BINARIES]; /* --db-binary: servers to probe (replaces the search) */
 	int nbinaries;
-	bool no_uprobes;      /* --db-binary none */
+	int uprobes;          /* --db-uprobes: DBCAP_UPROBES_* */
 	bool no_db;           /* --no-db: nothing loaded */
 	bool all_statements;  /* --db-all-statements: report plain reads outside sessions too */
 	bool client;          /* --db-side: capture in client processes */

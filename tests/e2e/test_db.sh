@@ -82,15 +82,15 @@ assert_query() {
 	check "${n}_proc" sh -c "echo '$(field "$l" proc.name)' | grep -qE '^(psql|mariadb)$'"
 }
 
-## Run 1: default capture. Both servers are probed, so every statement is
-## reported once, by the server's uprobe, with the client process that
-## sent it (found through the socket pair); clients' sends give the
-## handshake (user, database) and TLS.
+## Run 1: default capture. Plaintext statements come from the client's
+## own sends; TLS ones from the server's TLS reads (uretprobes: the
+## decrypted stream), tied to the client process through the socket pair.
+## One event per statement either way.
 bw_start --no-kill "${RULES[@]}" "${DBOPTS[@]}" || { fail db_start "daemon did not start"; exit 1; }
 check db_ready_line_mentions_capture grep -q 'db capture client+server' "$BW_ERR"
 
 in_session 4301 "$PSQL_UNIX -c 'CREATE TABLE t_unix(a int)' -c 'DROP TABLE t_unix'" > /dev/null
-assert_query pg_unix 4301 "DROP TABLE t_unix" postgresql server "unix:$PG_SOCKDIR/.s.PGSQL.$PG_PORT" "DROP TABLE"
+assert_query pg_unix 4301 "DROP TABLE t_unix" postgresql client "unix:$PG_SOCKDIR/.s.PGSQL.$PG_PORT" "DROP TABLE"
 l=$(json_first "$(q 4301 "DROP TABLE t_unix")")
 check pg_unix_destructive test "$(field "$l" db.destructive)" = true
 check pg_unix_objects test "$(field "$l" db.objects)" = t_unix
@@ -99,7 +99,7 @@ l=$(json_first "(.\"user.loginuid\" == 4301 and .\"evt.type\" == \"db_connect\")
 check pg_unix_connect_event test "$(field "$l" db.user)" = "$DB_USER"
 
 in_session 4302 "$PSQL_TCP -c 'CREATE TABLE t_tcp(a int)' -c 'DROP TABLE t_tcp'" > /dev/null
-assert_query pg_tcp 4302 "DROP TABLE t_tcp" postgresql server "127.0.0.1:" "DROP TABLE"
+assert_query pg_tcp 4302 "DROP TABLE t_tcp" postgresql client "127.0.0.1:" "DROP TABLE"
 
 # TLS: the client sends ciphertext; the server's uprobe sees the statement
 in_session 4303 "$PSQL_TLS -c 'CREATE TABLE t_tls(a int)' -c 'DROP TABLE t_tls'" > /dev/null
@@ -107,20 +107,20 @@ assert_query pg_tls 4303 "DROP TABLE t_tls" postgresql server "127.0.0.1:" "DROP
 check pg_tls_no_db_tls_event test "$(json_count "(.\"user.loginuid\" == 4303 and .\"evt.type\" == \"db_tls\")")" = 0
 
 in_session 4304 "$MDB_UNIX -e 'CREATE TABLE t_unix(a int); DROP TABLE t_unix'" > /dev/null
-assert_query mysql_unix 4304 "DROP TABLE t_unix" mysql server "unix:$MDB_SOCK" "DROP TABLE"
+assert_query mysql_unix 4304 "DROP TABLE t_unix" mysql client "unix:$MDB_SOCK" "DROP TABLE"
 
 in_session 4305 "$MDB_TCP -e 'CREATE TABLE t_tcp(a int); DROP TABLE t_tcp'" > /dev/null
-assert_query mysql_tcp 4305 "DROP TABLE t_tcp" mysql server "127.0.0.1:" "DROP TABLE"
+assert_query mysql_tcp 4305 "DROP TABLE t_tcp" mysql client "127.0.0.1:" "DROP TABLE"
 
-# MariaDB over TLS: user is in the encrypted handshake (no uprobe carries it)
+# MariaDB over TLS (its client's default when the server offers it)
 in_session 4306 "$MDB_TLS -e 'CREATE TABLE t_tls(a int); DROP TABLE t_tls'" > /dev/null
-assert_query mysql_tls 4306 "DROP TABLE t_tls" mysql server "127.0.0.1:" "DROP TABLE" ""
+assert_query mysql_tls 4306 "DROP TABLE t_tls" mysql server "127.0.0.1:" "DROP TABLE"
 
 # remote client (another host behind the veth): db.peer is its address
 in_session 4307 "$PSQL_REMOTE -c 'CREATE TABLE t_remote(a int)' -c 'DROP TABLE t_remote'" > /dev/null
-assert_query pg_remote 4307 "DROP TABLE t_remote" postgresql server "$NS_IP:" "DROP TABLE"
+assert_query pg_remote 4307 "DROP TABLE t_remote" postgresql client "$NS_IP:" "DROP TABLE"
 in_session 4308 "$MDB_REMOTE -e 'CREATE TABLE t_remote(a int); DROP TABLE t_remote'" > /dev/null
-assert_query mysql_remote 4308 "DROP TABLE t_remote" mysql server "$NS_IP:" "DROP TABLE"
+assert_query mysql_remote 4308 "DROP TABLE t_remote" mysql client "$NS_IP:" "DROP TABLE"
 
 # benign workload: classified, not destructive, no alert names the session
 in_session 4309 "$PSQL_UNIX -c 'CREATE TABLE t_b(a int)' -c 'INSERT INTO t_b VALUES (1),(2)' \
@@ -154,8 +154,10 @@ check drop_alert_session test "$(json_first "$sel" | jq '.output_fields."session
 # status shows the uprobes and no losses (it is rewritten every second)
 sleep 1.2
 "$BULWARK" status --run-dir "$E2E_TMP/run" > "$E2E_TMP/status.txt" 2>&1
-check status_pg_uprobe grep -q 'uprobe .*postgres:pg_parse_query attached' "$E2E_TMP/status.txt"
-check status_mysql_uprobe grep -q 'uprobe .*mariadbd:_Z16dispatch_command.* attached' "$E2E_TMP/status.txt"
+check status_pg_binary grep -q 'binary .*postgres (postgresql): .*pg_parse_query' "$E2E_TMP/status.txt"
+check status_mysql_binary grep -q 'binary .*mariadbd (mysql): .*_Z16dispatch_command' "$E2E_TMP/status.txt"
+check status_tls_read_uprobes grep -q 'uprobe .*postgres:be_tls_read (+return) attached' "$E2E_TMP/status.txt"
+check status_decrypted_records grep -qE '^  decrypted_records +[1-9]' "$E2E_TMP/status.txt"
 check status_no_bad_records grep -qE '^  bad_records +0$' "$E2E_TMP/status.txt"
 check status_no_desync grep -qE '^  desyncs +0$' "$E2E_TMP/status.txt"
 check status_reads_counted grep -qE '^  db_reads_not_reported +[1-9]' "$E2E_TMP/status.txt"
@@ -163,7 +165,8 @@ check db_output_is_valid_json sh -c "jq -c . '$BW_OUT' > /dev/null"
 bw_stop
 check db_sigterm_clean test $? = 0
 
-## Run 2: server side only (a database host reached through a jump host)
+## Run 2: server side only (a database host reached through a jump host):
+## plaintext from the server's receives, TLS from its decrypted reads
 bw_start --no-kill --db-side server "${DBOPTS[@]}" || { fail db_start2 "daemon did not start"; exit 1; }
 in_session 4311 "$PSQL_REMOTE_TLS -c 'CREATE TABLE t_srv(a int)' -c 'DROP TABLE t_srv'" > /dev/null
 in_session 4312 "$MDB_REMOTE -e 'CREATE TABLE t_srv(a int); DROP TABLE t_srv'" > /dev/null
@@ -208,7 +211,18 @@ check tls_peer test "127.0.0.1:" = "$(field "$l" db.peer | cut -c1-10)"
 check tls_no_query test "$(json_count "$(q 4321 "SELECT 1")")" = 0
 bw_stop
 
-## Run 4: --no-db loads nothing of it
+## Run 4: statement uprobes (--db-uprobes statements): TLS statements from
+## pg_parse_query/dispatch_command, plaintext ones still once, from streams
+bw_start --no-kill --db-uprobes statements "${DBOPTS[@]}" || { fail db_start5 "daemon did not start"; exit 1; }
+in_session 4341 "$PSQL_TLS -c 'CREATE TABLE t_st(a int)' -c 'DROP TABLE t_st'" > /dev/null
+assert_query stmt_pg_tls 4341 "DROP TABLE t_st" postgresql server "127.0.0.1:" "DROP TABLE"
+in_session 4342 "$PSQL_UNIX -c 'CREATE TABLE t_st2(a int)' -c 'DROP TABLE t_st2'" > /dev/null
+assert_query stmt_pg_plain 4342 "DROP TABLE t_st2" postgresql client "unix:$PG_SOCKDIR/.s.PGSQL.$PG_PORT" "DROP TABLE"
+in_session 4343 "$MDB_TLS -e 'CREATE TABLE t_st(a int); DROP TABLE t_st'" > /dev/null
+assert_query stmt_mysql_tls 4343 "DROP TABLE t_st" mysql server "127.0.0.1:" "DROP TABLE" ""
+bw_stop
+
+## Run 5: --no-db loads nothing of it
 bw_start --no-kill --no-db "${DBOPTS[@]}" || { fail db_start4 "daemon did not start"; exit 1; }
 in_session 4331 "$PSQL_UNIX -c 'SELECT 1'" > /dev/null
 sleep 0.5

@@ -207,12 +207,14 @@ TEST(dbcapture_client_unix_plaintext)
 	dbcapture_free(db);
 }
 
-TEST(dbcapture_covered_client_server_reports_once)
+TEST(dbcapture_tls_client_server_statement_attributed)
 {
 	struct dbcapture *db = cap_new(64);
+	static const unsigned char sslreq[8] = { 0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f };
+	static const unsigned char hello[8] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01 };
 	const struct got *g;
 
-	/* client psql (pid 500, session 9) on a Unix socket, covered by a probed server */
+	/* client psql (pid 500, session 9) on a Unix socket, TLS */
 	rec_new(BW_SOCK_CONNECT, 1, BW_DB_PG, BW_SIDE_CLIENT, 500, 9);
 	rec.family = AF_UNIX;
 	rec_data("/tmp/.s.PGSQL.5432", 18);
@@ -223,11 +225,14 @@ TEST(dbcapture_covered_client_server_reports_once)
 	rec_data("/tmp/.s.PGSQL.5432", 18);
 	feed(db);
 	rec_new(BW_SOCK_DATA, 1, BW_DB_PG, BW_SIDE_CLIENT, 500, 9);
-	rec.arg = BW_SOCK_F_COVERED;
-	pg_startup("alice", "shop");
-	pg_query("DROP TABLE t");   /* inside the handshake prefix: the server reports it */
+	rec_data(sslreq, sizeof(sslreq));
+	rec_data(hello, sizeof(hello));
 	feed(db);
-	CHECK(find("db_query", NULL) == NULL);
+	/* the server's uprobe (in its backend) reads the statement after decryption */
+	rec_new(BW_SOCK_LOGIN, 2, BW_DB_PG, BW_SIDE_SERVER, 601, 4294967295u);
+	rec.peer_conn_id = 1;
+	rec_data("alice\0shop\0", 11);
+	feed(db);
 	rec_new(BW_SOCK_QUERY, 2, BW_DB_PG, BW_SIDE_SERVER, 601, 4294967295u);
 	rec.peer_conn_id = 1;
 	rec_data("DROP TABLE t", 12);
@@ -239,9 +244,47 @@ TEST(dbcapture_covered_client_server_reports_once)
 		CHECK_STREQ(g->side, "server");
 		CHECK_EQ(g->pid, 500);        /* the client process, not the backend */
 		CHECK_EQ(g->sessionid, 9);
-		CHECK_STREQ(g->user, "alice"); /* from the client's handshake */
+		CHECK_STREQ(g->user, "alice"); /* from InitPostgres */
+		CHECK_STREQ(g->name, "shop");
 		CHECK_STREQ(g->peer, "unix:/tmp/.s.PGSQL.5432");
 	}
+	dbcapture_free(db);
+}
+
+TEST(dbcapture_kernel_skipped_reads_keep_framing)
+{
+	struct dbcapture *db = cap_new(64);
+	uint64_t off;
+
+	rec_new(BW_SOCK_CONNECT, 1, BW_DB_PG, BW_SIDE_CLIENT, 500, 4294967295u);
+	rec.family = AF_UNIX;
+	rec_data("/tmp/.s.PGSQL.5432", 18);
+	feed(db);
+	rec_new(BW_SOCK_DATA, 1, BW_DB_PG, BW_SIDE_CLIENT, 500, 4294967295u);
+	pg_startup("app", "shop");
+	feed(db);
+	off = rec.data_len;
+	/* the kernel skipped 1234 bytes of whole plain reads, then this */
+	rec_new(BW_SOCK_DATA, 1, BW_DB_PG, BW_SIDE_CLIENT, 500, 4294967295u);
+	rec.offset = off + 1234;
+	rec.arg = BW_SOCK_F_GAP_WHOLE;
+	pg_query("DROP TABLE t");
+	feed(db);
+	CHECK(find("db_query", "DROP TABLE t") != NULL);
+	CHECK_EQ(count("db_query"), 1);
+	CHECK_EQ(count("drop"), 0);
+	CHECK_EQ(status_val(db, "desyncs"), 0);
+	CHECK_EQ(status_val(db, "gaps"), 0);
+	CHECK_EQ(status_val(db, "skipped_read_runs"), 1);
+	/* a hole without the flag is a loss: the decoder resynchronises and says so */
+	rec_new(BW_SOCK_DATA, 1, BW_DB_PG, BW_SIDE_CLIENT, 500, 4294967295u);
+	rec.offset = off + 1234 + 18 + 100;
+	pg_query("TRUNCATE t");
+	feed(db);
+	rec_new(BW_SOCK_CLOSE, 1, 0, 0, 500, 4294967295u);
+	feed(db);  /* gives up waiting for the missing bytes */
+	CHECK_EQ(status_val(db, "gaps"), 1);
+	CHECK_EQ(status_val(db, "bytes_lost"), 100);
 	dbcapture_free(db);
 }
 
