@@ -77,28 +77,13 @@ void actions_free(struct actions *a)
 	a->nallow = 0;
 }
 
-static ssize_t read_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return n;
-}
-
 /* State letter and flags from /proc/PID/stat; false if gone. */
 static bool proc_stat(uint32_t pid, char *state, unsigned long *flags, unsigned long *ppid)
 {
 	char path[64], buf[1024], *s;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	if (read_file(path, buf, sizeof(buf)) <= 0 || !(s = strrchr(buf, ')')))
+	if (proc_read_small(path, buf, sizeof(buf)) <= 0 || !(s = strrchr(buf, ')')))
 		return false;
 	/* ") S ppid pgrp session tty tpgid flags" */
 	return sscanf(s + 2, "%c %lu %*d %*d %*d %*d %lu", state, ppid, flags) == 3;
@@ -264,7 +249,7 @@ static int sweep(struct actions *a, uint32_t sid, int *npids, bool dry, struct j
 		if (*end || !pid)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%lu/sessionid", pid);
-		if (read_file(path, buf, sizeof(buf)) <= 0 || strtoul(buf, NULL, 10) != sid)
+		if (proc_read_small(path, buf, sizeof(buf)) <= 0 || strtoul(buf, NULL, 10) != sid)
 			continue;
 		if (!proc_stat((uint32_t)pid, &state, &flags, &ppid) || state == 'Z' || state == 'X')
 			continue; /* dead already, waiting to be reaped */

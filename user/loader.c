@@ -20,6 +20,12 @@
 #define TRACEFS_MAGIC 0x74726163
 #define BPF_FS_MAGIC 0xcafe4a11
 
+/* st_dev as the kernel keys it (super_block->s_dev, the kernel's dev_t encoding). */
+static uint32_t kernel_dev(dev_t d)
+{
+	return (uint32_t)((major(d) << 20) | minor(d));
+}
+
 struct lpm_key_u {
 	uint32_t prefixlen;
 	char path[256];
@@ -278,7 +284,7 @@ int loader_allow_exe(struct loader *l, const char *pattern)
 		if (stat(g.gl_pathv[i], &st))
 			continue;
 		k.ino = st.st_ino;
-		k.dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+		k.dev = kernel_dev(st.st_dev);
 		if (!bpf_map_update_elem(bpf_map__fd(l->skel->maps.allow_exe), &k, &one, BPF_ANY))
 			n++;
 	}
@@ -331,9 +337,8 @@ int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log
 	} else {
 		if (!realpath(dir, real))
 			snprintf(real, sizeof(real), "%s", dir);
-		/* the kernel keys inodes by super_block->s_dev (kernel dev_t encoding) */
 		wk.ino = st.st_ino;
-		wk.dev = (uint32_t)((major(st.st_dev) << 20) | minor(st.st_dev));
+		wk.dev = kernel_dev(st.st_dev);
 		if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.watch_inodes), &wk, &bits, BPF_ANY))
 			return -errno;
 	}

@@ -121,8 +121,7 @@ static void proctable_remove(struct proctable *pt, struct proc **link)
 	pt->count--;
 }
 
-/* Reads a small /proc file into buf; returns bytes or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t cap)
+ssize_t proc_read_small(const char *path, char *buf, size_t cap)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n, total = 0;
@@ -144,7 +143,7 @@ int proctable_read_proc(struct proctable *pt, uint32_t pid, struct proc **out)
 	unsigned long v;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = proc_read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	s = strrchr(buf, ')');
@@ -167,20 +166,20 @@ int proctable_read_proc(struct proctable *pt, uint32_t pid, struct proc **out)
 		p->comm[cl] = 0;
 	}
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	if (read_small(path, buf, sizeof(buf)) > 0 && (s = strstr(buf, "\nUid:")))
+	if (proc_read_small(path, buf, sizeof(buf)) > 0 && (s = strstr(buf, "\nUid:")))
 		p->uid = (uint32_t)strtoul(s + 5, NULL, 10);
 	snprintf(path, sizeof(path), "/proc/%u/loginuid", pid);
-	if (read_small(path, buf, sizeof(buf)) > 0)
+	if (proc_read_small(path, buf, sizeof(buf)) > 0)
 		p->loginuid = (uint32_t)strtoul(buf, NULL, 10);
 	snprintf(path, sizeof(path), "/proc/%u/sessionid", pid);
-	if (read_small(path, buf, sizeof(buf)) > 0)
+	if (proc_read_small(path, buf, sizeof(buf)) > 0)
 		p->sessionid = (uint32_t)strtoul(buf, NULL, 10);
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0)
 		proc_set_str(&p->exe, &p->exe_len, &p->exe_cap, buf, (uint32_t)n);
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = proc_read_small(path, buf, sizeof(buf));
 	if (n > 0) {
 		while (n > 0 && buf[n - 1] == 0)
 			n--;

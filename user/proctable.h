@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct proc {
 	uint32_t pid;           /* tgid */
@@ -61,6 +62,9 @@ void proctable_exit(struct proctable *pt, uint32_t pid, uint64_t now_ns);
 
 /* Drops entries that exited more than keep_ns ago. Returns how many. */
 int proctable_gc(struct proctable *pt, uint64_t now_ns, uint64_t keep_ns);
+
+/* Reads a small /proc file into buf (NUL terminated); returns bytes or -errno. */
+ssize_t proc_read_small(const char *path, char *buf, size_t cap);
 
 /* Copies n bytes into a growable NUL-terminated buffer. 0 or -ENOMEM. */
 int proc_set_str(char **buf, uint32_t *len, uint32_t *cap, const char *s, uint32_t n);
