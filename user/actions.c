@@ -269,7 +269,9 @@ static int sweep(struct actions *a, uint32_t sid, int *npids, bool dry, struct j
 	return seen;
 }
 
-int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
+/* Kills every process of audit session sid (never 4294967295) and appends
+ * the members of the result object. Returns how many were killed. */
+static int kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 {
 	struct jbuf spared = { 0 };
 	bool first = true, dry = a->no_kill;
@@ -281,7 +283,7 @@ int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 		struct actions_recent *r = &a->recent[i];
 
 		if (r->done_ns && r->sid == sid && t0 - r->done_ns < ACTIONS_RESWEEP_NS) {
-			jbuf_printf(out, "{\"status\":\"%s\",\"target\":\"session\",\"session.id\":%u,"
+			jbuf_printf(out, "\"status\":\"%s\",\"target\":\"session\",\"session.id\":%u,"
 					 "\"%s\":%d,\"swept_us_ago\":%llu}",
 				    dry ? "dry_run_already_reported" : "already_killed", sid,
 				    dry ? "would_kill" : "killed", r->killed,
@@ -322,7 +324,7 @@ int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 	a->last_session_ns = now - t0;
 	a->recent[a->nrecent++ % (sizeof(a->recent) / sizeof(a->recent[0]))] =
 		(struct actions_recent){ sid, killed, now };
-	jbuf_printf(out, "{\"status\":\"%s\",\"target\":\"session\",\"session.id\":%u,\"%s\":%d,\"pids\":[",
+	jbuf_printf(out, "\"status\":\"%s\",\"target\":\"session\",\"session.id\":%u,\"%s\":%d,\"pids\":[",
 		    dry ? "dry_run" : left ? "partial" : "killed", sid, dry ? "would_kill" : "killed",
 		    killed);
 	first = true;
@@ -352,12 +354,12 @@ static void kill_process(struct actions *a, uint32_t pid, const char *why_fallba
 	int fd, left = 1;
 
 	if (!actions_killable(a, pid, &why)) {
-		jbuf_printf(out, "{\"status\":\"spared\",\"target\":\"process\",\"proc.pid\":%u,"
+		jbuf_printf(out, "\"status\":\"spared\",\"target\":\"process\",\"proc.pid\":%u,"
 				 "\"reason\":\"%s\"}", pid, why);
 		return;
 	}
 	if (a->no_kill) {
-		jbuf_printf(out, "{\"status\":\"dry_run\",\"target\":\"process\",\"proc.pid\":%u,"
+		jbuf_printf(out, "\"status\":\"dry_run\",\"target\":\"process\",\"proc.pid\":%u,"
 				 "\"would_kill\":1%s%s%s}", pid, why_fallback ? ",\"note\":\"" : "",
 			    why_fallback ? why_fallback : "", why_fallback ? "\"" : "");
 		return;
@@ -371,7 +373,7 @@ static void kill_process(struct actions *a, uint32_t pid, const char *why_fallba
 	}
 	if (fd >= 0)
 		close(fd);
-	jbuf_printf(out, "{\"status\":\"%s\",\"target\":\"process\",\"proc.pid\":%u,\"killed\":%d,"
+	jbuf_printf(out, "\"status\":\"%s\",\"target\":\"process\",\"proc.pid\":%u,\"killed\":%d,"
 			 "\"elapsed_us\":%llu%s%s%s}",
 		    fd < 0 ? "gone" : left ? "partial" : "killed", pid, fd >= 0 && !left,
 		    (unsigned long long)((mono_ns() - t0) / 1000), why_fallback ? ",\"note\":\"" : "",
@@ -532,7 +534,7 @@ static void drop_connection(struct actions *a, const struct bw_event *e, struct 
 	int pfd, fd = -1, sfd, err = 0;
 	const char *method;
 
-	jbuf_puts(out, "{\"target\":\"connection\",\"db.peer\":");
+	jbuf_puts(out, "\"target\":\"connection\",\"db.peer\":");
 	json_put_str(out, e->db_peer.p, e->db_peer.len);
 	jbuf_printf(out, ",\"server_pid\":%u,", pid);
 	if (pg_backend(pid)) {
@@ -573,13 +575,29 @@ static void drop_connection(struct actions *a, const struct bw_event *e, struct 
 void actions_apply(struct actions *a, enum rule_action act, const struct bw_event *e,
 		   struct jbuf *out)
 {
-	if (act != RULE_ALERT && remote_db_event(e)) {
+	struct timespec ts;
+	int64_t lag_ns = 0;
+
+	if (act == RULE_ALERT) {
+		jbuf_puts(out, "null");
+		return;
+	}
+	/*
+	 * How long after the event itself the response began: the delay of
+	 * the ring buffer, the decoder and the rules, which the figures
+	 * below (dead_us, elapsed_us) do not include.
+	 */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (e->time_ns)
+		lag_ns = (int64_t)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec -
+				   e->time_ns);
+	jbuf_printf(out, "{\"after_event_us\":%lld,", (long long)(lag_ns > 0 ? lag_ns / 1000 : 0));
+	if (remote_db_event(e)) {
 		drop_connection(a, e, out);
 		return;
 	}
 	switch (act) {
 	case RULE_ALERT:
-		jbuf_puts(out, "null");
 		break;
 	case RULE_KILL_PROCESS:
 		kill_process(a, (uint32_t)e->pid, NULL, out);
@@ -589,7 +607,7 @@ void actions_apply(struct actions *a, enum rule_action act, const struct bw_even
 		if (!event_has(e, FLD_SESSION_ID) || e->sessionid == BW_NO_SESSION)
 			kill_process(a, (uint32_t)e->pid, "no login session: killed the process alone", out);
 		else
-			actions_kill_session(a, (uint32_t)e->sessionid, out);
+			kill_session(a, (uint32_t)e->sessionid, out);
 		break;
 	}
 }

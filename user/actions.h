@@ -51,14 +51,11 @@ bool actions_killable(struct actions *a, uint32_t pid, const char **why);
 
 /*
  * Carries out act for the event e and appends the action_result JSON
- * object to out: what was killed, what was spared and why, how long it
- * took until the last process was dead.
+ * object to out ("null" for alert-only rules): how long after the event
+ * the response began (after_event_us), what was killed, what was spared
+ * and why, how long it took until the last process was dead.
  */
 void actions_apply(struct actions *a, enum rule_action act, const struct bw_event *e,
 		   struct jbuf *out);
-
-/* Kills every process of audit session sid (never 4294967295). Returns how
- * many were killed; *elapsed_ns is the time until the last one was dead. */
-int actions_kill_session(struct actions *a, uint32_t sid, struct jbuf *out);
 
 #endif /* BULWARK_ACTIONS_H */

@@ -103,8 +103,9 @@ static __always_inline void fill_hdr(struct bw_event_hdr *h, struct task_struct 
  * context switch per event, which more than doubled the cost of a busy
  * unlink loop. The first record after a quiet period (WAKE_GAP_NS) wakes
  * user space at once; within a burst, at most one wakeup per WAKE_GAP_NS
- * or when WAKE_BYTES are waiting. User space also polls every few ms, so
- * the tail of a burst is never stuck.
+ * or when WAKE_BYTES are waiting. The tail of a burst gets no wakeup:
+ * user space consumes after every 5 ms poll timeout (daemon.c), which
+ * bounds its delay.
  */
 #define WAKE_GAP_NS 1000000ull
 #define WAKE_BYTES (256 << 10)

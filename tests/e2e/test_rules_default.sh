@@ -49,6 +49,9 @@ not_newline_terminated() { echo "$1" | jq -e '.output | endswith("\n") | not' > 
 check datafile_output_trimmed not_newline_terminated "$a"
 check datafile_session_killed test "$(echo "$a" | jq -r .action_result.status)" = killed
 check datafile_shell_stopped test ! -e "$E2E_TMP/dba.survived"
+# the response starts within a second of the deletion (normally under 1 ms)
+check datafile_kill_prompt test "$(echo "$a" | jq '.action_result.after_event_us')" -lt 1000000
+[ -e "$E2E_TMP/dba.survived" ] && echo "  action_result: $(echo "$a" | jq -c .action_result)"
 check datafile_other_files_kept test "$(ls "$D/base/16384" | wc -l)" -ge 40
 
 # shred in a login session
