@@ -129,9 +129,25 @@ static int pidfd_open_(uint32_t pid)
 	return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 }
 
-static int pidfd_kill(int pidfd)
+/*
+ * SIGKILL to pid through a pidfd, so a recycled pid is never hit. Returns
+ * the pidfd to wait on, or -1 when the process was gone already (ESRCH) or
+ * the signal failed (counted in kill_errors).
+ */
+static int signal_pid(struct actions *a, uint32_t pid)
 {
-	return (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+
+	if (fd >= 0 && !syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0))
+		return fd;
+	int err = errno;
+
+	if (err != ESRCH)
+		a->kill_errors++;
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+	return -1;
 }
 
 /* Waits until every pidfd has exited or WAIT_MS passed. Returns how many still live. */
@@ -183,7 +199,6 @@ static void take(struct actions *a, uint32_t pid, int *npids, bool dry, struct j
 		 bool *first_spared)
 {
 	const char *why;
-	int fd;
 
 	for (int i = 0; i < *npids; i++)
 		if (a->pids[i] == pid)
@@ -197,14 +212,8 @@ static void take(struct actions *a, uint32_t pid, int *npids, bool dry, struct j
 		a->pidfds[(*npids)++] = -1;
 		return;
 	}
-	fd = dry ? -1 : pidfd_open_(pid);
-	if (!dry && fd >= 0 && pidfd_kill(fd)) {
-		a->kill_errors++;
-		close(fd);
-		fd = -1;
-	}
 	a->pids[*npids] = pid;
-	a->pidfds[(*npids)++] = dry ? -2 : fd;
+	a->pidfds[(*npids)++] = dry ? -2 : signal_pid(a, pid);
 }
 
 /*
@@ -364,18 +373,16 @@ static void kill_process(struct actions *a, uint32_t pid, const char *why_fallba
 			    why_fallback ? why_fallback : "", why_fallback ? "\"" : "");
 		return;
 	}
-	fd = pidfd_open_(pid);
-	if (fd >= 0 && !pidfd_kill(fd)) {
+	fd = signal_pid(a, pid);
+	if (fd >= 0) {
 		left = wait_dead(&fd, 1);
 		a->kills++;
-	} else {
-		a->kill_errors++;
-	}
-	if (fd >= 0)
 		close(fd);
+	}
 	jbuf_printf(out, "\"status\":\"%s\",\"target\":\"process\",\"proc.pid\":%u,\"killed\":%d,"
 			 "\"elapsed_us\":%llu%s%s%s}",
-		    fd < 0 ? "gone" : left ? "partial" : "killed", pid, fd >= 0 && !left,
+		    fd < 0 ? (errno == ESRCH ? "gone" : "failed") : left ? "partial" : "killed", pid,
+		    fd >= 0 && !left,
 		    (unsigned long long)((mono_ns() - t0) / 1000), why_fallback ? ",\"note\":\"" : "",
 		    why_fallback ? why_fallback : "", why_fallback ? "\"" : "");
 }

@@ -73,13 +73,15 @@ void status_write(struct daemon *d, const uint64_t *k)
 	if (d->journal)
 		journal_get_stats(d->journal, &js);
 	jbuf_printf(&b, "},\"user\":{\"events\":%llu,\"alerts\":%llu,\"bad_records\":%llu,"
-			"\"reloads\":%llu,\"reload_errors\":%llu,\"processes\":%u,\"proc_reads\":%llu},"
+			"\"reloads\":%llu,\"reload_errors\":%llu,\"processes\":%u,\"proc_reads\":%llu,"
+			"\"kills\":%llu,\"kill_errors\":%llu},"
 			"\"journal_stats\":{\"records\":%llu,\"bytes\":%llu,\"lost\":%llu,"
 			"\"write_errors\":%llu,\"disk_full\":%s}}\n",
 		    (unsigned long long)d->c.events, (unsigned long long)d->c.alerts,
 		    (unsigned long long)d->c.bad_records, (unsigned long long)d->c.reloads,
 		    (unsigned long long)d->c.reload_errors, d->dec.pt.count,
-		    (unsigned long long)d->dec.pt.proc_reads, (unsigned long long)js.records,
+		    (unsigned long long)d->dec.pt.proc_reads, (unsigned long long)d->actions.kills,
+		    (unsigned long long)d->actions.kill_errors, (unsigned long long)js.records,
 		    (unsigned long long)js.bytes, (unsigned long long)js.lost,
 		    (unsigned long long)js.write_errors, js.disk_full ? "true" : "false");
 	snprintf(path, sizeof(path), "%s/status.json", d->opts.run_dir);
@@ -215,6 +217,8 @@ int cmd_status(int argc, char **argv)
 	print_val(js, "\"user\":", "bad_records", "bad_records");
 	print_val(js, "\"user\":", "processes", "processes");
 	print_val(js, "\"user\":", "reload_errors", "reload_errors");
+	print_val(js, "\"user\":", "kills", "kills");
+	print_val(js, "\"user\":", "kill_errors", "kill_errors");
 	dbcapture_status_print(js, stdout);
 	printf("journal:\n");
 	print_val(js, "\"journal_stats\":", "records", "records");
