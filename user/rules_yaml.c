@@ -808,6 +808,64 @@ static bool add_items(struct yctx *y, struct rl_list *l, yaml_node_t *items)
 	return true;
 }
 
+enum def_mode { DEF_ERROR, DEF_MODIFY, DEF_NEW };
+
+/*
+ * What a list or macro entry does, checked the same way for both: with
+ * override or append it modifies an earlier definition, which must exist;
+ * without, it defines a new one, which must not. key is the value's key
+ * ("items", "condition"); earlier is where the name was defined, if it was.
+ */
+static enum def_mode def_mode(struct yctx *y, const struct entry *e, const char *kind,
+			      const char *key, const struct rl_pos *earlier, const yaml_node_t *value)
+{
+	struct rl_ctx *L = y->L;
+	char where[512];
+
+	if (e->has_override || e->append) {
+		if (!earlier) {
+			rl_error(L, e->pos, "cannot override %s '%s': no earlier file defines it", kind,
+				 e->name);
+			return DEF_ERROR;
+		}
+		if (!value) {
+			rl_error(L, e->pos, "%s '%s' has 'append: true' but no '%s'", kind, e->name, key);
+			return DEF_ERROR;
+		}
+		return DEF_MODIFY;
+	}
+	if (earlier) {
+		where_defined(L, *earlier, where, sizeof(where));
+		rl_error(L, e->pos, "%s '%s' is already defined at %s; add "
+			 "'override: {%s: append}' or 'override: {%s: replace}' to change it",
+			 kind, e->name, where, key, key);
+		return DEF_ERROR;
+	}
+	if (!value) {
+		rl_error(L, e->pos, "%s '%s' has no '%s'", kind, e->name, key);
+		return DEF_ERROR;
+	}
+	return DEF_NEW;
+}
+
+/* A zeroed new slot at the end of *arr (not yet counted); NULL when out of memory. */
+static void *def_slot(struct rl_ctx *L, void **arr, int *cap, int n, size_t size, char **name,
+		      const struct entry *e)
+{
+	char *p;
+
+	if (!grow(L, arr, cap, n + 1, size))
+		return NULL;
+	p = (char *)*arr + (size_t)n * size;
+	memset(p, 0, size);
+	*name = strdup(e->name);
+	if (!*name) {
+		L->oom = true;
+		return NULL;
+	}
+	return p;
+}
+
 static void do_list(struct yctx *y, struct entry *e)
 {
 	static const char *const known[] = { "list", "items", "override", "append" };
@@ -815,63 +873,30 @@ static void do_list(struct yctx *y, struct entry *e)
 	struct rl_ctx *L = y->L;
 	struct rl_list *l = rl_find_list(L, e->name, strlen(e->name));
 	yaml_node_t *items = eget(e, "items");
-	char where[512];
+	char *name;
 
 	if (!check_keys(y, e, known, 4) || !read_modes(y, e, app, 1, rep, 1))
 		return;
-	if (e->has_override || e->append) {
-		if (!l) {
-			rl_error(L, e->pos, "cannot override list '%s': no earlier file defines it",
-				 e->name);
-			return;
-		}
-		if (!items) {
-			rl_error(L, e->pos, "list '%s' has 'append: true' but no 'items'", e->name);
-			return;
-		}
-		if (!e->append && omode(e, "items") == 0)
+	switch (def_mode(y, e, "list", "items", l ? &l->pos : NULL, items)) {
+	case DEF_ERROR:
+		return;
+	case DEF_MODIFY:
+		if (!e->append && omode(e, "items") == 0) {
 			for (int i = 0; i < l->nitems; i++)
 				free(l->items[i].s);
-		if (!e->append && omode(e, "items") == 0)
 			l->nitems = 0;
+		}
 		add_items(y, l, items);
 		return;
+	case DEF_NEW:
+		l = def_slot(L, (void **)&L->lists, &L->caplists, L->nlists, sizeof(*L->lists), &name, e);
+		if (!l)
+			return;
+		l->name = name;
+		l->pos = e->pos;
+		L->nlists++;
+		add_items(y, l, items);
 	}
-	if (l) {
-		where_defined(L, l->pos, where, sizeof(where));
-		rl_error(L, e->pos, "list '%s' is already defined at %s; add "
-			 "'override: {items: append}' or 'override: {items: replace}' to change it",
-			 e->name, where);
-		return;
-	}
-	if (!items) {
-		rl_error(L, e->pos, "list '%s' has no 'items'", e->name);
-		return;
-	}
-	if (!grow(L, (void **)&L->lists, &L->caplists, L->nlists + 1, sizeof(*L->lists)))
-		return;
-	l = &L->lists[L->nlists];
-	memset(l, 0, sizeof(*l));
-	l->name = strdup(e->name);
-	if (!l->name) {
-		L->oom = true;
-		return;
-	}
-	l->pos = e->pos;
-	L->nlists++;
-	add_items(y, l, items);
-}
-
-static bool cond_scalar(struct yctx *y, const struct entry *e, const char *key, yaml_node_t **out)
-{
-	yaml_node_t *v = eget(e, key);
-
-	*out = v;
-	if (!v)
-		return true;
-	if (!want_scalar(y, v, key, "a string"))
-		return false;
-	return true;
 }
 
 static void do_macro(struct yctx *y, struct entry *e)
@@ -880,51 +905,31 @@ static void do_macro(struct yctx *y, struct entry *e)
 	static const char *const app[] = { "condition" }, *const rep[] = { "condition" };
 	struct rl_ctx *L = y->L;
 	struct rl_macro *m = rl_find_macro(L, e->name, strlen(e->name));
-	yaml_node_t *c;
-	char where[512];
+	yaml_node_t *c = eget(e, "condition");
+	char *name;
 
 	if (!check_keys(y, e, known, 4) || !read_modes(y, e, app, 1, rep, 1))
 		return;
-	if (!cond_scalar(y, e, "condition", &c))
+	if (c && !want_scalar(y, c, "condition", "a string"))
 		return;
-	if (e->has_override || e->append) {
-		if (!m) {
-			rl_error(L, e->pos, "cannot override macro '%s': no earlier file defines it",
-				 e->name);
-			return;
-		}
-		if (!c) {
-			rl_error(L, e->pos, "macro '%s' has 'append: true' but no 'condition'", e->name);
-			return;
-		}
+	switch (def_mode(y, e, "macro", "condition", m ? &m->pos : NULL, c)) {
+	case DEF_ERROR:
+		return;
+	case DEF_MODIFY:
 		if (!e->append && omode(e, "condition") == 0)
 			text_free(&m->cond);
 		text_append(y, &m->cond, c, " ");
 		return;
+	case DEF_NEW:
+		m = def_slot(L, (void **)&L->macros, &L->capmacros, L->nmacros, sizeof(*L->macros),
+			     &name, e);
+		if (!m)
+			return;
+		m->name = name;
+		m->pos = e->pos;
+		L->nmacros++;
+		text_append(y, &m->cond, c, " ");
 	}
-	if (m) {
-		where_defined(L, m->pos, where, sizeof(where));
-		rl_error(L, e->pos, "macro '%s' is already defined at %s; add "
-			 "'override: {condition: append}' or 'override: {condition: replace}' to change it",
-			 e->name, where);
-		return;
-	}
-	if (!c) {
-		rl_error(L, e->pos, "macro '%s' has no 'condition'", e->name);
-		return;
-	}
-	if (!grow(L, (void **)&L->macros, &L->capmacros, L->nmacros + 1, sizeof(*L->macros)))
-		return;
-	m = &L->macros[L->nmacros];
-	memset(m, 0, sizeof(*m));
-	m->name = strdup(e->name);
-	if (!m->name) {
-		L->oom = true;
-		return;
-	}
-	m->pos = e->pos;
-	L->nmacros++;
-	text_append(y, &m->cond, c, " ");
 }
 
 /* Reads a YAML sequence of scalars into a growable string array. */

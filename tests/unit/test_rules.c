@@ -732,6 +732,16 @@ TEST(rules_error_entries_and_keys)
 	CHECK_STREQ(errors_of("- list: l\n  items: [a]\n- list: l\n  items: [b]\n"),
 		    "t.yaml:3:3: list 'l' is already defined at t.yaml:1; add 'override: {items: append}' "
 		    "or 'override: {items: replace}' to change it\n");
+	/* lists and macros share their definition checks */
+	CHECK_STREQ(errors_of("- macro: m\n  condition: evt.type = execve\n- macro: m\n  condition: x\n"),
+		    "t.yaml:3:3: macro 'm' is already defined at t.yaml:1; add 'override: {condition: "
+		    "append}' or 'override: {condition: replace}' to change it\n");
+	CHECK_STREQ(errors_of("- macro: m\n  condition: x\n  override: {condition: append}\n"),
+		    "t.yaml:1:3: cannot override macro 'm': no earlier file defines it\n");
+	CHECK_STREQ(errors_of("- list: l\n  items: [a]\n- list: l\n  append: true\n"),
+		    "t.yaml:3:3: list 'l' has 'append: true' but no 'items'\n");
+	CHECK_STREQ(errors_of("- list: l\n"), "t.yaml:1:3: list 'l' has no 'items'\n");
+	CHECK_STREQ(errors_of("- macro: m\n"), "t.yaml:1:3: macro 'm' has no 'condition'\n");
 	CHECK_STREQ(errors_of("- macro: m\n  condition: evt.type = execve\n"
 			      "- macro: m\n  condition: x\n  override: {condition: append}\n  append: true\n"),
 		    "t.yaml:6:11: use either 'override' or 'append: true', not both\n");
