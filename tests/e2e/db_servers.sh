@@ -10,6 +10,10 @@
 #   mdb_stop            shutdown of that mariadbd (by pid), removes MDB_DIR
 #   mdb_sql SQL...      runs SQL as root over the Unix socket
 #   db_free_port        prints a TCP port nothing listens on
+#   remote_host_start   a "remote host": a network namespace behind a veth
+#                       pair; sets REMOTE_NS HOST_IP (the host end) NS_IP
+#   remote_host_stop    removes that namespace and veth pair
+#   db_servers_stop     both servers and the remote host
 #
 # Both servers have a password user for realistic logins over TCP:
 #   user $DB_USER, password $DB_PASS, database $DB_NAME (owner, all rights).
@@ -169,7 +173,29 @@ mdb_stop() {
 	return 0
 }
 
+# Link-local addresses on a random /30, gone with the namespace. Run a
+# client there with: ip netns exec "$REMOTE_NS" CMD...
+REMOTE_NS=""; _REMOTE_VH=""
+remote_host_start() {
+	local sub=$((RANDOM % 200 + 20)) vn=bwn$$
+	REMOTE_NS=bwns$$ _REMOTE_VH=bwh$$
+	HOST_IP=169.254.$sub.1 NS_IP=169.254.$sub.2
+	ip netns add "$REMOTE_NS" && ip link add "$_REMOTE_VH" type veth peer name "$vn" &&
+		ip link set "$vn" netns "$REMOTE_NS" &&
+		ip addr add "$HOST_IP/30" dev "$_REMOTE_VH" && ip link set "$_REMOTE_VH" up &&
+		ip -n "$REMOTE_NS" addr add "$NS_IP/30" dev "$vn" && ip -n "$REMOTE_NS" link set "$vn" up &&
+		ip -n "$REMOTE_NS" link set lo up
+}
+
+remote_host_stop() {
+	[ -n "$REMOTE_NS" ] && ip netns del "$REMOTE_NS" 2> /dev/null
+	[ -n "$_REMOTE_VH" ] && ip link del "$_REMOTE_VH" 2> /dev/null
+	REMOTE_NS=""; _REMOTE_VH=""
+	return 0
+}
+
 db_servers_stop() {
 	pg_stop
 	mdb_stop
+	remote_host_stop
 }

@@ -8,26 +8,16 @@
 . "$(dirname "$0")/db_servers.sh"
 e2e_need_root
 
-NS=bwdb$$ VH=bwh$$ VN=bwn$$
-SUB=$((RANDOM % 200 + 20))
-HOST_IP=169.254.$SUB.1 NS_IP=169.254.$SUB.2
-
 db_test_cleanup() {
 	bw_stop > /dev/null 2>&1
 	db_servers_stop
-	ip netns del "$NS" 2> /dev/null
-	ip link del "$VH" 2> /dev/null
 	e2e_cleanup
 }
 trap db_test_cleanup EXIT
 
 # The "remote" host: a namespace with one end of a veth pair; the servers
-# listen on the host end too. Link-local addresses, gone with the namespace.
-ip netns add "$NS" || { fail db_setup "ip netns add"; exit 1; }
-ip link add "$VH" type veth peer name "$VN" && ip link set "$VN" netns "$NS" &&
-	ip addr add "$HOST_IP/30" dev "$VH" && ip link set "$VH" up &&
-	ip -n "$NS" addr add "$NS_IP/30" dev "$VN" && ip -n "$NS" link set "$VN" up &&
-	ip -n "$NS" link set lo up || { fail db_setup "veth pair"; exit 1; }
+# listen on the host end too.
+remote_host_start || { fail db_setup "veth pair"; exit 1; }
 
 PG_SSL=1 MDB_SSL=1
 pg_start "127.0.0.1,$HOST_IP" || { fail db_setup "postgres did not start"; exit 1; }
@@ -38,13 +28,13 @@ PSQL="psql -X -v ON_ERROR_STOP=1 -U $DB_USER -d $DB_NAME"
 PSQL_UNIX="$PSQL -h $PG_SOCKDIR -p $PG_PORT"
 PSQL_TCP="env PGPASSWORD=$DB_PASS PGSSLMODE=disable $PSQL -h 127.0.0.1 -p $PG_PORT"
 PSQL_TLS="env PGPASSWORD=$DB_PASS PGSSLMODE=require $PSQL -h 127.0.0.1 -p $PG_PORT"
-PSQL_REMOTE="ip netns exec $NS env PGPASSWORD=$DB_PASS PGSSLMODE=disable $PSQL -h $HOST_IP -p $PG_PORT"
-PSQL_REMOTE_TLS="ip netns exec $NS env PGPASSWORD=$DB_PASS PGSSLMODE=require $PSQL -h $HOST_IP -p $PG_PORT"
+PSQL_REMOTE="ip netns exec $REMOTE_NS env PGPASSWORD=$DB_PASS PGSSLMODE=disable $PSQL -h $HOST_IP -p $PG_PORT"
+PSQL_REMOTE_TLS="ip netns exec $REMOTE_NS env PGPASSWORD=$DB_PASS PGSSLMODE=require $PSQL -h $HOST_IP -p $PG_PORT"
 MDB="mariadb --no-defaults -u $DB_USER -p$DB_PASS $DB_NAME"
 MDB_UNIX="$MDB --skip-ssl -S $MDB_SOCK"
 MDB_TCP="$MDB --skip-ssl -h 127.0.0.1 -P $MDB_PORT"
 MDB_TLS="$MDB --ssl -h 127.0.0.1 -P $MDB_PORT"
-MDB_REMOTE="ip netns exec $NS $MDB --skip-ssl -h $HOST_IP -P $MDB_PORT"
+MDB_REMOTE="ip netns exec $REMOTE_NS $MDB --skip-ssl -h $HOST_IP -P $MDB_PORT"
 DBOPTS=(--db-port "pg:$PG_PORT" --db-port "mysql:$MDB_PORT" --db-socket "mysql:$MDB_SOCK")
 # a rule on the classifier's verdict, next to the default rules
 cat > "$E2E_TMP/db_test.yaml" <<'EOF'

@@ -9,31 +9,23 @@
 . "$(dirname "$0")/db_servers.sh"
 e2e_need_root
 
-NS=bwk$$ VH=bwkh$$ VN=bwkn$$
-SUB=$((RANDOM % 200 + 20))
-HOST_IP=169.254.$SUB.1 NS_IP=169.254.$SUB.2
 cleanup() {
 	bw_stop > /dev/null 2>&1
 	db_servers_stop
-	ip netns del "$NS" 2> /dev/null
-	ip link del "$VH" 2> /dev/null
 	e2e_cleanup
 }
 trap cleanup EXIT
 
-ip netns add "$NS" && ip link add "$VH" type veth peer name "$VN" && ip link set "$VN" netns "$NS" &&
-	ip addr add "$HOST_IP/30" dev "$VH" && ip link set "$VH" up &&
-	ip -n "$NS" addr add "$NS_IP/30" dev "$VN" && ip -n "$NS" link set "$VN" up &&
-	ip -n "$NS" link set lo up || { fail kill_db_setup "veth pair"; exit 1; }
+remote_host_start || { fail kill_db_setup "veth pair"; exit 1; }
 pg_start "127.0.0.1,$HOST_IP" || { fail kill_db_setup "postgres did not start"; exit 1; }
 mdb_start "127.0.0.1,$HOST_IP" || { fail kill_db_setup "mariadbd did not start"; exit 1; }
 
 PSQL="psql -X -U $DB_USER -d $DB_NAME"
 PSQL_UNIX="$PSQL -h $PG_SOCKDIR -p $PG_PORT"
-PSQL_REMOTE="ip netns exec $NS env PGPASSWORD=$DB_PASS PGSSLMODE=disable $PSQL -h $HOST_IP -p $PG_PORT"
+PSQL_REMOTE="ip netns exec $REMOTE_NS env PGPASSWORD=$DB_PASS PGSSLMODE=disable $PSQL -h $HOST_IP -p $PG_PORT"
 MDB="mariadb --no-defaults -u $DB_USER -p$DB_PASS"
 MDB_UNIX="$MDB --skip-ssl -S $MDB_SOCK"
-MDB_REMOTE="ip netns exec $NS $MDB --skip-ssl -h $HOST_IP -P $MDB_PORT"
+MDB_REMOTE="ip netns exec $REMOTE_NS $MDB --skip-ssl -h $HOST_IP -P $MDB_PORT"
 for d in doomed_pg doomed_pg2; do pg_sql "CREATE DATABASE $d OWNER $DB_USER" > /dev/null; done
 for d in doomed_my doomed_my2; do mdb_sql "CREATE DATABASE $d; GRANT ALL ON $d.* TO '$DB_USER'@'%'; GRANT ALL ON $d.* TO '$DB_USER'@'localhost'" > /dev/null; done
 
