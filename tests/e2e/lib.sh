@@ -61,10 +61,16 @@ in_session() {
 session_of() { cat "$E2E_TMP/session.$1"; }
 
 # wait_json JQ-FILTER [TIMEOUT_S]: waits until a line of $BW_OUT matches.
+# Each complete line is parsed once: a large output does not slow the wait.
 wait_json() {
-	local filter=$1 t=${2:-5} i
+	local filter=$1 t=${2:-5} i seen=0 total
 	for i in $(seq 1 $((t * 10))); do
-		[ -n "$(jq -c "select($filter)" "$BW_OUT" 2>/dev/null | head -1)" ] && return 0
+		total=$(wc -l < "$BW_OUT")
+		if [ "$total" -gt "$seen" ]; then
+			sed -n "$((seen + 1)),${total}p" "$BW_OUT" | jq -c "select($filter)" 2>/dev/null |
+				grep -q . && return 0
+			seen=$total
+		fi
 		sleep 0.1
 	done
 	return 1
