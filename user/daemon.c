@@ -400,8 +400,10 @@ static void periodic(struct daemon *d)
 	 * now) or re-created since start gets its new inode added here, every
 	 * other second. Stale keys are harmless and are dropped at a reload.
 	 */
-	if (++d->ticks % 2 == 0)
+	if (++d->ticks % 2 == 0) {
 		add_trees(d);
+		loader_trees_commit(&d->loader);
+	}
 	if (!loader_read_stats(&d->loader, k))
 		report_drops(d, k);
 	else

@@ -16,6 +16,7 @@
 #include "bulwark_abi.h"
 #include "bulwark.skel.h"
 #include "loader.h"
+#include "watchset.h"
 
 #define TRACEFS_MAGIC 0x74726163
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -218,6 +219,7 @@ fail:
 
 void loader_close(struct loader *l)
 {
+	watchset_clear(&l->trees);
 	if (l->skel)
 		bulwark_bpf__destroy(l->skel);
 	l->skel = NULL;
@@ -254,14 +256,104 @@ void loader_trees_begin(struct loader *l)
 	l->skel->bss->protect_count = 0;
 	map_clear(bpf_map__fd(l->skel->maps.watch_inodes), sizeof(struct watch_key_u));
 	map_clear(bpf_map__fd(l->skel->maps.watch_prefixes), sizeof(struct lpm_key_u));
+	map_clear(bpf_map__fd(l->skel->maps.watch_devs), sizeof(uint32_t));
+	watchset_clear(&l->trees);
 	l->nwatch = l->nprotect = 0;
 }
 
-void loader_trees_commit(struct loader *l)
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U
+#endif
+
+/*
+ * watch_mounts from this namespace's mount table: for each mount, the bits
+ * of the trees that contain its mount point. Mounts that went away are
+ * deleted; a shadowed mount is left out (the kernel walks through it).
+ */
+static int sync_mounts(struct loader *l)
 {
+	int fd = bpf_map__fd(l->skel->maps.watch_mounts), n = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	uint64_t *ids = NULL, key, next;
+	size_t nids = 0, cap = 0;
+	char *line = NULL, mp[PATH_MAX];
+	size_t lcap = 0;
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &lcap, f) > 0) {
+		struct statx stx;
+		uint32_t bits;
+
+		if (!watchset_mountinfo_point(line, mp, sizeof(mp)))
+			continue;
+		if (statx(AT_FDCWD, mp, AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW,
+			  STATX_MNT_ID_UNIQUE, &stx) || !(stx.stx_mask & STATX_MNT_ID_UNIQUE))
+			continue;
+		bits = watchset_bits(&l->trees, mp);
+		if (bpf_map_update_elem(fd, &stx.stx_mnt_id, &bits, BPF_ANY))
+			continue; /* full: that mount is walked through */
+		if (nids == cap) {
+			uint64_t *ni = realloc(ids, (cap = cap ? cap * 2 : 256) * sizeof(*ni));
+
+			if (!ni)
+				break;
+			ids = ni;
+		}
+		ids[nids++] = stx.stx_mnt_id;
+		n++;
+	}
+	free(line);
+	fclose(f);
+	/* drop the mounts that are gone (their ids are never reused) */
+	for (int more = !bpf_map_get_next_key(fd, NULL, &key); more;) {
+		bool live = false;
+
+		more = !bpf_map_get_next_key(fd, &key, &next);
+		for (size_t i = 0; i < nids && !live; i++)
+			live = ids[i] == key;
+		if (!live)
+			bpf_map_delete_elem(fd, &key);
+		key = next;
+	}
+	free(ids);
+	return n;
+}
+
+int loader_trees_commit(struct loader *l)
+{
+	int fd_ino = bpf_map__fd(l->skel->maps.watch_inodes);
+	int fd_lpm = bpf_map__fd(l->skel->maps.watch_prefixes);
+	int fd_dev = bpf_map__fd(l->skel->maps.watch_devs);
+	uint32_t nprotect = 0, one = 1;
+	int err = 0;
+
+	for (int i = 0; i < l->trees.n; i++) {
+		const struct watch_entry *e = &l->trees.e[i];
+		uint32_t bits = watchset_bits(&l->trees, e->path);
+		struct watch_key_u wk = { .ino = e->ino, .dev = e->dev };
+		struct lpm_key_u lk = { 0 };
+		size_t n = strlen(e->path);
+
+		if (bits & (LOADER_WATCH_PROTECT | LOADER_WATCH_PROTECT_SESSION))
+			nprotect++;
+		if (e->has_key && (bpf_map_update_elem(fd_ino, &wk, &bits, BPF_ANY) ||
+				   bpf_map_update_elem(fd_dev, &wk.dev, &one, BPF_ANY)))
+			err = -errno;
+		if (n >= sizeof(lk.path))
+			continue; /* by inode only (said when it was added) */
+		memcpy(lk.path, e->path, n);
+		lk.prefixlen = (uint32_t)n * 8;
+		if (bpf_map_update_elem(fd_lpm, &lk, &bits, BPF_ANY))
+			err = -errno;
+	}
+	sync_mounts(l);
+	l->nwatch = (uint32_t)l->trees.n;
+	l->nprotect = nprotect;
 	l->skel->bss->watch_count = l->nwatch;
 	l->skel->bss->protect_count = l->nprotect;
 	l->protect = l->nprotect > 0;
+	return err;
 }
 
 int loader_quarantine_fd(struct loader *l)
@@ -321,11 +413,9 @@ int loader_read_stats(struct loader *l, uint64_t *out)
 
 int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log)
 {
-	struct watch_key_u wk = { 0 };
-	struct lpm_key_u lk = { 0 };
 	char real[PATH_MAX];
-	struct stat st;
-	size_t n;
+	struct stat st = { 0 };
+	bool exists;
 
 	if (stat(dir, &st)) {
 		/* a directory that does not exist yet is watched by prefix only */
@@ -334,28 +424,13 @@ int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log
 			return -errno;
 		}
 		snprintf(real, sizeof(real), "%s", dir);
-	} else {
-		if (!realpath(dir, real))
-			snprintf(real, sizeof(real), "%s", dir);
-		wk.ino = st.st_ino;
-		wk.dev = kernel_dev(st.st_dev);
-		if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.watch_inodes), &wk, &bits, BPF_ANY))
-			return -errno;
+	} else if (!realpath(dir, real)) {
+		snprintf(real, sizeof(real), "%s", dir);
 	}
-	l->nwatch++;
-	if (bits & (LOADER_WATCH_PROTECT | LOADER_WATCH_PROTECT_SESSION))
-		l->nprotect++;
-	n = strlen(real);
-	while (n > 1 && real[n - 1] == '/')
-		real[--n] = 0;
-	if (n >= sizeof(lk.path)) {
+	if (strlen(real) >= sizeof(((struct lpm_key_u *)0)->path) &&
+	    !watchset_has(&l->trees, real) /* said once, not every 2 s */)
 		fprintf(log, "bulwark: %s: path longer than %zu bytes is watched by inode only\n",
-			real, sizeof(lk.path) - 1);
-		return 0;
-	}
-	memcpy(lk.path, real, n);
-	lk.prefixlen = (uint32_t)n * 8;
-	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.watch_prefixes), &lk, &bits, BPF_ANY))
-		return -errno;
-	return 0;
+			real, sizeof(((struct lpm_key_u *)0)->path) - 1);
+	exists = !stat(real, &st);
+	return watchset_add(&l->trees, real, exists, st.st_ino, kernel_dev(st.st_dev), bits);
 }

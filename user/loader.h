@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "watchset.h"
 
 struct bulwark_bpf;
 struct bpf_object;
@@ -44,6 +45,7 @@ struct loader {
 	bool lsm_probed;        /* the probe ran */
 	char lsm_why[128];      /* why BPF-LSM is not in use */
 	bool protect;           /* protected trees configured */
+	struct watchset trees;  /* what the watch_* maps are built from */
 	uint32_t nwatch;        /* watched trees in the kernel maps */
 	uint32_t nprotect;      /* of which protected */
 	bool enforce_kill;      /* kills enabled */
@@ -74,11 +76,16 @@ int loader_ringbuf_fd(struct loader *l);
 /* Sums the per-CPU stats map into out[BW_STAT_MAX]. */
 int loader_read_stats(struct loader *l, uint64_t *out);
 
-/* Rebuilding the watched/protected trees: begin (clears), watch_dir..., commit. */
+/*
+ * The watched/protected trees: begin (clears everything), watch_dir...,
+ * commit (writes the kernel maps). watch_dir + commit without begin adds
+ * to the set: directories created since, new mounts. Commit gives each
+ * tree the bits of the trees around it and rebuilds the mount verdicts.
+ */
 void loader_trees_begin(struct loader *l);
-void loader_trees_commit(struct loader *l);
+int loader_trees_commit(struct loader *l);
 
-/* Adds a directory to the watched set: (dev, ino) and its path prefix. */
+/* Adds a directory (its real path and, if it exists, its inode) with bits. */
 int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log);
 
 #endif /* BULWARK_LOADER_H */

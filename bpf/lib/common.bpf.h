@@ -50,6 +50,32 @@ struct {
 	__type(value, __u32);
 } watch_inodes SEC(".maps") __weak;
 
+/*
+ * Filesystems (super_block->s_dev) holding at least one key of
+ * watch_inodes. A walk on any other filesystem skips to the top of its
+ * mount at once: nothing there can be watched.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} watch_devs SEC(".maps") __weak;
+
+/*
+ * What lies above a mount's root, by the mount's unique id (never reused,
+ * kernel 6.8+): the OR of BW_WATCH_* of the watched trees that contain its
+ * mount point, 0 for none. Filled by user space from its mount table; a
+ * mount not in it (another mount namespace, or mounted in the last 2 s)
+ * is walked through as before.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u32);
+} watch_mounts SEC(".maps") __weak;
+
 /* The same directories as absolute path prefixes ("/var/lib/mysql/"), for
  * absolute names that do not start from a directory we can walk. */
 #define BW_LPM_MAX 256

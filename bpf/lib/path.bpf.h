@@ -230,26 +230,59 @@ static __noinline __attribute__((unused)) int path_of_file(struct file *f, struc
 	return len & PATH_MASK;
 }
 
-/* One step of watch_ancestry: looks c->dentry up in watch_inodes. */
+/* The watch_mounts verdict for what lies above mnt's root, or NULL if unknown. */
+static __always_inline __u32 *mount_verdict(struct mount *mnt)
+{
+	__u64 id;
+
+	if (!bpf_core_field_exists(mnt->mnt_id_unique))
+		return NULL;
+	id = BPF_CORE_READ(mnt, mnt_id_unique);
+	return bpf_map_lookup_elem(&watch_mounts, &id);
+}
+
+/*
+ * One step of watch_ancestry. On a filesystem with watched inodes, looks
+ * c->dentry up and moves to its parent. On any other filesystem, or at the
+ * top of the mount, asks watch_mounts about what lies above the mount and
+ * stops there when the mount is known; otherwise crosses to the mountpoint.
+ */
 static long __attribute__((unused)) watch_step(__u64 i, struct walk_ctx *c)
 {
 	struct dentry *dentry = c->dentry, *parent;
+	struct vfsmount *vfsmnt = c->vfsmnt;
+	struct mount *mnt = c->mnt, *mp = c->mnt_parent;
 	struct watch_key k = {};
 	__u32 *v;
 
-	k.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
 	k.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
-	v = bpf_map_lookup_elem(&watch_inodes, &k);
+	if (bpf_map_lookup_elem(&watch_devs, &k.dev)) {
+		k.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		v = bpf_map_lookup_elem(&watch_inodes, &k);
+		if (v) {
+			c->watch = *v;
+			return 1;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (dentry != BPF_CORE_READ(vfsmnt, mnt_root)) {
+			if (dentry == parent)
+				return 1; /* disconnected */
+			c->dentry = parent;
+			return 0;
+		}
+	}
+	v = mount_verdict(mnt);
 	if (v) {
 		c->watch = *v;
 		return 1;
 	}
-	parent = BPF_CORE_READ(dentry, d_parent);
-	switch (walk_up(c, parent)) {
-	case 1: return 1;        /* the root: not watched */
-	case 2: return 0;        /* now at the mountpoint */
-	default: c->dentry = parent; return 0;
-	}
+	if (mnt == mp)
+		return 1; /* the root mount: nothing above */
+	c->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+	c->mnt = mp;
+	c->mnt_parent = BPF_CORE_READ(mp, mnt_parent);
+	c->vfsmnt = &mp->mnt;
+	return 0;
 }
 
 /*

@@ -116,6 +116,16 @@ check nokill_rule_dry_run sh -c "echo '$(echo "$a" | jq -r .action_result.status
 check nokill_would_kill_counted test "$(echo "$a" | jq .action_result.would_kill)" -ge 1
 bw_stop
 
+# --- a plain watch inside a protected tree does not hide the protection
+N=$E2E_TMP/nested; mkdir -p "$N/wal"; touch "$N/wal/seg1"
+bw_start --rules "$E2E_TMP/kill.yaml" --protect "$N" --watch "$N/wal" --no-kill ||
+	fail nested_start "daemon did not start"
+in_session 4504 "rm $N/wal/seg1"
+R="Deletion below a protected tree (kernel enforcement)"
+wait_json ".rule == \"$R\" and .output_fields.\"fd.name\" == \"$N/wal/seg1\"" 5
+check nested_watch_still_protected test "$(json_count ".rule == \"$R\" and .output_fields.\"fd.name\" == \"$N/wal/seg1\"")" -ge 1
+bw_stop
+
 # --- kill_session on an event outside any session kills the process alone
 bw_start --rules "$E2E_TMP/kill.yaml" || fail nosess_start "daemon did not start"
 sh -c 'T=bulwark-e2e-; exec /bin/true ${T}kill' 2>/dev/null

@@ -104,6 +104,21 @@ sh -c "cd '$W/watched/sub' && touch w1 && rm w1 && touch '$W/watched/w2' && rm '
 wait_json ".\"fd.name\" == \"$W/watched/w2\"" 3
 check watch_relative_captured test "$(json_count ".\"fd.name\" == \"$W/watched/sub/w1\"")" -ge 1
 check watch_absolute_captured test "$(json_count ".\"fd.name\" == \"$W/watched/w2\"")" -ge 1
+# a filesystem mounted inside the watched tree is inside it too: at once
+# (the kernel walks across the new mount) and after the daemon has learnt
+# the mount (its verdict comes from the mount table); one mounted outside
+# is not
+mkdir -p "$W/watched/m" "$W/outside"
+mount -t tmpfs bw-e2e "$W/watched/m" && mount -t tmpfs bw-e2e "$W/outside" &&
+	trap 'umount "$W/watched/m" "$W/outside" 2> /dev/null; e2e_cleanup' EXIT
+sh -c "cd '$W/watched/m' && touch m1 && rm m1 && cd '$W/outside' && touch o1 && rm o1"
+sleep 3
+sh -c "cd '$W/watched/m' && touch m2 && rm m2 && cd '$W/outside' && touch o2 && rm o2"
+wait_json ".\"fd.name\" == \"$W/watched/m/m2\"" 3
+check watch_new_mount_captured test "$(json_count ".\"fd.name\" == \"$W/watched/m/m1\"")" -ge 1
+check watch_known_mount_captured test "$(json_count ".\"fd.name\" == \"$W/watched/m/m2\"")" -ge 1
+check watch_outside_mount_quiet test "$(json_count "(.\"fd.name\" // \"\") | startswith(\"$W/outside/\")")" = 0
+umount "$W/watched/m" "$W/outside"
 bw_stop
 
 # refusals: not root
