@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-# Host overhead, side by side and interleaved: a create+unlink loop and a
+# Host overhead, side by side and interleaved: a create+unlink loop (in a
+# tmpfs, and on the root filesystem that holds the watched data directories) and a
 # fork+exec loop with no monitor, with `bulwark run` (default rules) and with
 # auditd loaded with equivalent syscall rules. Each loop runs outside a login
 # session (server workload: bulwark filters it in the kernel) and inside one
@@ -15,6 +16,7 @@ LOOPS=${LOOPS:-build/bench/loops}
 BW=${BULWARK:-build/bulwark}
 T=$(mktemp -d /tmp/bulwark-bench.XXXXXX)
 SHM=$(mktemp -d /dev/shm/bulwark-bench.XXXXXX)
+mkdir -p "$T/disk"  # on the root filesystem (/tmp here), with the watched data directories
 BW_PID=""; AUDITD_PID=""
 AUDIT_WAS_ENABLED=$(auditctl -s 2>/dev/null | awk '/^enabled/ {print $2}')
 
@@ -75,6 +77,7 @@ run_loop() {
 	local ctx=$1 kind=$2 cmd
 	case $kind in
 	unlink) cmd="$LOOPS unlink $N_UNLINK $SHM" ;;
+	unlinkdisk) cmd="$LOOPS unlink $N_UNLINK $T/disk" ;;
 	forkexec) cmd="$LOOPS forkexec $N_FORK" ;;
 	esac
 	if [ "$ctx" = sess ]; then
@@ -89,7 +92,7 @@ configs="none bulwark auditd"
 for round in $(seq 1 "$ROUNDS"); do
 	for cfg in $configs; do
 		case $cfg in bulwark) start_bulwark ;; auditd) start_auditd ;; esac
-		for w in unlink forkexec; do
+		for w in unlink unlinkdisk forkexec; do
 			for ctx in nosess sess; do
 				R[$cfg.$w.$ctx]+="$(run_loop $ctx $w) "
 			done
@@ -102,13 +105,15 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 printf '\nHost overhead (median of %d interleaved rounds; ns per iteration; slowdown vs no monitor)\n' "$ROUNDS"
-printf '%-34s %12s %12s %9s %12s %9s\n' workload none bulwark slowdown auditd slowdown
-for w in unlink forkexec; do
+printf '%-40s %12s %12s %9s %12s %9s\n' workload none bulwark slowdown auditd slowdown
+for w in unlink unlinkdisk forkexec; do
 	for ctx in nosess sess; do
 		n=$(echo "${R[none.$w.$ctx]}" | median); b=$(echo "${R[bulwark.$w.$ctx]}" | median)
 		a=$(echo "${R[auditd.$w.$ctx]}" | median)
 		label="$w ($([ $ctx = sess ] && echo 'in a login session' || echo 'no session'))"
-		printf '%-34s %12.0f %12.0f %+8.1f%% %12.0f %+8.1f%%\n' "$label" "$n" "$b" \
+		[ $w = unlink ] && label="unlink tmpfs ${label#unlink }"
+		[ $w = unlinkdisk ] && label="unlink root fs ${label#unlinkdisk }"
+		printf '%-40s %12.0f %12.0f %+8.1f%% %12.0f %+8.1f%%\n' "$label" "$n" "$b" \
 			"$(awk "BEGIN{print ($b/$n-1)*100}")" \
 			"$a" "$(awk "BEGIN{print ($a/$n-1)*100}")"
 	done
