@@ -266,6 +266,29 @@ void loader_trees_begin(struct loader *l)
 #endif
 
 /*
+ * A network or FUSE filesystem: statx of its mount point could block the
+ * daemon on a dead server, so such mounts get no verdict (walked through).
+ */
+static bool remote_fs(const char *line)
+{
+	static const char *const types[] = { "nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph",
+					     "9p", "afs", "glusterfs", "lustre", "gfs2", "ocfs2" };
+	const char *t = strstr(line, " - ");
+	size_t n;
+
+	if (!t)
+		return true;
+	t += 3;
+	n = strcspn(t, " \n");
+	if (!strncmp(t, "fuse", 4))
+		return true;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strlen(types[i]) == n && !strncmp(t, types[i], n))
+			return true;
+	return false;
+}
+
+/*
  * watch_mounts from this namespace's mount table: for each mount, the bits
  * of the trees that contain its mount point. Mounts that went away are
  * deleted; a shadowed mount is left out (the kernel walks through it).
@@ -285,7 +308,7 @@ static int sync_mounts(struct loader *l)
 		struct statx stx;
 		uint32_t bits;
 
-		if (!watchset_mountinfo_point(line, mp, sizeof(mp)))
+		if (!watchset_mountinfo_point(line, mp, sizeof(mp)) || remote_fs(line))
 			continue;
 		if (statx(AT_FDCWD, mp, AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW,
 			  STATX_MNT_ID_UNIQUE, &stx) || !(stx.stx_mask & STATX_MNT_ID_UNIQUE))
