@@ -136,7 +136,7 @@ static int pidfd_open_(uint32_t pid)
  */
 static int signal_pid(struct actions *a, uint32_t pid)
 {
-	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	int fd = pidfd_open_(pid);
 
 	if (fd >= 0 && !syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0))
 		return fd;

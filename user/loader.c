@@ -438,9 +438,9 @@ int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log
 {
 	char real[PATH_MAX];
 	struct stat st = { 0 };
-	bool exists;
+	bool exists = !stat(dir, &st);
 
-	if (stat(dir, &st)) {
+	if (!exists) {
 		/* a directory that does not exist yet is watched by prefix only */
 		if (errno != ENOENT) {
 			fprintf(log, "bulwark: cannot watch %s: %s\n", dir, strerror(errno));
@@ -454,6 +454,5 @@ int loader_watch_dir(struct loader *l, const char *dir, uint32_t bits, FILE *log
 	    !watchset_has(&l->trees, real) /* said once, not every 2 s */)
 		fprintf(log, "bulwark: %s: path longer than %zu bytes is watched by inode only\n",
 			real, sizeof(((struct lpm_key_u *)0)->path) - 1);
-	exists = !stat(real, &st);
 	return watchset_add(&l->trees, real, exists, st.st_ino, kernel_dev(st.st_dev), bits);
 }

@@ -81,6 +81,15 @@ struct walk_ctx {
 	__u32 _pad;
 };
 
+/* Moves c from the root of mnt to its mountpoint in the parent mount mp. */
+static __always_inline void cross_mount(struct walk_ctx *c, struct mount *mnt, struct mount *mp)
+{
+	c->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+	c->mnt = mp;
+	c->mnt_parent = BPF_CORE_READ(mp, mnt_parent);
+	c->vfsmnt = &mp->mnt;
+}
+
 /* Moves c to the parent; at a mount root, to the mountpoint. Returns 1 at the root. */
 static __always_inline int walk_up(struct walk_ctx *c, struct dentry *parent)
 {
@@ -93,10 +102,7 @@ static __always_inline int walk_up(struct walk_ctx *c, struct dentry *parent)
 	if (dentry == mnt_root || dentry == parent) {
 		if (dentry != mnt_root || mnt == mp)
 			return 1; /* the root, or a disconnected dentry */
-		c->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-		c->mnt = mp;
-		c->mnt_parent = BPF_CORE_READ(mp, mnt_parent);
-		c->vfsmnt = &mp->mnt;
+		cross_mount(c, mnt, mp);
 		return 2; /* crossed a mount: no component added */
 	}
 	return 0;
@@ -278,10 +284,7 @@ static long __attribute__((unused)) watch_step(__u64 i, struct walk_ctx *c)
 	}
 	if (mnt == mp)
 		return 1; /* the root mount: nothing above */
-	c->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-	c->mnt = mp;
-	c->mnt_parent = BPF_CORE_READ(mp, mnt_parent);
-	c->vfsmnt = &mp->mnt;
+	cross_mount(c, mnt, mp);
 	return 0;
 }
 
