@@ -29,14 +29,18 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS  := $(wildcard user/*.c)
+# user/ is one folder per subsystem (see README, Architecture); sources are found by folder.
+USER_DIRS  := $(sort $(dir $(wildcard user/*/*.c)))
+USER_SRCS  := $(wildcard user/*/*.c)
+USER_HDRS  := $(wildcard user/*/*.h)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-# Modules that drive the kernel side; everything else links into unit tests and fuzzers.
-DAEMON_SRCS := user/main.c user/daemon.c user/loader.c user/status.c
+# Folders that drive the kernel or run the daemon; everything else links into unit tests and fuzzers.
+DAEMON_SRCS := $(wildcard user/cli/main.c user/daemon/*.c user/kernel/loader.c)
 LIB_SRCS   := $(filter-out $(DAEMON_SRCS),$(USER_SRCS))
 LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
-UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# Unit tests mirror the folders: tests/unit/<folder>/test_<module>.c.
+UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS  := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRCS)))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -68,17 +72,19 @@ $(BUILD)/bulwark.skel.h: $(BUILD)/bulwark.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name bulwark_bpf > $@
 
-$(BUILD)/user/loader.o: $(BUILD)/bulwark.skel.h
+$(BUILD)/user/kernel/loader.o: $(BUILD)/bulwark.skel.h
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/bulwark_abi.h | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) include/bulwark_abi.h | $(BUILD)/user
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/bulwark: $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(BUILD)/tests
+vpath test_%.c $(sort $(dir $(UNIT_SRCS)))
+$(BUILD)/tests/%: %.c tests/unit/unit.h $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
@@ -92,7 +98,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOUR
 # Library objects are built once for every target; targets also depend on tests/fuzz/*.h.
 FUZZ_OBJS  := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
 .SECONDARY: $(FUZZ_OBJS)
-$(BUILD)/fuzz/obj/%.o: user/%.c $(wildcard user/*.h) include/bulwark_abi.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/obj/%.o: user/%.c $(USER_HDRS) include/bulwark_abi.h | $(BUILD)/fuzz
 	$(Q)mkdir -p $(@D)
 	$(call msg,FUZZCC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DBW_FUZZING -c $< -o $@

@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-#include "journal.h"
+#include "journal/journal.h"
 
 /*
  * Usage: journal_bench DIR [EVENTS] [LEVEL] [BLOCK_KIB] [RATE]

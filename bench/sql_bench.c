@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "dbconn.h"
-#include "sql.h"
+#include "db/dbconn.h"
+#include "sql/sql.h"
 
 static double now(void)
 {

@@ -48,10 +48,11 @@ if [ "$mode" != e2e ]; then
 		[ -n "$filter" ] && [[ "$t" != *"$filter"* ]] && continue
 		run_one "$(basename "$t")" "$t"
 	done
-	for t in tests/replay/run.sh tests/fuzz/smoke.sh; do
+	for t in tests/layers.sh tests/replay/run.sh tests/fuzz/smoke.sh; do
 		[ -x "$t" ] || continue
 		[ -n "$filter" ] && [[ "$t" != *"$filter"* ]] && continue
-		run_one "$(basename "$(dirname "$t")")" "$t"
+		name=$(basename "$(dirname "$t")"); [ "$name" = tests ] && name=$(basename "$t" .sh)
+		run_one "$name" "$t"
 	done
 fi
 

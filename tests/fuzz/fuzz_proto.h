@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "dbconn.h"
+#include "db/dbconn.h"
 
 #define MODE_MIDSTREAM 0x01 /* joined mid-stream */
 #define MODE_S2C       0x02 /* some chunks are server to client */

@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "sql.h"
+#include "sql/sql.h"
 
 static int fuzz_sql(enum sql_dialect d, const uint8_t *data, size_t size)
 {

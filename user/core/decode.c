@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Decoder: kernel records to events; keeps the process table in step with fork/exec/exit. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "core/decode.h"
+
+_Static_assert(sizeof(struct bw_event_hdr) == 72, "bw_event_hdr layout changed");
+_Static_assert(offsetof(struct bw_event_hdr, cgroup_id) == 40, "bw_event_hdr layout changed");
+_Static_assert(offsetof(struct bw_event_hdr, comm) == 56, "bw_event_hdr layout changed");
+_Static_assert(offsetof(struct bw_file_event, data) == 96, "bw_file_event layout changed");
+_Static_assert(offsetof(struct bw_exec_event, data) == 80, "bw_exec_event layout changed");
+_Static_assert(sizeof(struct bw_proc_event) == 80, "bw_proc_event layout changed");
+_Static_assert(sizeof(struct bw_kill_event) == 80, "bw_kill_event layout changed");
+
+static const enum bw_evt kernel_types[BW_EV_TYPE_MAX] = {
+	[BW_EV_EXEC] = BW_EVT_EXECVE,
+	[BW_EV_FORK] = BW_EVT_FORK,
+	[BW_EV_EXIT] = BW_EVT_EXIT,
+	[BW_EV_UNLINK] = BW_EVT_UNLINK,
+	[BW_EV_UNLINKAT] = BW_EVT_UNLINKAT,
+	[BW_EV_RMDIR] = BW_EVT_RMDIR,
+	[BW_EV_RENAME] = BW_EVT_RENAME,
+	[BW_EV_RENAMEAT] = BW_EVT_RENAMEAT,
+	[BW_EV_RENAMEAT2] = BW_EVT_RENAMEAT2,
+	[BW_EV_TRUNCATE] = BW_EVT_TRUNCATE,
+	[BW_EV_FTRUNCATE] = BW_EVT_FTRUNCATE,
+	[BW_EV_KILL] = BW_EVT_KILL,
+};
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void decode_sync_clock(struct decoder *d)
+{
+	d->boot_to_epoch_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
+}
+
+int decode_init(struct decoder *d)
+{
+	memset(d, 0, sizeof(*d));
+	decode_sync_clock(d);
+	return proctable_init(&d->pt, 16384);
+}
+
+void decode_free(struct decoder *d)
+{
+	proctable_free(&d->pt);
+}
+
+const char *decode_user_name(struct decoder *d, uint32_t uid)
+{
+	struct usercache_ent *u = &d->users[(uid * 2654435761u) % USERCACHE_SIZE];
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (uid == 4294967295u)
+		return NULL;
+	if (u->used && u->uid == uid)
+		return u->found ? u->name : NULL;
+	u->used = true;
+	u->uid = uid;
+	u->found = !getpwuid_r(uid, &pw, buf, sizeof(buf), &res) && res;
+	if (u->found)
+		snprintf(u->name, sizeof(u->name), "%s", pw.pw_name);
+	return u->found ? u->name : NULL;
+}
+
+size_t path_normalize(char *p, size_t n)
+{
+	size_t r = 0, w = 0;
+
+	if (!n || p[0] != '/')
+		return n;
+	while (r < n) {
+		size_t s;
+
+		while (r < n && p[r] == '/')
+			r++;
+		s = r;
+		while (r < n && p[r] != '/')
+			r++;
+		if (r - s == 0 || (r - s == 1 && p[s] == '.'))
+			continue;
+		if (r - s == 2 && p[s] == '.' && p[s + 1] == '.') {
+			while (w > 0 && p[w - 1] != '/')
+				w--;
+			if (w > 0)
+				w--; /* drop the '/' too; "/.." stays "/" */
+			continue;
+		}
+		p[w++] = '/';
+		memmove(p + w, p + s, r - s);
+		w += r - s;
+	}
+	if (!w)
+		p[w++] = '/';
+	return w;
+}
+
+static void set_str(struct bw_event *e, enum bw_field f, struct bw_str *dst, const char *s,
+		    size_t n)
+{
+	if (!s)
+		return;
+	*dst = (struct bw_str){ s, (uint32_t)n };
+	event_set_present(e, f);
+}
+
+void decode_attribute(struct decoder *d, struct bw_event *e, uint32_t pid)
+{
+	struct proc *p = proctable_lookup(&d->pt, pid), *pp;
+	const char *name;
+
+	if (p) {
+		set_str(e, FLD_PROC_EXE, &e->exe, p->exe, p->exe_len);
+		set_str(e, FLD_PROC_CMDLINE, &e->cmdline, p->cmdline, p->cmd_len);
+		pp = p->ppid ? proctable_get(&d->pt, p->ppid) : NULL;
+		if (pp) {
+			set_str(e, FLD_PROC_PNAME, &e->pname, pp->comm, strlen(pp->comm));
+			set_str(e, FLD_PROC_PEXE, &e->pexe, pp->exe, pp->exe_len);
+			set_str(e, FLD_PROC_PCMDLINE, &e->pcmdline, pp->cmdline, pp->cmd_len);
+		}
+	}
+	name = decode_user_name(d, (uint32_t)e->uid);
+	if (name)
+		set_str(e, FLD_USER_NAME, &e->user_name, name, strlen(name));
+	name = decode_user_name(d, (uint32_t)e->loginuid);
+	if (name)
+		set_str(e, FLD_USER_LOGINNAME, &e->login_name, name, strlen(name));
+}
+
+static void decode_hdr(struct decoder *d, const struct bw_event_hdr *h, struct bw_event *e)
+{
+	static const enum bw_field common[] = {
+		FLD_EVT_TIME, FLD_EVT_TYPE, FLD_EVT_FLAGS, FLD_PROC_PID, FLD_PROC_TID, FLD_PROC_PPID,
+		FLD_PROC_NAME, FLD_PROC_CGROUP, FLD_USER_UID, FLD_USER_LOGINUID, FLD_SESSION_ID,
+	};
+
+	event_reset(e);
+	e->time_ns = h->ts_ns + (uint64_t)d->boot_to_epoch_ns;
+	e->type = kernel_types[h->type];
+	e->type_name.p = event_type_name(e->type);
+	e->type_name.len = (uint32_t)strlen(e->type_name.p);
+	e->flags = h->flags;
+	e->pid = h->pid;
+	e->tid = h->tid;
+	e->ppid = h->ppid;
+	e->name = (struct bw_str){ h->comm, (uint32_t)strnlen(h->comm, sizeof(h->comm)) };
+	e->cgroup = h->cgroup_id;
+	e->uid = h->uid;
+	e->loginuid = h->loginuid;
+	e->sessionid = h->sessionid;
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		event_set_present(e, common[i]);
+}
+
+/* Keeps the table's identity fields current: they change with setuid, su, new sessions. */
+static void refresh_identity(struct proc *p, const struct bw_event_hdr *h)
+{
+	p->uid = h->uid;
+	p->loginuid = h->loginuid;
+	p->sessionid = h->sessionid;
+	memcpy(p->comm, h->comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = 0;
+}
+
+int decode_record(struct decoder *d, const void *data, size_t len, struct bw_event *e)
+{
+	const struct bw_event_hdr *h = data;
+	struct proc *p;
+	uint64_t now;
+
+	if (len < sizeof(*h) || h->size > len || h->size < sizeof(*h) || !h->type ||
+	    h->type >= BW_EV_TYPE_MAX || !kernel_types[h->type]) {
+		d->bad_records++;
+		return -EINVAL;
+	}
+	decode_hdr(d, h, e);
+	now = e->time_ns;
+
+	switch (h->type) {
+	case BW_EV_EXEC: {
+		const struct bw_exec_event *x = data;
+
+		if (h->size < offsetof(struct bw_exec_event, data) ||
+		    offsetof(struct bw_exec_event, data) + (size_t)x->exe_len + x->args_len > h->size)
+			goto bad;
+		p = proctable_add(&d->pt, h->pid);
+		if (p) {
+			if (!p->start_ns)
+				p->start_ns = now;
+			p->ppid = h->ppid;
+			p->exit_ns = 0;
+			refresh_identity(p, h);
+			proctable_exec(&d->pt, p, x->data, x->exe_len, x->data + x->exe_len,
+				       x->args_len);
+		}
+		e->res = 0;
+		event_set_present(e, FLD_EVT_RES);
+		break;
+	}
+	case BW_EV_FORK:
+		if (h->size < sizeof(struct bw_proc_event))
+			goto bad;
+		p = proctable_fork(&d->pt, h->pid, h->ppid, now);
+		if (p)
+			refresh_identity(p, h);
+		break;
+	case BW_EV_EXIT: {
+		const struct bw_proc_event *x = data;
+
+		if (h->size < sizeof(*x))
+			goto bad;
+		e->arg = x->exit_code;
+		event_set_present(e, FLD_EVT_ARG);
+		break;
+	}
+	case BW_EV_KILL: {
+		const struct bw_kill_event *x = data;
+
+		if (h->size < sizeof(*x))
+			goto bad;
+		e->arg = x->reason;
+		event_set_present(e, FLD_EVT_ARG);
+		if (x->reason == 2)
+			set_str(e, FLD_EVT_KILL, &e->kill, "protect", 7);
+		else
+			set_str(e, FLD_EVT_KILL, &e->kill, "quarantine", 10);
+		break;
+	}
+	default: { /* the deletion family */
+		const struct bw_file_event *x = data;
+		size_t n;
+
+		if (h->size < offsetof(struct bw_file_event, data) ||
+		    offsetof(struct bw_file_event, data) + (size_t)x->path_len + x->newpath_len > h->size ||
+		    x->path_len > BW_PATH_MAX || x->newpath_len > BW_PATH_MAX)
+			goto bad;
+		e->res = x->res;
+		e->arg = x->arg;
+		event_set_present(e, FLD_EVT_RES);
+		event_set_present(e, FLD_EVT_ARG);
+		memcpy(d->path, x->data, x->path_len);
+		n = path_normalize(d->path, x->path_len);
+		set_str(e, FLD_FD_NAME, &e->path, d->path, n);
+		event_split_path(e);
+		if (h->type == BW_EV_RENAME || h->type == BW_EV_RENAMEAT || h->type == BW_EV_RENAMEAT2) {
+			memcpy(d->newpath, x->data + x->path_len, x->newpath_len);
+			n = path_normalize(d->newpath, x->newpath_len);
+			set_str(e, FLD_FD_NEWNAME, &e->newpath, d->newpath, n);
+		}
+		if ((h->flags & BW_F_PROTECTED) && (h->flags & BW_F_SESSION_KILL))
+			set_str(e, FLD_EVT_KILL, &e->kill, "protect_session", 15);
+		else if (h->flags & BW_F_PROTECTED)
+			set_str(e, FLD_EVT_KILL, &e->kill, "protect", 7);
+		else if (h->flags & BW_F_KILLED)
+			set_str(e, FLD_EVT_KILL, &e->kill, "quarantine", 10);
+		p = proctable_get(&d->pt, h->pid);
+		if (p)
+			refresh_identity(p, h);
+		break;
+	}
+	}
+	decode_attribute(d, e, h->pid);
+	if (h->type == BW_EV_EXIT)
+		proctable_exit(&d->pt, h->pid, now);
+	return 0;
+bad:
+	d->bad_records++;
+	return -EINVAL;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Decoder: raw ring-buffer records -> struct bw_event, with process and user attribution. */
+#ifndef BULWARK_DECODE_H
+#define BULWARK_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bulwark_abi.h"
+#include "core/event.h"
+#include "core/proctable.h"
+
+#define USERCACHE_SIZE 1024
+
+struct usercache_ent {
+	uint32_t uid;        /* key */
+	bool used;           /* slot in use */
+	bool found;          /* the name exists */
+	char name[33];       /* user name */
+};
+
+struct decoder {
+	struct proctable pt;         /* live processes */
+	int64_t boot_to_epoch_ns;    /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	char path[BW_PATH_MAX * 2];  /* normalised fd.name */
+	char newpath[BW_PATH_MAX * 2];/* normalised fd.newname */
+	struct usercache_ent users[USERCACHE_SIZE];
+	uint64_t bad_records;        /* records too short or of unknown type */
+};
+
+int decode_init(struct decoder *d);
+void decode_free(struct decoder *d);
+
+/* Re-reads the boot->epoch offset (call about once a second). */
+void decode_sync_clock(struct decoder *d);
+
+/*
+ * Decodes one record into e. The strings of e point into d and the
+ * process table: valid until the next call. Returns 0, or -EINVAL for a
+ * malformed record (counted in bad_records).
+ */
+int decode_record(struct decoder *d, const void *data, size_t len, struct bw_event *e);
+
+/* Fills the proc.*, user.* and session fields of e from the table entry of pid. */
+void decode_attribute(struct decoder *d, struct bw_event *e, uint32_t pid);
+
+/* Lexically normalises an absolute path: "//", "/./", "/../". Returns the new length. */
+size_t path_normalize(char *p, size_t n);
+
+/* Name of uid, or NULL. Cached. */
+const char *decode_user_name(struct decoder *d, uint32_t uid);
+
+#endif /* BULWARK_DECODE_H */

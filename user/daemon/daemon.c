@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* bulwark run: open -> configure -> load -> attach -> poll; events to rules, journal and stdout. */
+#include <argp.h>
+#include <errno.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <bpf/libbpf.h>
+#include "rules/alert.h"
+#include "cli/cli.h"
+#include "daemon/daemon.h"
+#include "db/dbcapture.h"
+#include "journal/journal.h"
+#include "rules/rules.h"
+#include "daemon/status.h"
+
+static volatile sig_atomic_t stop_requested, reload_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static const char run_doc[] =
+	"Stream alerts (and, with --events, every event) as JSON lines on stdout.\n"
+	"\n"
+	"USAGE: bulwark run [--rules PATH]... [--journal DIR] [--events] [--no-kill]\n"
+	"\n"
+	"Loads the BPF programs, prints a line containing 'ready' on stderr once\n"
+	"every program is attached (and sends READY=1 to $NOTIFY_SOCKET), then runs\n"
+	"until SIGINT or SIGTERM. SIGHUP reloads the rules; if the new rules fail to\n"
+	"load, the old ones stay and the reason is printed on stderr.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  bulwark run --rules /etc/bulwark/rules.d\n"
+	"  bulwark run --rules rules/ --events --no-kill | jq .\n"
+	"  bulwark run --journal /tmp/j --watch /srv/pgdata --events";
+
+enum { OPT_RUN_DIR = 1000, OPT_CAPTURE_ALL, OPT_RINGBUF, OPT_PROTECT, OPT_ALLOW_EXE,
+       OPT_PROTECT_PROCESS };
+
+static const struct argp_option run_options[] = {
+	{ "rules", 'r', "PATH", 0, "rule file or directory of *.yaml; repeatable, loaded in order "
+				   "(default: ./rules if present, else " "/usr/local/share/bulwark/rules)", 0 },
+	{ "journal", 'j', "DIR", 0, "journal directory (default " JOURNAL_DEFAULT_DIR ")", 0 },
+	{ "events", 'e', NULL, 0, "stream every event, not only alerts", 0 },
+	{ "no-kill", 'n', NULL, 0, "never kill: kill actions become alerts saying what would have "
+				   "been killed", 0 },
+	{ "watch", 'w', "DIR", 0, "also capture file events below DIR from processes outside login "
+				 "sessions; repeatable", 0 },
+	{ "protect", OPT_PROTECT, "DIR", 0, "enforce in the kernel: a deletion-family syscall below DIR "
+					   "from a login session kills it (and quarantines the session) "
+					   "before the syscall returns; repeatable", 0 },
+	{ "protect-process-only", OPT_PROTECT_PROCESS, NULL, 0, "--protect kills the offending "
+							      "process, not its session", 0 },
+	{ "allow-exe", OPT_ALLOW_EXE, "PATH", 0, "never kill this executable (glob); the database "
+					      "servers are always allowed; repeatable", 0 },
+	{ "capture-all", OPT_CAPTURE_ALL, NULL, 0, "capture file events of every process (costly on "
+						   "busy servers)", 0 },
+	{ "run-dir", OPT_RUN_DIR, "DIR", 0, "where the status file goes (default "
+					  DAEMON_DEFAULT_RUN_DIR ")", 0 },
+	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "ring buffer size in MiB, a power of two (default 16)", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{ 0 },
+};
+
+static error_t run_parse(int key, char *arg, struct argp_state *state)
+{
+	struct daemon_opts *o = state->input;
+	char *end;
+	unsigned long v;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->db;
+		break;
+	case 'r':
+		if (o->nrule_paths >= DAEMON_MAX_RULE_PATHS)
+			argp_error(state, "at most %d --rules", DAEMON_MAX_RULE_PATHS);
+		o->rule_paths[o->nrule_paths++] = arg;
+		break;
+	case 'j': o->journal_dir = arg; break;
+	case 'e': o->events = true; break;
+	case 'n': o->no_kill = true; break;
+	case 'v': o->verbose = true; break;
+	case 'w':
+		if (o->nwatch >= DAEMON_MAX_WATCH)
+			argp_error(state, "at most %d --watch", DAEMON_MAX_WATCH);
+		o->watch[o->nwatch++] = arg;
+		break;
+	case OPT_PROTECT:
+		if (o->nprotect >= DAEMON_MAX_WATCH)
+			argp_error(state, "at most %d --protect", DAEMON_MAX_WATCH);
+		o->protect[o->nprotect++] = arg;
+		break;
+	case OPT_PROTECT_PROCESS: o->protect_session = false; break;
+	case OPT_ALLOW_EXE:
+		if (o->nallow_exe >= ACTIONS_MAX_ALLOW - 8)
+			argp_error(state, "too many --allow-exe");
+		o->allow_exe[o->nallow_exe++] = arg;
+		break;
+	case OPT_CAPTURE_ALL: o->capture_all = true; break;
+	case OPT_RUN_DIR: o->run_dir = arg; break;
+	case OPT_RINGBUF:
+		v = strtoul(arg, &end, 10);
+		if (*end || !v || v > 1024 || (v & (v - 1)))
+			argp_error(state, "--ringbuf-mb '%s': need a power of two from 1 to 1024", arg);
+		o->ringbuf_mb = (uint32_t)v;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static uint64_t now_epoch_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Sends READY=1 (or another state) to systemd when NOTIFY_SOCKET is set. */
+static void sd_notify_state(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+	int fd;
+
+	if (!path || !*path || (n = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0; /* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+	close(fd);
+}
+
+static void emit_line(struct daemon *d, const struct jbuf *b)
+{
+	fwrite(b->p, 1, b->len, d->out);
+	fputc('\n', d->out);
+}
+
+/* A rule fired: act, then print and journal the alert at once. */
+static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
+{
+	struct daemon *d = ctx;
+
+	/* act first: the alert reports what the action did */
+	jbuf_reset(&d->result);
+	actions_apply(&d->actions, rule_action(r), e, &d->result);
+	jbuf_reset(&d->alert);
+	alert_to_json(&d->alert, r, e, d->hostname, jbuf_ok(&d->result) ? d->result.p : NULL);
+	if (!jbuf_ok(&d->alert))
+		return;
+	d->c.alerts++;
+	emit_line(d, &d->alert);
+	fflush(d->out);
+	if (d->journal)
+		journal_append(d->journal, JREC_ALERT, e, d->alert.p, d->alert.len);
+}
+
+static void handle_event(struct daemon *d, struct bw_event *e)
+{
+	d->c.events++;
+	jbuf_reset(&d->line);
+	event_to_json(&d->line, e);
+	if (d->journal && jbuf_ok(&d->line))
+		journal_append(d->journal, JREC_EVENT, e, d->line.p, d->line.len);
+	if (d->opts.events)
+		emit_line(d, &d->line);
+	if (d->builtin && (event_has(e, FLD_EVT_KILL) || e->type == BW_EVT_DROP))
+		rules_eval(d->builtin, e, on_match, d);
+	if (d->rules)
+		rules_eval(d->rules, e, on_match, d);
+}
+
+/*
+ * The daemon's own rules. The first two fire on the syscall event of a
+ * process the kernel killed for touching a protected tree (it names the
+ * file) and finish the job in user space: the process, or the rest of its
+ * session (already quarantined in the kernel). The third is the one alert
+ * for a journal that hit a full disk.
+ */
+static const char builtin_rules[] =
+	"- rule: Deletion below a protected tree (kernel enforcement)\n"
+	"  desc: A process of a login session ran a deletion-family syscall below a protected tree\n"
+	"    (--protect, or a rule's protect key). The kernel sent SIGKILL before the syscall\n"
+	"    returned, so at most this one file is lost; bulwark then kills the rest of the session.\n"
+	"    Once per session a minute, since with --no-kill every later file would alert again.\n"
+	"  condition: evt.kill = protect_session and evt.type != kill\n"
+	"  output: \"kernel killed %proc.name (pid %proc.pid, loginuid %user.loginuid, session\n"
+	"    %session.id) for %evt.type %fd.name below a protected tree; cmdline: %proc.cmdline\"\n"
+	"  priority: CRITICAL\n"
+	"  action: kill_session\n"
+	"  threshold: {count: 1, window: 60s, by: session.id}\n"
+	"  tags: [bulwark, enforcement, protected_tree]\n"
+	"- rule: Deletion below a protected tree (kernel enforcement, process)\n"
+	"  desc: As above, for trees whose rule kills only the offending process.\n"
+	"  condition: evt.kill = protect and evt.type != kill\n"
+	"  output: \"kernel killed %proc.name (pid %proc.pid, loginuid %user.loginuid, session\n"
+	"    %session.id) for %evt.type %fd.name below a protected tree; cmdline: %proc.cmdline\"\n"
+	"  priority: CRITICAL\n"
+	"  action: kill_process\n"
+	"  threshold: {count: 1, window: 60s, by: proc.pid}\n"
+	"  tags: [bulwark, enforcement, protected_tree]\n"
+	"- rule: Journal disk full\n"
+	"  desc: The journal could not write (ENOSPC); events are counted as lost until space\n"
+	"    returns. The daemon keeps running and keeps alerting.\n"
+	"  condition: evt.type = drop and drop.reason startswith \"journal\"\n"
+	"  output: \"%drop.reason\"\n"
+	"  priority: CRITICAL\n"
+	"  tags: [bulwark, journal]\n";
+
+static int load_builtin_rules(struct daemon *d)
+{
+	struct rules_source src = { "<built-in rules>", builtin_rules, sizeof(builtin_rules) - 1 };
+
+	return rules_load_sources(&src, 1, &d->builtin, stderr);
+}
+
+/* Lists of the rules whose trees the kernel watches outside login sessions. */
+static const char *const watch_lists[] = {
+	"db_data_dirs", "db_wal_dirs", "db_binlog_dirs", "db_archive_dirs", "audit_log_dirs", NULL,
+};
+
+/* Adds every directory matching pat (a path or a glob). */
+static void add_tree(struct daemon *d, const char *pat, uint32_t bits)
+{
+	glob_t g;
+
+	if (!strpbrk(pat, "*?[")) {
+		loader_watch_dir(&d->loader, pat, bits, stderr);
+		return;
+	}
+	if (glob(pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g))
+		return; /* nothing matches yet: a restart or SIGHUP picks new directories up */
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		loader_watch_dir(&d->loader, g.gl_pathv[i], bits, stderr);
+	globfree(&g);
+}
+
+/*
+ * (Re)builds the kernel's watched and protected trees from the options and
+ * the rules: --watch and the watch lists are captured outside sessions,
+ * --protect and rules' protect keys are enforced.
+ */
+static void add_trees(struct daemon *d)
+{
+	const uint32_t cap = LOADER_WATCH_CAPTURE, prot = cap | LOADER_WATCH_PROTECT;
+	const char *const *items;
+	int n;
+
+	for (int i = 0; i < d->opts.nwatch; i++)
+		add_tree(d, d->opts.watch[i], cap);
+	for (int i = 0; watch_lists[i]; i++) {
+		n = rules_list_items(d->rules, watch_lists[i], &items);
+		for (int k = 0; k < n; k++)
+			add_tree(d, items[k], cap);
+	}
+	/* protected trees last: their bits win over a plain watch of the same directory */
+	for (int i = 0; i < d->opts.nprotect; i++)
+		add_tree(d, d->opts.protect[i],
+			 prot | (d->opts.protect_session ? LOADER_WATCH_PROTECT_SESSION : 0));
+	for (int i = 0; i < rules_nrules(d->rules); i++) {
+		const struct rule *r = rules_rule(d->rules, i);
+
+		n = rule_protect(r, &items);
+		for (int k = 0; k < n; k++)
+			add_tree(d, items[k], prot | (rule_action(r) == RULE_KILL_SESSION
+							? LOADER_WATCH_PROTECT_SESSION : 0));
+	}
+}
+
+static void apply_trees(struct daemon *d)
+{
+	loader_trees_begin(&d->loader);
+	add_trees(d);
+	loader_trees_commit(&d->loader);
+}
+
+/* A decoded database event (dbcapture): handled like any other. */
+static void on_db_event(void *ctx, struct bw_event *e)
+{
+	handle_event(ctx, e);
+}
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct daemon *d = ctx;
+
+	if (dbcapture_owns(data, len)) {
+		dbcapture_record(d->db, data, len);
+		return 0;
+	}
+	if (decode_record(&d->dec, data, len, &d->ev)) {
+		d->c.bad_records++;
+		return 0;
+	}
+	handle_event(d, &d->ev);
+	return 0;
+}
+
+/* Prints and journals a "drop" event: losses are shown with or without --events. */
+static void emit_drop(struct daemon *d, uint64_t n, const char *reason)
+{
+	struct bw_event e;
+
+	event_reset(&e);
+	e.time_ns = now_epoch_ns();
+	e.type = BW_EVT_DROP;
+	e.type_name = (struct bw_str){ "drop", 4 };
+	e.drop_count = n;
+	e.drop_reason = (struct bw_str){ reason, (uint32_t)strlen(reason) };
+	e.sessionid = BW_NO_SESSION;
+	event_set_present(&e, FLD_EVT_TIME);
+	event_set_present(&e, FLD_EVT_TYPE);
+	event_set_present(&e, FLD_DROP_COUNT);
+	event_set_present(&e, FLD_DROP_REASON);
+	jbuf_reset(&d->line);
+	event_to_json(&d->line, &e);
+	emit_line(d, &d->line);
+	if (d->journal)
+		journal_append(d->journal, JREC_NOTE, &e, d->line.p, d->line.len);
+	if (d->builtin)
+		rules_eval(d->builtin, &e, on_match, d);
+}
+
+/* Reports kernel-side losses as "drop" events in the stream and journal. */
+static void report_drops(struct daemon *d, const uint64_t *k)
+{
+	static const struct { int stat; const char *reason; } kinds[] = {
+		{ BW_STAT_RB_DROPS, "ring buffer full: records lost in the kernel" },
+		{ BW_STAT_INFLIGHT_FULL, "too many syscalls in flight: records lost in the kernel" },
+		{ BW_STAT_PATH_TRUNC, "paths truncated (longer than 4095 bytes or 64 components)" },
+		{ BW_STAT_ARGS_TRUNC, "argv truncated (longer than 4095 bytes)" },
+		{ BW_STAT_READ_ERR, "arguments the kernel could not read" },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		int s = kinds[i].stat;
+		uint64_t n = k[s] - d->c.kernel_reported[s];
+		if (!n)
+			continue;
+		d->c.kernel_reported[s] = k[s];
+		emit_drop(d, n, kinds[i].reason);
+		if (s == BW_STAT_RB_DROPS || s == BW_STAT_INFLIGHT_FULL)
+			fprintf(stderr, "bulwark: %llu records lost: %s\n", (unsigned long long)n,
+				kinds[i].reason);
+	}
+}
+
+static void reload_rules(struct daemon *d)
+{
+	struct rules *nr = NULL;
+	int err;
+
+	err = rules_load(d->opts.rule_paths, d->opts.nrule_paths, &nr, stderr);
+	if (err) {
+		d->c.reload_errors++;
+		fprintf(stderr, "bulwark: SIGHUP: the new rules did not load (%d error%s above); "
+				"still running with the previous %d rules\n",
+			err, err == 1 ? "" : "s", rules_count(d->rules));
+		return;
+	}
+	rules_free(d->rules);
+	d->rules = nr;
+	d->c.reloads++;
+	apply_trees(d);
+	fprintf(stderr, "bulwark: SIGHUP: reloaded %d rules\n", rules_count(nr));
+}
+
+static void periodic(struct daemon *d)
+{
+	uint64_t k[BW_STAT_MAX];
+
+	decode_sync_clock(&d->dec);
+	dbcapture_tick(d->db, now_epoch_ns());
+	/*
+	 * Trees are keyed by inode: a directory created (a glob that matches
+	 * now) or re-created since start gets its new inode added here, every
+	 * other second. Stale keys are harmless and are dropped at a reload.
+	 */
+	if (++d->ticks % 2 == 0) {
+		add_trees(d);
+		loader_trees_commit(&d->loader);
+	}
+	if (!loader_read_stats(&d->loader, k))
+		report_drops(d, k);
+	else
+		memset(k, 0, sizeof(k));
+	proctable_gc(&d->dec.pt, now_epoch_ns(), 30ull * 1000000000ull);
+	if (d->journal && journal_take_disk_full_edge(d->journal)) {
+		struct journal_stats js;
+		char why[512];
+
+		journal_get_stats(d->journal, &js);
+		snprintf(why, sizeof(why), "journal %s: disk full (%s); events are counted as lost "
+			 "until space returns", d->opts.journal_dir, js.last_error[0] ? js.last_error
+										   : "ENOSPC");
+		emit_drop(d, js.lost, why);
+		fprintf(stderr, "bulwark: %s\n", why);
+	}
+	status_write(d, k);
+}
+
+/* Default rule location: ./rules when run from a source tree, else the installed set. */
+static void default_rules(struct daemon_opts *o)
+{
+	struct stat st;
+
+	if (o->nrule_paths)
+		return;
+	if (!stat("rules", &st) && S_ISDIR(st.st_mode))
+		o->rule_paths[o->nrule_paths++] = "rules";
+	else
+		o->rule_paths[o->nrule_paths++] = "/usr/local/share/bulwark/rules";
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct argp_child children[] = {
+		{ &dbcapture_argp, 0, "Database capture:", 0 }, { 0 },
+	};
+	static const struct argp argp = { run_options, run_parse, NULL, run_doc, children, 0, 0 };
+	struct daemon *d;
+	struct journal_opts jo = { 0 };
+	struct loader_opts lo = { 0 };
+	char err[512];
+	int rc = 1, n;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		return 1;
+	}
+	d->out = stdout;
+	d->opts.journal_dir = JOURNAL_DEFAULT_DIR;
+	d->opts.run_dir = DAEMON_DEFAULT_RUN_DIR;
+	d->opts.ringbuf_mb = 16;
+	d->opts.protect_session = true;
+	if (argp_parse(&argp, argc, argv, 0, NULL, &d->opts)) {
+		free(d);
+		return 2;
+	}
+	default_rules(&d->opts);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	gethostname(d->hostname, sizeof(d->hostname) - 1);
+	d->started_ns = now_epoch_ns();
+
+	/* Check the host: root, BTF, tracefs, bpffs */
+	if (loader_check_host(stderr))
+		goto cleanup;
+
+	/* Load the rules before anything is attached: a bad rule file stops us here */
+	n = rules_load(d->opts.rule_paths, d->opts.nrule_paths, &d->rules, stderr);
+	if (n) {
+		fprintf(stderr, "bulwark: the rules did not load (%d error%s above); fix them "
+				"and check with: bulwark rules check %s\n",
+			n > 0 ? n : 1, n == 1 ? "" : "s", d->opts.rule_paths[0]);
+		goto cleanup;
+	}
+
+	if (load_builtin_rules(d)) {
+		fprintf(stderr, "bulwark: internal error: the built-in rules did not compile\n");
+		goto cleanup;
+	}
+
+	/* Open the journal */
+	jo.dir = d->opts.journal_dir;
+	if (journal_open(&jo, &d->journal, err, sizeof(err))) {
+		fprintf(stderr, "bulwark: %s\n", err);
+		goto cleanup;
+	}
+
+	/* Seed the process table from /proc */
+	if (decode_init(&d->dec)) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		goto cleanup;
+	}
+	proctable_seed(&d->dec.pt);
+	if (dbcapture_new(&d->db, &d->opts.db, &d->dec, on_db_event, d)) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		goto cleanup;
+	}
+
+	/* Load, verify and attach the BPF programs */
+	lo.ringbuf_bytes = d->opts.ringbuf_mb << 20;
+	lo.capture_all = d->opts.capture_all;
+	lo.verbose = d->opts.verbose;
+	lo.enforce_kill = !d->opts.no_kill;
+	lo.configure = dbcapture_configure;
+	lo.configure_arg = d->db;
+	if (loader_open(&d->loader, &lo, stderr))
+		goto cleanup;
+	if (dbcapture_start(d->db, loader_object(&d->loader), stderr))
+		goto cleanup;
+	apply_trees(d);
+	if (actions_init(&d->actions, loader_quarantine_fd(&d->loader), &d->dec.pt, d->opts.no_kill,
+			 d->opts.allow_exe, d->opts.nallow_exe)) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		goto cleanup;
+	}
+	for (int i = 0; i < d->actions.nallow; i++)
+		loader_allow_exe(&d->loader, d->actions.allow[i]);
+
+	/* Set up the ring buffer */
+	d->rb = ring_buffer__new(loader_ringbuf_fd(&d->loader), on_sample, d, NULL);
+	if (!d->rb) {
+		fprintf(stderr, "bulwark: cannot set up the ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	status_write(d, NULL);
+	dbcapture_summary(d->db, err, sizeof(err));
+	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s, "
+			"enforcement %s, %s%s\n",
+		d->loader.nattached, rules_count(d->rules), d->opts.journal_dir,
+		loader_enforcement(&d->loader), err, d->opts.no_kill ? ", --no-kill" : "");
+	sd_notify_state("READY=1");
+
+	/* Poll loop */
+	uint64_t last = now_epoch_ns();
+	while (!stop_requested) {
+		/*
+		 * The kernel skips wakeups inside bursts (wake_flags() in
+		 * common.bpf.h), so the tail of a burst may sit in the ring with
+		 * no wakeup to come. ring_buffer__poll() consumes nothing when
+		 * epoll times out: the explicit consume bounds that tail's delay
+		 * to the 5 ms timeout. Without it, on a quiet host, a deletion
+		 * stayed unread until the next event anywhere, seconds later.
+		 */
+		int err2 = ring_buffer__poll(d->rb, 5);
+
+		if (err2 == 0)
+			err2 = ring_buffer__consume(d->rb);
+
+		if (err2 < 0 && err2 != -EINTR) {
+			fprintf(stderr, "bulwark: ring buffer poll failed: %s\n", strerror(-err2));
+			break;
+		}
+		fflush(d->out);
+		if (reload_requested) {
+			reload_requested = 0;
+			reload_rules(d);
+		}
+		if (now_epoch_ns() - last >= 1000000000ull) {
+			last = now_epoch_ns();
+			periodic(d);
+		}
+	}
+	/* Drain what is already in the ring buffer before stopping */
+	ring_buffer__consume(d->rb);
+	{
+		uint64_t k[BW_STAT_MAX];
+
+		if (!loader_read_stats(&d->loader, k))
+			report_drops(d, k);
+	}
+	fflush(d->out);
+	sd_notify_state("STOPPING=1");
+	fprintf(stderr, "bulwark: stopped: %llu events, %llu alerts\n",
+		(unsigned long long)d->c.events, (unsigned long long)d->c.alerts);
+	rc = 0;
+cleanup:
+	ring_buffer__free(d->rb);
+	/* before the journal closes: flushing connections may still emit */
+	dbcapture_free(d->db);
+	loader_close(&d->loader);
+	if (d->journal)
+		journal_close(d->journal);
+	status_remove(d);
+	decode_free(&d->dec);
+	rules_free(d->rules);
+	rules_free(d->builtin);
+	jbuf_free(&d->line);
+	jbuf_free(&d->alert);
+	jbuf_free(&d->result);
+	actions_free(&d->actions);
+	free(d);
+	return rc;
+}

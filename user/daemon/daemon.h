@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The daemon context: the one struct that holds bulwark run's mutable state. */
+#ifndef BULWARK_DAEMON_H
+#define BULWARK_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "actions/actions.h"
+#include "bulwark_abi.h"
+#include "db/dbcapture.h"
+#include "core/decode.h"
+#include "core/json.h"
+#include "kernel/loader.h"
+
+#define DAEMON_MAX_RULE_PATHS 32
+#define DAEMON_MAX_WATCH 64
+#define DAEMON_DEFAULT_RUN_DIR "/run/bulwark"
+
+struct daemon_opts {
+	const char *rule_paths[DAEMON_MAX_RULE_PATHS]; /* --rules, in order */
+	int nrule_paths;
+	const char *watch[DAEMON_MAX_WATCH];  /* --watch DIR */
+	int nwatch;
+	const char *protect[DAEMON_MAX_WATCH]; /* --protect DIR: kernel-enforced trees */
+	int nprotect;
+	bool protect_session;      /* --protect kills the whole session (default) */
+	const char *allow_exe[ACTIONS_MAX_ALLOW]; /* --allow-exe: never killed */
+	int nallow_exe;
+	const char *journal_dir;   /* --journal */
+	const char *run_dir;       /* --run-dir: status file */
+	bool events;               /* --events: stream every event */
+	bool no_kill;              /* --no-kill: kills become alerts */
+	bool capture_all;          /* --capture-all */
+	bool verbose;              /* --verbose */
+	uint32_t ringbuf_mb;       /* --ringbuf-mb */
+	struct dbcapture_opts db;  /* --db-*, --no-db */
+};
+
+/* Counters kept by user space; shown by status and in the stop summary. */
+struct daemon_counters {
+	uint64_t events;          /* records decoded */
+	uint64_t alerts;          /* alerts emitted */
+	uint64_t bad_records;     /* malformed records */
+	uint64_t reloads;         /* successful SIGHUP reloads */
+	uint64_t reload_errors;   /* failed reloads (old rules kept) */
+	uint64_t kernel_reported[BW_STAT_MAX]; /* kernel counters at the last drop report */
+};
+
+struct rules;
+struct journal;
+
+struct daemon {
+	struct daemon_opts opts;
+	struct loader loader;
+	struct decoder dec;
+	struct rules *rules;
+	struct rules *builtin;     /* the daemon's own rules: kernel enforcement alerts */
+	struct actions actions;    /* kill_process / kill_session */
+	struct journal *journal;
+	struct dbcapture *db;      /* database capture (NULL until set up) */
+	struct ring_buffer *rb;
+	struct bw_event ev;        /* the event being handled */
+	struct jbuf line;          /* its JSON */
+	struct jbuf alert;         /* an alert's JSON */
+	struct jbuf result;        /* an action's result JSON */
+	struct daemon_counters c;
+	char hostname[256];
+	uint64_t started_ns;       /* epoch ns */
+	uint64_t ticks;            /* periodic() calls */
+	FILE *out;                 /* alerts and events (stdout) */
+};
+
+#endif /* BULWARK_DAEMON_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Database capture, user side: --db-* options, endpoint maps, server uprobes, records -> db events. */
+#ifndef BULWARK_DBCAPTURE_H
+#define BULWARK_DBCAPTURE_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "core/event.h"
+
+struct bpf_object;
+struct decoder;
+struct jbuf;
+
+#define DBCAP_MAX_ENDPOINTS  32     /* --db-port and --db-socket, each */
+#define DBCAP_MAX_BINARIES   16     /* --db-binary */
+#define DBCAP_DEFAULT_CONNS  4096   /* --db-max-conns */
+
+/* --db-uprobes */
+#define DBCAP_UPROBES_TLS        0  /* the servers' TLS reads: decrypted streams */
+#define DBCAP_UPROBES_STATEMENTS 1  /* the servers' statement and login functions */
+#define DBCAP_UPROBES_NONE       2  /* none (also --db-binary none) */
+
+struct dbcapture_port {
+	uint16_t port;        /* TCP port */
+	uint8_t system;       /* BW_DB_* */
+};
+
+struct dbcapture_socket {
+	const char *path;     /* absolute Unix socket path */
+	uint8_t system;       /* BW_DB_* */
+};
+
+/* Options of `bulwark run` for database capture (see dbcapture_argp). */
+struct dbcapture_opts {
+	struct dbcapture_port ports[DBCAP_MAX_ENDPOINTS];     /* --db-port, added to 3306/5432 */
+	int nports;
+	struct dbcapture_socket sockets[DBCAP_MAX_ENDPOINTS]; /* --db-socket, added to the defaults */
+	int nsockets;
+	const char *binaries[DBCAP_MAX_BINARIES]; /* --db-binary: servers to probe (replaces the search) */
+	int nbinaries;
+	int uprobes;          /* --db-uprobes: DBCAP_UPROBES_* */
+	bool no_db;           /* --no-db: nothing loaded */
+	bool all_statements;  /* --db-all-statements: report plain reads outside sessions too */
+	bool client;          /* --db-side: capture in client processes */
+	bool server;          /* --db-side: capture in server processes */
+	uint32_t max_conns;   /* --db-max-conns: connections tracked in user space (LRU) */
+};
+
+/* argp child for `bulwark run`; its input is a struct dbcapture_opts (defaults set at init). */
+extern const struct argp dbcapture_argp;
+
+/* Where decoded database events go: the daemon's handle_event(). */
+typedef void (*dbcapture_emit_fn)(void *ctx, struct bw_event *e);
+
+struct dbcapture;
+
+/* A capture context; dec attributes events to processes. 0 or -errno. */
+int dbcapture_new(struct dbcapture **out, const struct dbcapture_opts *o, struct decoder *dec,
+		  dbcapture_emit_fn emit, void *ctx);
+void dbcapture_free(struct dbcapture *db);
+
+/* loader_opts.configure: before load, disables what the options turn off. arg: the dbcapture. */
+void dbcapture_configure(struct bpf_object *obj, void *arg);
+
+/*
+ * After load: fills the endpoint maps and attaches the server uprobes
+ * (binaries that are missing are skipped and shown in status). Tells log
+ * what is on. 0 or -errno (a map the kernel refused).
+ */
+int dbcapture_start(struct dbcapture *db, struct bpf_object *obj, FILE *log);
+
+/* True for ring-buffer records this module decodes (BW_EV_SOCK_*). */
+bool dbcapture_owns(const void *data, size_t len);
+
+/* Decodes one BW_EV_SOCK_* record; emits zero or more events. */
+void dbcapture_record(struct dbcapture *db, const void *data, size_t len);
+
+/* Periodic work (about once a second): overdue TLS verdicts. */
+void dbcapture_tick(struct dbcapture *db, uint64_t now_ns);
+
+/* Appends the "db" status object (attachments, counters) to b. */
+void dbcapture_status_json(const struct dbcapture *db, struct jbuf *b);
+
+/* Prints the "db" part of a status snapshot for people. */
+void dbcapture_status_print(const char *status_json, FILE *out);
+
+/* One line for the ready message: "db capture: 2 uprobes, ports 3306,5432". */
+void dbcapture_summary(const struct dbcapture *db, char *buf, size_t n);
+
+#endif /* BULWARK_DBCAPTURE_H */

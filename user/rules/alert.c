@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Alerts: the formatted output text and the Falco-shaped JSON object. */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include "rules/alert.h"
+#include "rules/rules_int.h"
+
+void alert_format_time(char *buf, size_t n, uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	size_t l;
+
+	if (!gmtime_r(&sec, &tm) || !(l = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm))) {
+		snprintf(buf, n, "1970-01-01T00:00:00.000000000Z");
+		return;
+	}
+	snprintf(buf + l, n - l, ".%09" PRIu64 "Z", (uint64_t)(ns % 1000000000u));
+}
+
+/* JSON-escaped bytes without the surrounding quotes. */
+static void put_escaped(struct jbuf *b, const char *p, size_t n)
+{
+	size_t at = b->len;
+
+	json_put_str(b, p, n);
+	if (!jbuf_ok(b) || b->len < at + 2)
+		return;
+	memmove(b->p + at, b->p + at + 1, b->len - at - 2);
+	b->len -= 2;
+	b->p[b->len] = 0;
+}
+
+/* Output text; escape is set when it is being written inside a JSON string. */
+static void format_output(struct jbuf *b, const struct rule *r, const struct bw_event *e,
+			  bool escape)
+{
+	for (int i = 0; i < r->nsegs; i++) {
+		const struct rout_seg *s = &r->segs[i];
+		struct bw_value v;
+		char tbuf[40];
+
+		if (s->field < 0) {
+			if (escape)
+				put_escaped(b, s->p, s->len);
+			else
+				jbuf_put(b, s->p, s->len);
+			continue;
+		}
+		if (!event_get(e, s->field, &v)) {
+			jbuf_puts(b, "<NA>");
+			continue;
+		}
+		switch (v.kind) {
+		case BW_K_STR:
+			if (escape)
+				put_escaped(b, v.s.p, v.s.len);
+			else
+				jbuf_put(b, v.s.p, v.s.len);
+			break;
+		case BW_K_U64:
+			if (s->field == FLD_EVT_TIME) {
+				alert_format_time(tbuf, sizeof(tbuf), v.u);
+				jbuf_puts(b, tbuf);
+			} else {
+				json_put_u64(b, v.u);
+			}
+			break;
+		case BW_K_S64:
+			json_put_s64(b, v.i);
+			break;
+		case BW_K_BOOL:
+			jbuf_puts(b, v.u ? "true" : "false");
+			break;
+		}
+	}
+}
+
+void alert_format_output(struct jbuf *b, const struct rule *r, const struct bw_event *e)
+{
+	format_output(b, r, e, false);
+}
+
+void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *e,
+		   const char *hostname, const char *action_result_json)
+{
+	char tbuf[40];
+	uint64_t ns;
+
+	if (event_has(e, FLD_EVT_TIME)) {
+		ns = e->time_ns;
+	} else {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	alert_format_time(tbuf, sizeof(tbuf), ns);
+	jbuf_puts(b, "{\"time\":\"");
+	jbuf_puts(b, tbuf);
+	jbuf_puts(b, "\",\"rule\":");
+	json_put_str(b, r->name, strlen(r->name));
+	jbuf_puts(b, ",\"priority\":\"");
+	jbuf_puts(b, rule_priority_name(r->priority));
+	jbuf_puts(b, "\",\"output\":\"");
+	format_output(b, r, e, true);
+	jbuf_puts(b, "\",\"output_fields\":{");
+	for (int i = 0; i < r->nofields; i++) {
+		struct bw_value v;
+
+		if (i)
+			jbuf_putc(b, ',');
+		json_put_key(b, bw_fields[r->ofields[i]].name);
+		if (event_get(e, r->ofields[i], &v))
+			json_put_value(b, &v);
+		else
+			jbuf_puts(b, "null");
+	}
+	jbuf_puts(b, "},\"source\":\"");
+	jbuf_puts(b, rule_source(r));
+	jbuf_puts(b, "\",\"hostname\":");
+	json_put_str(b, hostname ? hostname : "", hostname ? strlen(hostname) : 0);
+	jbuf_puts(b, ",\"tags\":[");
+	for (int i = 0; i < r->ntags; i++) {
+		if (i)
+			jbuf_putc(b, ',');
+		json_put_str(b, r->tags[i], strlen(r->tags[i]));
+	}
+	jbuf_puts(b, "],\"action\":\"");
+	jbuf_puts(b, rule_action_name(r->action));
+	jbuf_puts(b, "\",\"action_result\":");
+	jbuf_puts(b, action_result_json ? action_result_json : "null");
+	jbuf_putc(b, '}');
+}

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Rule engine internals shared by rules*.c and alert.c; not a public API. */
+#ifndef BULWARK_RULES_INT_H
+#define BULWARK_RULES_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+#include "core/event.h"
+#include "rules/rules.h"
+
+_Static_assert(BW_EVT_MAX <= 64, "evt.type masks are one u64");
+_Static_assert(FLD_MAX <= 64, "field-use masks are one u64");
+
+#define RULES_ALL_TYPES ((uint64_t)((BW_EVT_MAX == 64) ? ~0ull : ((1ull << BW_EVT_MAX) - 1)))
+#define RULES_DB_TYPES ((1ull << BW_EVT_DB_QUERY) | (1ull << BW_EVT_DB_CONNECT) | \
+			(1ull << BW_EVT_DB_TLS))
+
+/* ---------------------------------------------------------------------------
+ * Load time: files, positions, diagnostics and the definitions read from YAML.
+ * Everything here lives in struct rl_ctx and is freed once the set is built.
+ */
+
+/* One rule file held in memory: its name and bytes, and where its lines start. */
+struct rl_file {
+	char *path;          /* as given, or DIR/NAME for files found in a directory */
+	char *buf;           /* contents, NUL terminated */
+	size_t len;          /* bytes in buf */
+	size_t *lines;       /* byte offset of each line start */
+	int nlines;          /* entries in lines */
+};
+
+/* A position in a rule file; line and col are 1-based, col counts characters. */
+struct rl_pos {
+	int file;            /* index into rl_ctx.files, -1 when unknown */
+	int line, col;
+};
+
+/*
+ * Where a piece of a condition or output text came from. Texts are joined
+ * when a later file appends to a macro or rule, so one text may have
+ * several spans; each maps its bytes back to one YAML scalar.
+ */
+struct rl_span {
+	uint32_t off, len;   /* bytes [off, off+len) of the joined text */
+	int file;            /* file of the scalar, -1 for text we inserted */
+	size_t src;          /* byte offset where the scalar starts in the file */
+	size_t src_end;      /* byte offset where it ends */
+	int style;           /* yaml_scalar_style_t */
+};
+
+/* A string with provenance, for conditions and outputs. */
+struct rl_text {
+	char *s;             /* NUL terminated */
+	size_t len;
+	struct rl_span *spans;
+	int nspans;
+};
+
+/* A diagnostic; collected, sorted by file and position, then printed. */
+struct rl_diag {
+	struct rl_pos pos;
+	int seq;             /* emission order, breaks ties */
+	bool warning;        /* printed with "warning:", not counted as an error */
+	char *msg;
+};
+
+struct rl_item {         /* one list item */
+	char *s;
+	size_t len;
+	struct rl_pos pos;
+};
+
+enum rl_state { RL_NEW, RL_BUSY, RL_OK, RL_BAD };
+
+struct rl_list {
+	char *name;
+	struct rl_pos pos;   /* where it was first defined */
+	struct rl_item *items;
+	int nitems, cap;
+	int state;           /* enum rl_state: expansion / cycle check */
+	bool used;
+};
+
+struct rl_macro {
+	char *name;
+	struct rl_pos pos;
+	struct rl_text cond;
+	int state;           /* enum rl_state */
+	int root;            /* compiled node, valid when state == RL_OK */
+	uint64_t fields;     /* FLD_* bits the condition reads */
+	bool used;
+};
+
+struct rl_threshold {
+	uint32_t count;      /* fire at this many matches ... */
+	uint64_t window_ns;  /* ... within this long */
+	int by;              /* enum bw_field to group by */
+	uint32_t max_groups; /* groups tracked at once (LRU) */
+};
+
+struct rl_rule {
+	char *name;
+	struct rl_pos pos;   /* of the first definition */
+	char *desc;
+	struct rl_text cond, output;
+	bool has_cond, has_output;
+	int priority;        /* enum rule_priority, -1 unset */
+	int action;          /* enum rule_action */
+	int source;          /* RL_SRC_*, or -1: inferred from the fields used */
+	struct rl_pos source_pos;
+	bool enabled;
+	bool skip_unknown;   /* skip-if-unknown-filter: drop the rule, no error */
+	char **tags;
+	int ntags;
+	bool has_threshold;
+	struct rl_threshold th;
+	struct rl_pos th_pos;
+	char **protect;      /* protect: list names or absolute paths */
+	int nprotect;
+	struct rl_pos protect_pos;
+};
+
+enum { RL_SRC_SYSCALL = 0, RL_SRC_DATABASE = 1 };
+
+struct rl_ctx {
+	struct rl_file *files;
+	int nfiles;
+	struct rl_diag *diags;
+	int ndiags, capdiags;
+	int nerrors, nwarnings;
+	struct rl_list *lists;
+	int nlists, caplists;
+	struct rl_macro *macros;
+	int nmacros, capmacros;
+	struct rl_rule *rules;
+	int nrules, caprules;
+	bool oom;
+};
+
+/* Diagnostics (rules_yaml.c). */
+void rl_error(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void rl_warn(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void rl_vdiag(struct rl_ctx *L, struct rl_pos pos, bool warning, const char *fmt, va_list ap);
+/* Position of byte off of a text (see rl_span). */
+struct rl_pos rl_text_pos(const struct rl_ctx *L, const struct rl_text *t, size_t off);
+void rl_print_diags(struct rl_ctx *L, FILE *f);
+const char *rl_file_name(const struct rl_ctx *L, int file);
+
+/* Reading (rules_yaml.c). */
+int rl_add_file(struct rl_ctx *L, const char *path, const char *text, size_t len);
+int rl_read_path(struct rl_ctx *L, const char *path);  /* file or directory */
+void rl_parse_file(struct rl_ctx *L, int file);
+void rl_ctx_free(struct rl_ctx *L);
+
+struct rl_list *rl_find_list(struct rl_ctx *L, const char *name, size_t len);
+struct rl_macro *rl_find_macro(struct rl_ctx *L, const char *name, size_t len);
+
+/* Nearest candidate by edit distance, or NULL when nothing is close. */
+const char *rl_nearest(const char *word, size_t len, const char *const *cands, int n);
+int rl_parse_priority(const char *s, size_t len);   /* -1 if unknown */
+int rl_parse_action(const char *s, size_t len);     /* -1 if unknown */
+
+/* ---------------------------------------------------------------------------
+ * The compiled form. Conditions become an array of nodes; a node's children
+ * are a range of kidx[]. Macros compile once and are shared by index.
+ */
+enum rn_op {
+	RN_TRUE, RN_FALSE,
+	RN_AND, RN_OR, RN_NOT,
+	RN_EXISTS,
+	RN_TYPE_IN,        /* evt.type in mask: the index keys on this */
+	RN_S_EQ, RN_S_NE, RN_S_CONTAINS, RN_S_ICONTAINS, RN_S_STARTS, RN_S_ENDS,
+	RN_S_GLOB, RN_S_IN, RN_S_PMATCH,
+	RN_N_EQ, RN_N_NE, RN_N_LT, RN_N_LE, RN_N_GT, RN_N_GE, RN_N_IN,
+};
+
+struct rstrset;   /* hashed set of strings, for "in" */
+struct rptrie;    /* component trie of path prefixes, for "pmatch" */
+
+struct rnode {
+	uint8_t op;        /* enum rn_op */
+	uint8_t kind;      /* enum bw_kind of the field */
+	uint8_t field;     /* enum bw_field */
+	uint8_t sign;      /* numeric compare as int64 */
+	uint32_t off;      /* offset of the field in struct bw_event */
+	uint32_t kbegin, kcount; /* children: kidx[kbegin .. kbegin+kcount) */
+	union {
+		struct { const char *p; uint32_t len; } s; /* string operand */
+		uint64_t u;                 /* numeric operand (int64 as bits when sign) */
+		uint64_t mask;              /* RN_TYPE_IN */
+		struct rstrset *set;        /* RN_S_IN */
+		struct rptrie *trie;        /* RN_S_PMATCH */
+		struct { uint64_t *v; uint32_t n; } nums; /* RN_N_IN, sorted */
+	} v;
+};
+
+/* Per-group threshold state; groups live in a fixed array, linked LRU. */
+struct rgroup {
+	uint64_t key;          /* group value or hash */
+	uint64_t last;         /* newest match time seen (ns) */
+	uint64_t quiet_until;  /* no counting before this (after a firing) */
+	uint32_t head, n;      /* ring of match times: oldest at head, n used */
+	int32_t prev, next;    /* LRU list, most recent first */
+	uint8_t tag;           /* what key is: value, pid fallback, string hash */
+	bool used;
+};
+
+struct rthresh {
+	struct rl_threshold cfg;
+	uint64_t *ring;        /* cfg.max_groups * cfg.count match times */
+	struct rgroup *groups; /* cfg.max_groups */
+	int32_t *table;        /* open addressing: group index or -1 */
+	uint32_t tmask;        /* table size - 1 */
+	uint32_t ngroups;      /* groups in use */
+	int32_t lru_head, lru_tail;
+	uint64_t evictions;    /* groups forgotten for lack of room */
+};
+
+/* An output format: literal text and fields, in order. */
+struct rout_seg {
+	int field;             /* -1 for literal text */
+	const char *p;         /* literal bytes */
+	uint32_t len;
+};
+
+struct rule {
+	char *name;
+	char *desc;
+	char *output_fmt;      /* the output text as written */
+	struct rout_seg *segs; /* compiled output */
+	int nsegs;
+	int *ofields;          /* fields for output_fields, in order */
+	int nofields;
+	char **tags;
+	int ntags;
+	int root;              /* condition node */
+	uint64_t types;        /* evt.type values it can match */
+	uint64_t fields;       /* FLD_* bits it reads */
+	enum rule_priority priority;
+	enum rule_action action;
+	int source;            /* RL_SRC_* */
+	bool enabled;
+	struct rthresh *th;    /* NULL when the rule has no threshold */
+	char **protect;        /* protect: trees enforced in the kernel (globs allowed) */
+	int nprotect;
+	uint64_t matches;      /* condition matched (before the threshold) */
+	uint64_t fired;        /* alerts raised */
+};
+
+struct rules {
+	struct rnode *nodes;
+	int nnodes, capnodes;
+	int32_t *kidx;
+	int nkidx, capkidx;
+	struct rule *rules;    /* every rule, in file order, disabled too */
+	int nrules;
+	int nenabled;
+	int nmacros, nlists;   /* for the summary */
+	struct rs_list {       /* lists, kept for rules_list_items() */
+		char *name;
+		char **items;
+		int nitems;
+	} *lists;
+	int nwarnings;
+	uint16_t *by_type[BW_EVT_MAX]; /* enabled rules per evt.type, file order */
+	int nby_type[BW_EVT_MAX];
+	uint64_t types;        /* union of enabled rules' types */
+	uint64_t last_time;    /* newest evt.time seen, for events without one */
+	void **allocs;         /* everything the compiled form points into */
+	int nallocs, capallocs;
+};
+
+/* Compiler (rules_expr.c). */
+void *rs_keep(struct rules *rs, void *p);                 /* frees p with the set */
+char *rs_strndup(struct rules *rs, const char *s, size_t n);
+int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m);
+/* Compiles a condition; 0 and *root, or -1 after reporting errors. */
+int rs_compile_cond(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
+		    bool skip_unknown, bool *unknown_field, int *root, uint64_t *fields);
+uint64_t rs_node_types(const struct rules *rs, int n);
+int rs_order_by_cost(struct rules *rs);  /* 0 or -ENOMEM */
+bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e);
+
+/* Matching helpers, exposed for tests. */
+bool rules_glob_match(const char *pat, size_t plen, const char *s, size_t slen);
+
+#endif /* BULWARK_RULES_INT_H */

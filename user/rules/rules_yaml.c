@@ -1,0 +1,1363 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Rule files: reading YAML with libyaml into lists, macros and rules, with
+ * appends/overrides, and diagnostics that point at PATH:LINE:COL. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "rules/rules_int.h"
+
+/* ---- diagnostics ---- */
+
+const char *rl_file_name(const struct rl_ctx *L, int file)
+{
+	return file >= 0 && file < L->nfiles ? L->files[file].path : "bulwark";
+}
+
+void rl_vdiag(struct rl_ctx *L, struct rl_pos pos, bool warning, const char *fmt, va_list ap)
+{
+	struct rl_diag *d;
+	char *msg;
+
+	if (L->ndiags == L->capdiags) {
+		int cap = L->capdiags ? L->capdiags * 2 : 16;
+		struct rl_diag *n = realloc(L->diags, (size_t)cap * sizeof(*n));
+		if (!n) {
+			L->oom = true;
+			return;
+		}
+		L->diags = n;
+		L->capdiags = cap;
+	}
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		L->oom = true;
+		return;
+	}
+	d = &L->diags[L->ndiags];
+	d->pos = pos;
+	d->seq = L->ndiags++;
+	d->warning = warning;
+	d->msg = msg;
+	if (warning)
+		L->nwarnings++;
+	else
+		L->nerrors++;
+}
+
+void rl_error(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rl_vdiag(L, pos, false, fmt, ap);
+	va_end(ap);
+}
+
+void rl_warn(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rl_vdiag(L, pos, true, fmt, ap);
+	va_end(ap);
+}
+
+static int diag_cmp(const void *a, const void *b)
+{
+	const struct rl_diag *x = a, *y = b;
+
+	if (x->pos.file != y->pos.file)
+		return x->pos.file < y->pos.file ? -1 : 1;
+	if (x->pos.line != y->pos.line)
+		return x->pos.line < y->pos.line ? -1 : 1;
+	if (x->pos.col != y->pos.col)
+		return x->pos.col < y->pos.col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sorted by file order and position, so messages read top to bottom. */
+void rl_print_diags(struct rl_ctx *L, FILE *f)
+{
+	if (!f || !L->ndiags)
+		return;
+	qsort(L->diags, (size_t)L->ndiags, sizeof(*L->diags), diag_cmp);
+	for (int i = 0; i < L->ndiags; i++) {
+		const struct rl_diag *d = &L->diags[i];
+		const char *w = d->warning ? "warning: " : "";
+
+		if (d->pos.file >= 0 && d->pos.line > 0)
+			fprintf(f, "%s:%d:%d: %s%s\n", rl_file_name(L, d->pos.file), d->pos.line,
+				d->pos.col, w, d->msg);
+		else if (d->pos.file >= 0)
+			fprintf(f, "%s: %s%s\n", rl_file_name(L, d->pos.file), w, d->msg);
+		else
+			fprintf(f, "bulwark: %s%s\n", w, d->msg);
+	}
+}
+
+/* ---- files and positions ---- */
+
+int rl_add_file(struct rl_ctx *L, const char *path, const char *text, size_t len)
+{
+	struct rl_file *nf, *f;
+	int nl = 1, k = 0;
+
+	nf = realloc(L->files, (size_t)(L->nfiles + 1) * sizeof(*nf));
+	if (!nf)
+		goto oom;
+	L->files = nf;
+	f = &L->files[L->nfiles];
+	memset(f, 0, sizeof(*f));
+	f->path = strdup(path);
+	if (!f->path)
+		goto oom;
+	L->nfiles++;
+	if (!text)
+		return L->nfiles - 1; /* a path that could not be read: for messages only */
+	f->buf = malloc(len + 1);
+	if (!f->buf)
+		goto oom;
+	memcpy(f->buf, text, len);
+	f->buf[len] = 0;
+	f->len = len;
+	for (size_t i = 0; i < len; i++)
+		nl += text[i] == '\n';
+	f->lines = malloc((size_t)nl * sizeof(*f->lines));
+	if (!f->lines)
+		goto oom;
+	f->lines[k++] = 0;
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\n')
+			f->lines[k++] = i + 1;
+	f->nlines = nl;
+	return L->nfiles - 1;
+oom:
+	L->oom = true;
+	return -ENOMEM;
+}
+
+static int read_file(struct rl_ctx *L, const char *path)
+{
+	struct rl_pos where;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, rc, err;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		goto fail;
+	}
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *nb;
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				close(fd);
+				free(buf);
+				L->oom = true;
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			close(fd);
+			free(buf);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	rc = rl_add_file(L, path, buf ? buf : "", len);
+	free(buf);
+	if (rc >= 0)
+		rl_parse_file(L, rc);
+	return rc < 0 ? rc : 0;
+fail:
+	rc = rl_add_file(L, path, NULL, 0);
+	if (rc < 0)
+		return rc;
+	where = (struct rl_pos){ rc, 0, 0 };
+	rl_error(L, where, "cannot read rule file: %s", strerror(err));
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A directory loads its *.yaml files in byte order of their names, so
+ * "10-base.yaml" comes before "50-database.yaml" and "90-local.yaml". */
+int rl_read_path(struct rl_ctx *L, const char *path)
+{
+	struct stat st;
+	struct dirent *de;
+	char **names = NULL;
+	int n = 0, cap = 0, rc = 0, fi;
+	DIR *d;
+
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		return read_file(L, path);
+	d = opendir(path);
+	if (!d)
+		return read_file(L, path);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char *full;
+
+		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".yaml"))
+			continue;
+		if (asprintf(&full, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
+			     de->d_name) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (stat(full, &st) || !S_ISREG(st.st_mode)) {
+			free(full);
+			continue;
+		}
+		if (n == cap) {
+			char **nn;
+			cap = cap ? cap * 2 : 16;
+			nn = realloc(names, (size_t)cap * sizeof(*nn));
+			if (!nn) {
+				free(full);
+				rc = -ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		names[n++] = full;
+	}
+	closedir(d);
+	if (!rc && !n) {
+		fi = rl_add_file(L, path, NULL, 0);
+		if (fi >= 0)
+			rl_error(L, (struct rl_pos){ fi, 0, 0 },
+				 "no *.yaml rule files in this directory");
+	}
+	if (!rc && n)
+		qsort(names, (size_t)n, sizeof(*names), name_cmp);
+	for (int i = 0; i < n; i++) {
+		if (!rc)
+			rc = read_file(L, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	if (rc == -ENOMEM)
+		L->oom = true;
+	return rc;
+}
+
+static size_t utf8_advance(const char *s, size_t i, size_t end, size_t nchars)
+{
+	while (nchars-- && i < end) {
+		i++;
+		while (i < end && ((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+	}
+	return i;
+}
+
+static size_t mark_byte(const struct rl_file *f, const yaml_mark_t *m)
+{
+	size_t ls;
+
+	if (!f->nlines)
+		return 0;
+	if (m->line >= (size_t)f->nlines)
+		return f->len;
+	ls = f->lines[m->line];
+	return utf8_advance(f->buf, ls, f->len, m->column);
+}
+
+static struct rl_pos byte_pos(const struct rl_ctx *L, int file, size_t b)
+{
+	const struct rl_file *f = &L->files[file];
+	int lo = 0, hi = f->nlines - 1, col = 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2;
+		if (f->lines[mid] <= b)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	for (size_t i = f->lines[lo]; i < b && i < f->len; i++)
+		if (((unsigned char)f->buf[i] & 0xc0) != 0x80)
+			col++;
+	return (struct rl_pos){ file, lo + 1, col };
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Maps byte off of a text back to the file. libyaml gives only where a
+ * scalar starts, so we walk the scalar's source and its value side by
+ * side: equal bytes advance both, source whitespace (indentation, folded
+ * line breaks) and source-only bytes (quotes, escapes) advance the source.
+ * Exact for plain and block scalars; for quoted scalars with escapes the
+ * column is the escape's, which is the best there is.
+ */
+struct rl_pos rl_text_pos(const struct rl_ctx *L, const struct rl_text *t, size_t off)
+{
+	const struct rl_span *sp = NULL;
+	const struct rl_file *f;
+	size_t i, j, end;
+
+	for (int k = 0; k < t->nspans; k++) {
+		if (t->spans[k].file < 0)
+			continue;
+		sp = &t->spans[k];
+		if (off < (size_t)t->spans[k].off + t->spans[k].len)
+			break;
+	}
+	if (!sp)
+		return (struct rl_pos){ -1, 0, 0 };
+	if (off < sp->off)
+		off = sp->off;
+	f = &L->files[sp->file];
+	j = sp->src;
+	end = sp->src_end < f->len ? sp->src_end : f->len;
+	if (sp->style == YAML_LITERAL_SCALAR_STYLE || sp->style == YAML_FOLDED_SCALAR_STYLE) {
+		while (j < end && f->buf[j] != '\n')
+			j++;
+		j++;
+	} else if (sp->style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		   sp->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+		j++;
+	}
+	i = sp->off;
+	while (i < off && j < end) {
+		char c = t->s[i], d = f->buf[j];
+		if (c == d)
+			i++, j++;
+		else if (is_ws(d))
+			j++;
+		else if (is_ws(c))
+			i++;
+		else
+			j++;
+	}
+	if (off < t->len)
+		while (j < end && is_ws(f->buf[j]) && f->buf[j] != t->s[off])
+			j++;
+	if (j > f->len)
+		j = f->len;
+	return byte_pos(L, sp->file, j);
+}
+
+/* ---- small helpers ---- */
+
+static int osa_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	int d[40][40];
+
+	if (la >= 40 || lb >= 40)
+		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			int v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1; /* transposition: "nmae" -> "name" */
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+const char *rl_nearest(const char *word, size_t len, const char *const *cands, int n)
+{
+	int best = len <= 4 ? 1 : len <= 12 ? 2 : 3, bi = -1;
+
+	for (int i = 0; i < n; i++) {
+		int dd = osa_distance(word, len, cands[i], strlen(cands[i]));
+		if (dd <= best && (bi < 0 || dd < best)) {
+			best = dd;
+			bi = i;
+		}
+	}
+	return bi >= 0 ? cands[bi] : NULL;
+}
+
+int rl_parse_priority(const char *s, size_t len)
+{
+	static const struct { const char *n; int p; } tab[] = {
+		{ "emergency", PRI_EMERGENCY }, { "alert", PRI_ALERT }, { "critical", PRI_CRITICAL },
+		{ "error", PRI_ERROR }, { "warning", PRI_WARNING }, { "notice", PRI_NOTICE },
+		{ "informational", PRI_INFORMATIONAL }, { "info", PRI_INFORMATIONAL },
+		{ "debug", PRI_DEBUG },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strlen(tab[i].n) == len && !strncasecmp(tab[i].n, s, len))
+			return tab[i].p;
+	return -1;
+}
+
+int rl_parse_action(const char *s, size_t len)
+{
+	for (int a = RULE_ALERT; a <= RULE_KILL_SESSION; a++)
+		if (strlen(rule_action_name(a)) == len && !memcmp(rule_action_name(a), s, len))
+			return a;
+	return -1;
+}
+
+struct rl_list *rl_find_list(struct rl_ctx *L, const char *name, size_t len)
+{
+	for (int i = 0; i < L->nlists; i++)
+		if (strlen(L->lists[i].name) == len && !memcmp(L->lists[i].name, name, len))
+			return &L->lists[i];
+	return NULL;
+}
+
+struct rl_macro *rl_find_macro(struct rl_ctx *L, const char *name, size_t len)
+{
+	for (int i = 0; i < L->nmacros; i++)
+		if (strlen(L->macros[i].name) == len && !memcmp(L->macros[i].name, name, len))
+			return &L->macros[i];
+	return NULL;
+}
+
+static struct rl_rule *find_rule(struct rl_ctx *L, const char *name)
+{
+	for (int i = 0; i < L->nrules; i++)
+		if (!strcmp(L->rules[i].name, name))
+			return &L->rules[i];
+	return NULL;
+}
+
+static bool grow(struct rl_ctx *L, void **p, int *cap, int need, size_t size)
+{
+	void *n;
+	int c;
+
+	if (need <= *cap)
+		return true;
+	c = *cap ? *cap * 2 : 16;
+	while (c < need)
+		c *= 2;
+	n = realloc(*p, (size_t)c * size);
+	if (!n) {
+		L->oom = true;
+		return false;
+	}
+	*p = n;
+	*cap = c;
+	return true;
+}
+
+/* ---- YAML documents ---- */
+
+struct yctx {
+	struct rl_ctx *L;
+	int file;
+	yaml_document_t *doc;
+};
+
+static struct rl_pos npos(const struct yctx *y, const yaml_node_t *n)
+{
+	return (struct rl_pos){ y->file, (int)n->start_mark.line + 1, (int)n->start_mark.column + 1 };
+}
+
+static yaml_node_t *node(const struct yctx *y, int id)
+{
+	return yaml_document_get_node(y->doc, id);
+}
+
+static const char *sval(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static size_t slen(const yaml_node_t *n)
+{
+	return n->data.scalar.length;
+}
+
+static const char *kind_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE: return "a scalar";
+	case YAML_SEQUENCE_NODE: return "a list";
+	case YAML_MAPPING_NODE: return "a mapping";
+	default: return "nothing";
+	}
+}
+
+static bool want_scalar(struct yctx *y, const yaml_node_t *v, const char *key, const char *what)
+{
+	if (v->type == YAML_SCALAR_NODE)
+		return true;
+	rl_error(y->L, npos(y, v), "'%s' must be %s, not %s", key, what, kind_name(v));
+	return false;
+}
+
+static bool get_bool(struct yctx *y, const yaml_node_t *v, const char *key, bool *out)
+{
+	static const char *const t[] = { "true", "yes", "on" }, *const f[] = { "false", "no", "off" };
+
+	if (!want_scalar(y, v, key, "true or false"))
+		return false;
+	for (int i = 0; i < 3; i++) {
+		if (!strcasecmp(sval(v), t[i]))
+			return *out = true, true;
+		if (!strcasecmp(sval(v), f[i]))
+			return *out = false, true;
+	}
+	rl_error(y->L, npos(y, v), "'%s' must be true or false, not '%s'", key, sval(v));
+	return false;
+}
+
+/* Integer with an optional duration unit: ns, us, ms, s, m, h (seconds if none). */
+static bool parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *u; uint64_t mul; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000ull },
+		{ "m", 60000000000ull }, { "h", 3600000000000ull }, { "", 1000000000ull },
+	};
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].u)) {
+			if (v > UINT64_MAX / units[i].mul)
+				return false;
+			*ns = v * units[i].mul;
+			return *ns > 0;
+		}
+	return false;
+}
+
+static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void text_free(struct rl_text *t)
+{
+	free(t->s);
+	free(t->spans);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Appends a scalar to a text; sep is inserted first when the text is not empty. */
+static bool text_append(struct yctx *y, struct rl_text *t, const yaml_node_t *v, const char *sep)
+{
+	const struct rl_file *f = &y->L->files[y->file];
+	size_t add = slen(v), sl = t->len ? strlen(sep) : 0;
+	struct rl_span *ns;
+	char *s;
+
+	s = realloc(t->s, t->len + sl + add + 1);
+	if (!s)
+		goto oom;
+	t->s = s;
+	ns = realloc(t->spans, (size_t)(t->nspans + 2) * sizeof(*ns));
+	if (!ns)
+		goto oom;
+	t->spans = ns;
+	if (sl) {
+		memcpy(t->s + t->len, sep, sl);
+		t->spans[t->nspans++] = (struct rl_span){ .off = (uint32_t)t->len, .len = (uint32_t)sl,
+							  .file = -1 };
+		t->len += sl;
+	}
+	memcpy(t->s + t->len, sval(v), add);
+	t->spans[t->nspans++] = (struct rl_span){
+		.off = (uint32_t)t->len, .len = (uint32_t)add, .file = y->file,
+		.src = mark_byte(f, &v->start_mark), .src_end = mark_byte(f, &v->end_mark),
+		.style = v->data.scalar.style,
+	};
+	t->len += add;
+	t->s[t->len] = 0;
+	return true;
+oom:
+	y->L->oom = true;
+	return false;
+}
+
+/* Keys of one entry, gathered so that every check can see all of them. */
+#define MAXKEYS 24
+struct entry {
+	const char *kind;               /* "rule", "macro", "list" */
+	const char *name;
+	yaml_node_t *name_node;
+	struct rl_pos pos;              /* of the "- rule:" line */
+	int n;
+	const char *keys[MAXKEYS];
+	yaml_node_t *knode[MAXKEYS];
+	yaml_node_t *vals[MAXKEYS];
+	/* override: key -> "append" / "replace" */
+	int no;
+	const char *okeys[MAXKEYS];
+	bool oappend[MAXKEYS];
+	yaml_node_t *onode[MAXKEYS];
+	bool has_override, append;
+};
+
+static yaml_node_t *eget(const struct entry *e, const char *key)
+{
+	for (int i = 0; i < e->n; i++)
+		if (!strcmp(e->keys[i], key))
+			return e->vals[i];
+	return NULL;
+}
+
+/* 1 append, 0 replace, -1 key not under override */
+static int omode(const struct entry *e, const char *key)
+{
+	for (int i = 0; i < e->no; i++)
+		if (!strcmp(e->okeys[i], key))
+			return e->oappend[i];
+	return -1;
+}
+
+static bool check_keys(struct yctx *y, const struct entry *e, const char *const *known, int nk)
+{
+	bool ok = true;
+
+	for (int i = 0; i < e->n; i++) {
+		bool found = false;
+		const char *near;
+
+		for (int k = 0; k < nk; k++)
+			found |= !strcmp(e->keys[i], known[k]);
+		if (found)
+			continue;
+		ok = false;
+		if (!strcmp(e->keys[i], "exceptions")) {
+			rl_error(y->L, npos(y, e->knode[i]),
+				 "'exceptions' are not supported; add the exception to the condition "
+				 "as 'and not (...)'");
+			continue;
+		}
+		near = rl_nearest(e->keys[i], strlen(e->keys[i]), known, nk);
+		if (near)
+			rl_error(y->L, npos(y, e->knode[i]), "unknown key '%s' in %s '%s'; did you mean '%s'?",
+				 e->keys[i], e->kind, e->name, near);
+		else
+			rl_error(y->L, npos(y, e->knode[i]), "unknown key '%s' in %s '%s'",
+				 e->keys[i], e->kind, e->name);
+	}
+	return ok;
+}
+
+/* Reads "override:" and "append:"; checks that override names only keys
+ * that the entry gives and that may be overridden that way. */
+static bool read_modes(struct yctx *y, struct entry *e, const char *const *app, int napp,
+		       const char *const *rep, int nrep)
+{
+	yaml_node_t *ov = eget(e, "override"), *ap = eget(e, "append");
+	bool ok = true;
+
+	if (ap) {
+		if (!get_bool(y, ap, "append", &e->append))
+			return false;
+	}
+	if (!ov)
+		return true;
+	if (ov->type != YAML_MAPPING_NODE) {
+		rl_error(y->L, npos(y, ov), "'override' must be a mapping such as "
+			 "{condition: append}, not %s", kind_name(ov));
+		return false;
+	}
+	if (ap && e->append) {
+		rl_error(y->L, npos(y, ap), "use either 'override' or 'append: true', not both");
+		return false;
+	}
+	e->has_override = true;
+	for (yaml_node_pair_t *p = ov->data.mapping.pairs.start; p < ov->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(y, p->key), *v = node(y, p->value);
+		bool can_app = false, can_rep = false, is_app;
+
+		if (k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE) {
+			rl_error(y->L, npos(y, k), "'override' entries must be KEY: append or KEY: replace");
+			ok = false;
+			continue;
+		}
+		if (!strcmp(sval(v), "append")) {
+			is_app = true;
+		} else if (!strcmp(sval(v), "replace")) {
+			is_app = false;
+		} else {
+			rl_error(y->L, npos(y, v), "override mode for '%s' must be append or replace, not '%s'",
+				 sval(k), sval(v));
+			ok = false;
+			continue;
+		}
+		for (int i = 0; i < napp; i++)
+			can_app |= !strcmp(sval(k), app[i]);
+		for (int i = 0; i < nrep; i++)
+			can_rep |= !strcmp(sval(k), rep[i]);
+		if (!can_app && !can_rep) {
+			rl_error(y->L, npos(y, k), "'%s' of a %s cannot be overridden", sval(k), e->kind);
+			ok = false;
+			continue;
+		}
+		if (is_app && !can_app) {
+			rl_error(y->L, npos(y, v), "'%s' of a %s can only be replaced, not appended to",
+				 sval(k), e->kind);
+			ok = false;
+			continue;
+		}
+		if (!eget(e, sval(k))) {
+			rl_error(y->L, npos(y, k), "'override' names '%s' but the entry has no '%s' key",
+				 sval(k), sval(k));
+			ok = false;
+			continue;
+		}
+		if (e->no < MAXKEYS) {
+			e->okeys[e->no] = sval(k);
+			e->oappend[e->no] = is_app;
+			e->onode[e->no++] = k;
+		}
+	}
+	/* every other key of an override entry must say how it applies */
+	for (int i = 0; i < e->n && ok; i++) {
+		const char *k = e->keys[i];
+		if (!strcmp(k, e->kind) || !strcmp(k, "override"))
+			continue;
+		if (omode(e, k) < 0) {
+			rl_error(y->L, npos(y, e->knode[i]),
+				 "'%s' in an override entry must also be listed under 'override' "
+				 "(as append or replace)", k);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static void where_defined(const struct rl_ctx *L, struct rl_pos p, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s:%d", rl_file_name(L, p.file), p.line);
+}
+
+static bool add_items(struct yctx *y, struct rl_list *l, yaml_node_t *items)
+{
+	if (items->type != YAML_SEQUENCE_NODE) {
+		rl_error(y->L, npos(y, items), "'items' of list '%s' must be a list, not %s",
+			 l->name, kind_name(items));
+		return false;
+	}
+	for (yaml_node_item_t *it = items->data.sequence.items.start;
+	     it < items->data.sequence.items.top; it++) {
+		yaml_node_t *v = node(y, *it);
+		struct rl_item *ri;
+
+		if (v->type != YAML_SCALAR_NODE) {
+			rl_error(y->L, npos(y, v), "items of list '%s' must be strings, not %s",
+				 l->name, kind_name(v));
+			continue;
+		}
+		if (!grow(y->L, (void **)&l->items, &l->cap, l->nitems + 1, sizeof(*l->items)))
+			return false;
+		ri = &l->items[l->nitems];
+		ri->s = strndup(sval(v), slen(v));
+		if (!ri->s) {
+			y->L->oom = true;
+			return false;
+		}
+		ri->len = slen(v);
+		ri->pos = npos(y, v);
+		l->nitems++;
+	}
+	return true;
+}
+
+enum def_mode { DEF_ERROR, DEF_MODIFY, DEF_NEW };
+
+/*
+ * What a list or macro entry does, checked the same way for both: with
+ * override or append it modifies an earlier definition, which must exist;
+ * without, it defines a new one, which must not. key is the value's key
+ * ("items", "condition"); earlier is where the name was defined, if it was.
+ */
+static enum def_mode def_mode(struct yctx *y, const struct entry *e, const char *kind,
+			      const char *key, const struct rl_pos *earlier, const yaml_node_t *value)
+{
+	struct rl_ctx *L = y->L;
+	char where[512];
+
+	if (e->has_override || e->append) {
+		if (!earlier) {
+			rl_error(L, e->pos, "cannot override %s '%s': no earlier file defines it", kind,
+				 e->name);
+			return DEF_ERROR;
+		}
+		if (!value) {
+			rl_error(L, e->pos, "%s '%s' has 'append: true' but no '%s'", kind, e->name, key);
+			return DEF_ERROR;
+		}
+		return DEF_MODIFY;
+	}
+	if (earlier) {
+		where_defined(L, *earlier, where, sizeof(where));
+		rl_error(L, e->pos, "%s '%s' is already defined at %s; add "
+			 "'override: {%s: append}' or 'override: {%s: replace}' to change it",
+			 kind, e->name, where, key, key);
+		return DEF_ERROR;
+	}
+	if (!value) {
+		rl_error(L, e->pos, "%s '%s' has no '%s'", kind, e->name, key);
+		return DEF_ERROR;
+	}
+	return DEF_NEW;
+}
+
+/* A zeroed new slot at the end of *arr (not yet counted); NULL when out of memory. */
+static void *def_slot(struct rl_ctx *L, void **arr, int *cap, int n, size_t size, char **name,
+		      const struct entry *e)
+{
+	char *p;
+
+	if (!grow(L, arr, cap, n + 1, size))
+		return NULL;
+	p = (char *)*arr + (size_t)n * size;
+	memset(p, 0, size);
+	*name = strdup(e->name);
+	if (!*name) {
+		L->oom = true;
+		return NULL;
+	}
+	return p;
+}
+
+static void do_list(struct yctx *y, struct entry *e)
+{
+	static const char *const known[] = { "list", "items", "override", "append" };
+	static const char *const app[] = { "items" }, *const rep[] = { "items" };
+	struct rl_ctx *L = y->L;
+	struct rl_list *l = rl_find_list(L, e->name, strlen(e->name));
+	yaml_node_t *items = eget(e, "items");
+	char *name;
+
+	if (!check_keys(y, e, known, 4) || !read_modes(y, e, app, 1, rep, 1))
+		return;
+	switch (def_mode(y, e, "list", "items", l ? &l->pos : NULL, items)) {
+	case DEF_ERROR:
+		return;
+	case DEF_MODIFY:
+		if (!e->append && omode(e, "items") == 0) {
+			for (int i = 0; i < l->nitems; i++)
+				free(l->items[i].s);
+			l->nitems = 0;
+		}
+		add_items(y, l, items);
+		return;
+	case DEF_NEW:
+		l = def_slot(L, (void **)&L->lists, &L->caplists, L->nlists, sizeof(*L->lists), &name, e);
+		if (!l)
+			return;
+		l->name = name;
+		l->pos = e->pos;
+		L->nlists++;
+		add_items(y, l, items);
+	}
+}
+
+static void do_macro(struct yctx *y, struct entry *e)
+{
+	static const char *const known[] = { "macro", "condition", "override", "append" };
+	static const char *const app[] = { "condition" }, *const rep[] = { "condition" };
+	struct rl_ctx *L = y->L;
+	struct rl_macro *m = rl_find_macro(L, e->name, strlen(e->name));
+	yaml_node_t *c = eget(e, "condition");
+	char *name;
+
+	if (!check_keys(y, e, known, 4) || !read_modes(y, e, app, 1, rep, 1))
+		return;
+	if (c && !want_scalar(y, c, "condition", "a string"))
+		return;
+	switch (def_mode(y, e, "macro", "condition", m ? &m->pos : NULL, c)) {
+	case DEF_ERROR:
+		return;
+	case DEF_MODIFY:
+		if (!e->append && omode(e, "condition") == 0)
+			text_free(&m->cond);
+		text_append(y, &m->cond, c, " ");
+		return;
+	case DEF_NEW:
+		m = def_slot(L, (void **)&L->macros, &L->capmacros, L->nmacros, sizeof(*L->macros),
+			     &name, e);
+		if (!m)
+			return;
+		m->name = name;
+		m->pos = e->pos;
+		L->nmacros++;
+		text_append(y, &m->cond, c, " ");
+	}
+}
+
+/* Reads a YAML sequence of scalars into a growable string array. */
+static bool read_strlist(struct yctx *y, yaml_node_t *v, const char *key, char ***arr, int *n,
+			 bool append)
+{
+	if (v->type != YAML_SEQUENCE_NODE) {
+		rl_error(y->L, npos(y, v), "'%s' must be a list of strings, not %s", key, kind_name(v));
+		return false;
+	}
+	if (!append) {
+		for (int i = 0; i < *n; i++)
+			free((*arr)[i]);
+		*n = 0;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *t = node(y, *it);
+		char **nt;
+
+		if (t->type != YAML_SCALAR_NODE) {
+			rl_error(y->L, npos(y, t), "'%s' must be a list of strings", key);
+			return false;
+		}
+		nt = realloc(*arr, (size_t)(*n + 1) * sizeof(*nt));
+		if (!nt)
+			goto oom;
+		*arr = nt;
+		(*arr)[*n] = strdup(sval(t));
+		if (!(*arr)[*n])
+			goto oom;
+		(*n)++;
+	}
+	return true;
+oom:
+	y->L->oom = true;
+	return false;
+}
+
+static bool read_tags(struct yctx *y, yaml_node_t *v, struct rl_rule *r, bool append)
+{
+	return read_strlist(y, v, "tags", &r->tags, &r->ntags, append);
+}
+
+static bool read_threshold(struct yctx *y, yaml_node_t *v, struct rl_rule *r)
+{
+	static const char *const known[] = { "count", "window", "by", "max_groups" };
+	struct rl_threshold th = { .by = FLD_SESSION_ID };
+	bool have_count = false, have_window = false, have_groups = false;
+	uint64_t u;
+
+	if (v->type != YAML_MAPPING_NODE) {
+		rl_error(y->L, npos(y, v), "'threshold' must be a mapping such as "
+			 "{count: 100, window: 10s, by: session.id}, not %s", kind_name(v));
+		return false;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(y, p->key), *val = node(y, p->value);
+		const char *near;
+
+		if (k->type != YAML_SCALAR_NODE || val->type != YAML_SCALAR_NODE) {
+			rl_error(y->L, npos(y, k), "'threshold' keys and values must be scalars");
+			return false;
+		}
+		if (!strcmp(sval(k), "count")) {
+			if (!parse_uint(sval(val), 65536, &u) || !u) {
+				rl_error(y->L, npos(y, val), "threshold 'count' must be an integer "
+					 "from 1 to 65536, not '%s'", sval(val));
+				return false;
+			}
+			th.count = (uint32_t)u;
+			have_count = true;
+		} else if (!strcmp(sval(k), "window")) {
+			if (!parse_duration(sval(val), &th.window_ns)) {
+				rl_error(y->L, npos(y, val), "threshold 'window' must be a duration such as "
+					 "10s, 500ms, 5m or 1h, not '%s'", sval(val));
+				return false;
+			}
+			have_window = true;
+		} else if (!strcmp(sval(k), "by")) {
+			int f = event_field_lookup(sval(val), slen(val));
+			if (f < 0) {
+				const char *names[FLD_MAX];
+				for (int i = 0; i < FLD_MAX; i++)
+					names[i] = bw_fields[i].name;
+				near = rl_nearest(sval(val), slen(val), names, FLD_MAX);
+				if (near)
+					rl_error(y->L, npos(y, val), "unknown field '%s' in threshold 'by'; "
+						 "did you mean '%s'?", sval(val), near);
+				else
+					rl_error(y->L, npos(y, val), "unknown field '%s' in threshold 'by'",
+						 sval(val));
+				return false;
+			}
+			th.by = f;
+		} else if (!strcmp(sval(k), "max_groups")) {
+			if (!parse_uint(sval(val), 1u << 20, &u) || !u) {
+				rl_error(y->L, npos(y, val), "threshold 'max_groups' must be an integer "
+					 "from 1 to 1048576, not '%s'", sval(val));
+				return false;
+			}
+			th.max_groups = (uint32_t)u;
+			have_groups = true;
+		} else {
+			near = rl_nearest(sval(k), slen(k), known, 4);
+			if (near)
+				rl_error(y->L, npos(y, k), "unknown threshold key '%s'; did you mean '%s'?",
+					 sval(k), near);
+			else
+				rl_error(y->L, npos(y, k), "unknown threshold key '%s'; use count, window, "
+					 "by and max_groups", sval(k));
+			return false;
+		}
+	}
+	if (!have_count || !have_window) {
+		rl_error(y->L, npos(y, v), "'threshold' needs both 'count' and 'window'");
+		return false;
+	}
+	if (!have_groups) {
+		/* bound the ring memory: about 2 MiB of timestamps per rule */
+		uint64_t g = (256u * 1024u) / th.count;
+		th.max_groups = (uint32_t)(g < 16 ? 16 : g > 4096 ? 4096 : g);
+	}
+	r->th = th;
+	r->has_threshold = true;
+	r->th_pos = npos(y, v);
+	return true;
+}
+
+/* Applies the keys that new definitions and overrides share. */
+static void rule_keys(struct yctx *y, struct entry *e, struct rl_rule *r, bool is_new)
+{
+	struct rl_ctx *L = y->L;
+	yaml_node_t *v;
+	bool b;
+
+	if ((v = eget(e, "desc")) && want_scalar(y, v, "desc", "a string")) {
+		if (!is_new && omode(e, "desc") == 1 && r->desc && *r->desc) {
+			char *n;
+			if (asprintf(&n, "%s %s", r->desc, sval(v)) < 0) {
+				L->oom = true;
+				return;
+			}
+			free(r->desc);
+			r->desc = n;
+		} else {
+			free(r->desc);
+			r->desc = strdup(sval(v));
+		}
+	}
+	if ((v = eget(e, "condition")) && want_scalar(y, v, "condition", "a string")) {
+		if (is_new || (!e->append && omode(e, "condition") == 0))
+			text_free(&r->cond);
+		text_append(y, &r->cond, v, " ");
+		r->has_cond = true;
+	}
+	if ((v = eget(e, "output")) && want_scalar(y, v, "output", "a string")) {
+		if (is_new || omode(e, "output") == 0)
+			text_free(&r->output);
+		text_append(y, &r->output, v, " ");
+		r->has_output = true;
+	}
+	if ((v = eget(e, "priority")) && want_scalar(y, v, "priority", "a priority name")) {
+		int p = rl_parse_priority(sval(v), slen(v));
+		if (p < 0)
+			rl_error(L, npos(y, v), "unknown priority '%s' in rule '%s'; use EMERGENCY, ALERT, "
+				 "CRITICAL, ERROR, WARNING, NOTICE, INFORMATIONAL or DEBUG", sval(v), r->name);
+		else
+			r->priority = p;
+	}
+	if ((v = eget(e, "action")) && want_scalar(y, v, "action", "an action name")) {
+		int a = rl_parse_action(sval(v), slen(v));
+		static const char *const acts[] = { "alert", "kill_process", "kill_session" };
+		const char *near = rl_nearest(sval(v), slen(v), acts, 3);
+		if (a >= 0)
+			r->action = a;
+		else if (near)
+			rl_error(L, npos(y, v), "unknown action '%s' in rule '%s'; did you mean '%s'? "
+				 "(use alert, kill_process or kill_session)", sval(v), r->name, near);
+		else
+			rl_error(L, npos(y, v), "unknown action '%s' in rule '%s'; use alert, "
+				 "kill_process or kill_session", sval(v), r->name);
+	}
+	if ((v = eget(e, "source")) && want_scalar(y, v, "source", "syscall or database")) {
+		if (!strcmp(sval(v), "syscall"))
+			r->source = RL_SRC_SYSCALL;
+		else if (!strcmp(sval(v), "database"))
+			r->source = RL_SRC_DATABASE;
+		else
+			rl_error(L, npos(y, v), "unknown source '%s' in rule '%s'; use syscall or database",
+				 sval(v), r->name);
+		r->source_pos = npos(y, v);
+	}
+	if ((v = eget(e, "enabled")) && get_bool(y, v, "enabled", &b))
+		r->enabled = b;
+	if ((v = eget(e, "skip-if-unknown-filter")) && get_bool(y, v, "skip-if-unknown-filter", &b))
+		r->skip_unknown = b;
+	if ((v = eget(e, "tags")))
+		read_tags(y, v, r, !is_new && omode(e, "tags") == 1);
+	if ((v = eget(e, "threshold")))
+		read_threshold(y, v, r);
+	if ((v = eget(e, "protect"))) {
+		r->protect_pos = npos(y, v);
+		read_strlist(y, v, "protect", &r->protect, &r->nprotect, false);
+	}
+}
+
+static void do_rule(struct yctx *y, struct entry *e)
+{
+	static const char *const known[] = {
+		"rule", "desc", "condition", "output", "priority", "tags", "enabled", "source",
+		"action", "threshold", "override", "append", "skip-if-unknown-filter", "warn_evttypes",
+		"protect",
+	};
+	static const char *const app[] = { "condition", "output", "desc", "tags" };
+	static const char *const rep[] = { "condition", "output", "desc", "tags", "priority",
+					    "enabled", "action", "threshold", "source", "protect" };
+	struct rl_ctx *L = y->L;
+	struct rl_rule *r = find_rule(L, e->name);
+	char where[512];
+
+	if (!check_keys(y, e, known, sizeof(known) / sizeof(known[0])) ||
+	    !read_modes(y, e, app, 4, rep, 10))
+		return;
+	if (e->append) {
+		if (!r) {
+			rl_error(L, e->pos, "cannot append to rule '%s': no earlier file defines it",
+				 e->name);
+			return;
+		}
+		for (int i = 0; i < e->n; i++)
+			if (strcmp(e->keys[i], "rule") && strcmp(e->keys[i], "append") &&
+			    strcmp(e->keys[i], "condition")) {
+				rl_error(L, npos(y, e->knode[i]), "with 'append: true' only 'condition' "
+					 "can be given; use 'override: {%s: replace}' to change '%s'",
+					 e->keys[i], e->keys[i]);
+				return;
+			}
+		if (!eget(e, "condition")) {
+			rl_error(L, e->pos, "rule '%s' has 'append: true' but no 'condition'", e->name);
+			return;
+		}
+		rule_keys(y, e, r, false);
+		return;
+	}
+	if (e->has_override) {
+		if (!r) {
+			rl_error(L, e->pos, "cannot override rule '%s': no earlier file defines it",
+				 e->name);
+			return;
+		}
+		rule_keys(y, e, r, false);
+		return;
+	}
+	/* "- rule: X / enabled: false" switches an existing rule, as in Falco */
+	if (r && e->n == 2 && eget(e, "enabled")) {
+		rule_keys(y, e, r, false);
+		return;
+	}
+	if (r) {
+		where_defined(L, r->pos, where, sizeof(where));
+		rl_error(L, e->pos, "rule '%s' is already defined at %s; add 'override:' "
+			 "(e.g. {condition: append}) to change it, or give the new rule another name",
+			 e->name, where);
+		return;
+	}
+	if (e->n == 2 && eget(e, "enabled")) {
+		rl_error(L, e->pos, "cannot enable or disable rule '%s': no earlier file defines it",
+			 e->name);
+		return;
+	}
+	if (!grow(L, (void **)&L->rules, &L->caprules, L->nrules + 1, sizeof(*L->rules)))
+		return;
+	r = &L->rules[L->nrules];
+	memset(r, 0, sizeof(*r));
+	r->name = strdup(e->name);
+	if (!r->name) {
+		L->oom = true;
+		return;
+	}
+	r->pos = e->pos;
+	r->priority = -1;
+	r->source = -1;
+	r->enabled = true;
+	L->nrules++;
+	rule_keys(y, e, r, true);
+	if (!r->has_cond)
+		rl_error(L, e->pos, "rule '%s' has no 'condition'", e->name);
+	if (!r->has_output)
+		rl_error(L, e->pos, "rule '%s' has no 'output'", e->name);
+	if (r->priority < 0 && !eget(e, "priority"))
+		rl_error(L, e->pos, "rule '%s' has no 'priority'", e->name);
+}
+
+static void do_entry(struct yctx *y, yaml_node_t *m)
+{
+	static const char *const kinds[] = { "rule", "macro", "list" };
+	struct entry e = { 0 };
+	yaml_node_t *nv;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		rl_error(y->L, npos(y, m), "each entry must be a mapping with a 'rule', 'macro' or "
+			 "'list' key, not %s", kind_name(m));
+		return;
+	}
+	e.pos = npos(y, m);
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(y, p->key);
+
+		if (k->type != YAML_SCALAR_NODE) {
+			rl_error(y->L, npos(y, k), "keys must be plain names, not %s", kind_name(k));
+			return;
+		}
+		for (int i = 0; i < e.n; i++)
+			if (!strcmp(e.keys[i], sval(k))) {
+				rl_error(y->L, npos(y, k), "key '%s' appears twice in this entry", sval(k));
+				return;
+			}
+		if (e.n == MAXKEYS) {
+			rl_error(y->L, npos(y, k), "too many keys in this entry");
+			return;
+		}
+		e.keys[e.n] = sval(k);
+		e.knode[e.n] = k;
+		e.vals[e.n++] = node(y, p->value);
+	}
+	for (int i = 0; i < 3 && !e.kind; i++)
+		if (eget(&e, kinds[i]))
+			e.kind = kinds[i];
+	if (!e.kind) {
+		if (eget(&e, "required_engine_version") || eget(&e, "required_plugin_versions"))
+			return; /* Falco metadata: accepted so Falco files load */
+		rl_error(y->L, e.pos, "entry has no 'rule', 'macro' or 'list' key");
+		return;
+	}
+	nv = eget(&e, e.kind);
+	e.name_node = nv;
+	if (nv->type != YAML_SCALAR_NODE || !slen(nv)) {
+		rl_error(y->L, npos(y, nv), "the %s name must be a non-empty string", e.kind);
+		return;
+	}
+	e.name = sval(nv);
+	if (e.kind[0] == 'r')
+		do_rule(y, &e);
+	else if (e.kind[0] == 'm')
+		do_macro(y, &e);
+	else
+		do_list(y, &e);
+}
+
+void rl_parse_file(struct rl_ctx *L, int file)
+{
+	struct rl_file *f = &L->files[file];
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct yctx y = { L, file, &doc };
+
+	if (!yaml_parser_initialize(&parser)) {
+		L->oom = true;
+		return;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)f->buf, f->len);
+	for (;;) {
+		yaml_node_t *root;
+
+		if (!yaml_parser_load(&parser, &doc)) {
+			struct rl_pos p = { file, (int)parser.problem_mark.line + 1,
+					    (int)parser.problem_mark.column + 1 };
+			if (parser.context)
+				rl_error(L, p, "YAML syntax error: %s %s", parser.problem, parser.context);
+			else
+				rl_error(L, p, "YAML syntax error: %s",
+					 parser.problem ? parser.problem : "cannot parse");
+			break;
+		}
+		root = yaml_document_get_root_node(&doc);
+		if (!root) {
+			yaml_document_delete(&doc);
+			break; /* end of stream; an empty file is fine */
+		}
+		if (root->type == YAML_SEQUENCE_NODE) {
+			for (yaml_node_item_t *it = root->data.sequence.items.start;
+			     it < root->data.sequence.items.top && !L->oom; it++)
+				do_entry(&y, node(&y, *it));
+		} else if (!(root->type == YAML_SCALAR_NODE && !slen(root))) {
+			rl_error(L, npos(&y, root), "a rule file must be a list of '- rule:', '- macro:' "
+				 "and '- list:' entries, not %s", kind_name(root));
+		}
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+}
+
+void rl_ctx_free(struct rl_ctx *L)
+{
+	for (int i = 0; i < L->nfiles; i++) {
+		free(L->files[i].path);
+		free(L->files[i].buf);
+		free(L->files[i].lines);
+	}
+	free(L->files);
+	for (int i = 0; i < L->ndiags; i++)
+		free(L->diags[i].msg);
+	free(L->diags);
+	for (int i = 0; i < L->nlists; i++) {
+		for (int k = 0; k < L->lists[i].nitems; k++)
+			free(L->lists[i].items[k].s);
+		free(L->lists[i].items);
+		free(L->lists[i].name);
+	}
+	free(L->lists);
+	for (int i = 0; i < L->nmacros; i++) {
+		free(L->macros[i].name);
+		text_free(&L->macros[i].cond);
+	}
+	free(L->macros);
+	for (int i = 0; i < L->nrules; i++) {
+		struct rl_rule *r = &L->rules[i];
+		free(r->name);
+		free(r->desc);
+		text_free(&r->cond);
+		text_free(&r->output);
+		for (int k = 0; k < r->ntags; k++)
+			free(r->tags[k]);
+		free(r->tags);
+		for (int k = 0; k < r->nprotect; k++)
+			free(r->protect[k]);
+		free(r->protect);
+	}
+	free(L->rules);
+	memset(L, 0, sizeof(*L));
+}
