@@ -16,7 +16,7 @@ declare -A ALLOWED=(
 	[db]="core sql"
 	[kernel]="core"
 	[actions]="core rules"
-	[daemon]="core sql db rules journal actions kernel cli"
+	[daemon]="core sql db rules journal actions kernel"
 	[cli]="core sql db rules journal actions kernel daemon"
 )
 # Folders whose code may include libbpf (drives the kernel).

@@ -10,40 +10,6 @@
 #include "journal/journal.h"
 #include "core/json.h"
 
-static const char usage_text[] =
-	"Usage: bulwark dump [OPTIONS]\n"
-	"\n"
-	"Print the events and alerts recorded in the journal, oldest first, as the\n"
-	"JSON lines that were recorded, or with --text as a timeline for people.\n"
-	"\n"
-	"Options:\n"
-	"  --journal DIR   journal directory (default " JOURNAL_DEFAULT_DIR ")\n"
-	"  --session ID    only that audit session; with --text, its process tree first\n"
-	"  --pid PID       only that process and the processes it started (as far as\n"
-	"                  the journal saw them fork); with --text, their tree first\n"
-	"  --since T       only records at or after T\n"
-	"  --until T       only records at or before T\n"
-	"  --type TYPE     only these evt.type values (repeat, or a comma list);\n"
-	"                  alerts are kept when the event that raised them matches\n"
-	"  --alerts        only alerts\n"
-	"  --text          a readable timeline instead of JSON lines\n"
-	"  -h, --help      this text\n"
-	"\n"
-	"Times T: 2026-11-24T19:20:00Z, 2026-11-24T19:20:00.5+01:00,\n"
-	"  '2026-11-24 19:20:00' (local time), 2026-11-24 (local midnight),\n"
-	"  @1790000000 (epoch seconds), now, or a duration ago: 30s, 10m, 2h, 1d, 1w, 1h30m.\n"
-	"\n"
-	"Damaged or torn blocks are skipped with a warning naming the file and byte;\n"
-	"everything else is printed and the exit status stays 0. A summary line goes\n"
-	"to stderr. Exit 1: no journal or no segments; 2: bad arguments.\n"
-	"\n"
-	"Examples:\n"
-	"  bulwark dump --session 7 --text          what login session 7 did, with its process tree\n"
-	"  bulwark dump --since 2h --type unlinkat,rmdir,rename\n"
-	"  bulwark dump --alerts --since '2026-11-24 19:00:00' --until '2026-11-24 20:00:00'\n"
-	"  bulwark dump --pid 4242 --text           a process and everything it started\n"
-	"  bulwark dump --journal /mnt/evidence/journal | jq 'select(.\"evt.type\"==\"db_query\")'\n";
-
 /* ---- a small u32 -> int map (pids), open addressing ---- */
 
 struct u32map {
@@ -147,6 +113,7 @@ struct dump {
 	bool has_session, has_pid, alerts, text;
 	uint64_t session;
 	uint32_t pid;
+	uint64_t now;            /* the time --since and --until count back from */
 	uint64_t since, until;
 	uint32_t want_types;     /* bit per type code */
 	uint32_t maybe_types;    /* codes this reader cannot name: look at the JSON */
@@ -1047,80 +1014,94 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Parses argv into d. 0, 1 for --help, or -EINVAL with err. */
-static int parse_args(struct dump *d, int argc, char **argv, char *err, size_t errlen)
+static const char dump_doc[] =
+	"USAGE: bulwark dump [-j DIR] [-s ID] [-p PID] [--since T] [--until T]\n"
+	"                    [-t TYPE[,TYPE...]]... [-a] [--text]\n"
+	"\n"
+	"Print the events and alerts recorded in the journal, oldest first, as the\n"
+	"JSON lines that were recorded, or with --text as a timeline for people."
+	"\v"
+	"Times T: 2026-11-24T19:20:00Z, 2026-11-24T19:20:00.5+01:00,\n"
+	"'2026-11-24 19:20:00' (local time), 2026-11-24 (local midnight),\n"
+	"@1790000000 (epoch seconds), now, or a duration ago: 30s, 10m, 2h, 1d, 1w,\n"
+	"1h30m.\n"
+	"\n"
+	"Damaged or torn blocks are skipped with a warning naming the file and byte;\n"
+	"everything else is printed. A summary line goes to stderr.\n"
+	"\n"
+	"Exit status: 0, even when damaged blocks were skipped; 1 when the journal is\n"
+	"missing or has no segments; 2 for bad usage.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  bulwark dump --session 7 --text     what session 7 did, process tree first\n"
+	"  bulwark dump --since 2h --type unlinkat,rmdir,rename\n"
+	"  bulwark dump -a --since '2026-11-24 19:00:00' --until '2026-11-24 20:00:00'\n"
+	"  bulwark dump --pid 4242 --text      a process and everything it started\n"
+	"  bulwark dump -j /mnt/evidence/journal | jq 'select(.\"evt.type\"==\"db_query\")'";
+
+enum { OPT_SINCE = 1000, OPT_UNTIL, OPT_TEXT };
+
+static const struct argp_option dump_options[] = {
+	{ "journal", 'j', "DIR", 0, "journal directory (default " JOURNAL_DEFAULT_DIR ")", 0 },
+	{ "session", 's', "ID", 0, "only that audit session; with --text, its process tree first", 0 },
+	{ "pid", 'p', "PID", 0, "only that process and the processes it started (as far as the "
+				"journal saw them fork); with --text, their tree first", 0 },
+	{ "since", OPT_SINCE, "T", 0, "only records at or after T", 0 },
+	{ "until", OPT_UNTIL, "T", 0, "only records at or before T", 0 },
+	{ "type", 't', "TYPE", 0, "only these evt.type values (repeat, or a comma list); alerts "
+				  "are kept when the event that raised them matches", 0 },
+	{ "alerts", 'a', NULL, 0, "only alerts", 0 },
+	{ "text", OPT_TEXT, NULL, 0, "a readable timeline instead of JSON lines", 0 },
+	{ 0 },
+};
+
+static error_t dump_parse(int key, char *arg, struct argp_state *state)
 {
-	uint64_t now = realtime_ns(), v;
+	struct dump *d = state->input;
+	char err[1024];
+	uint64_t v;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL, *eq;
-		char name[32];
-		bool takes;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return 1;
-		if (strncmp(a, "--", 2)) {
-			snprintf(err, errlen, "unexpected argument '%s'", a);
-			return -EINVAL;
-		}
-		eq = strchr(a, '=');
-		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
-		takes = strcmp(name, "--alerts") && strcmp(name, "--text");
-		if (takes && strcmp(name, "--journal") && strcmp(name, "--session") && strcmp(name, "--pid") &&
-		    strcmp(name, "--since") && strcmp(name, "--until") && strcmp(name, "--type")) {
-			snprintf(err, errlen, "unknown option '%s'", name);
-			return -EINVAL;
-		}
-		if (takes) {
-			if (eq)
-				val = eq + 1;
-			else if (i + 1 < argc)
-				val = argv[++i];
-			else {
-				snprintf(err, errlen, "%s needs a value", name);
-				return -EINVAL;
-			}
-		} else if (eq) {
-			snprintf(err, errlen, "%s takes no value", name);
-			return -EINVAL;
-		}
-		if (!strcmp(name, "--journal")) {
-			d->dir = val;
-		} else if (!strcmp(name, "--session")) {
-			if (parse_u64(val, UINT32_MAX, &d->session)) {
-				snprintf(err, errlen, "--session '%s' is not an audit session id (a number)", val);
-				return -EINVAL;
-			}
-			d->has_session = true;
-		} else if (!strcmp(name, "--pid")) {
-			if (parse_u64(val, UINT32_MAX, &v) || !v) {
-				snprintf(err, errlen, "--pid '%s' is not a process id", val);
-				return -EINVAL;
-			}
-			d->pid = (uint32_t)v;
-			d->has_pid = true;
-		} else if (!strcmp(name, "--since") || !strcmp(name, "--until")) {
-			char terr[256];
-
-			if (journal_parse_time(val, now, name[2] == 's' ? &d->since : &d->until, terr, sizeof(terr))) {
-				snprintf(err, errlen, "%s: %s", name, terr);
-				return -EINVAL;
-			}
-		} else if (!strcmp(name, "--type")) {
-			if (add_types(d, val, err, errlen))
-				return -EINVAL;
-		} else if (!strcmp(name, "--alerts")) {
-			d->alerts = true;
-		} else if (!strcmp(name, "--text")) {
-			d->text = true;
-		} else {
-			snprintf(err, errlen, "unknown option '%s'", name);
-			return -EINVAL;
-		}
-	}
-	if (d->since > d->until) {
-		snprintf(err, errlen, "--since is after --until: nothing can match");
-		return -EINVAL;
+	switch (key) {
+	case 'j':
+		d->dir = arg;
+		break;
+	case 's':
+		if (parse_u64(arg, UINT32_MAX, &d->session))
+			return cli_usage_error(state, "--session '%s' is not an audit session id (a "
+					       "number, as in session.id)", arg);
+		d->has_session = true;
+		break;
+	case 'p':
+		if (parse_u64(arg, UINT32_MAX, &v) || !v)
+			return cli_usage_error(state, "--pid '%s' is not a process id (a number above 0)",
+					       arg);
+		d->pid = (uint32_t)v;
+		d->has_pid = true;
+		break;
+	case OPT_SINCE:
+	case OPT_UNTIL:
+		if (journal_parse_time(arg, d->now, key == OPT_SINCE ? &d->since : &d->until, err,
+				       sizeof(err)))
+			return cli_usage_error(state, "%s: %s", key == OPT_SINCE ? "--since" : "--until",
+					       err);
+		break;
+	case 't':
+		if (add_types(d, arg, err, sizeof(err)))
+			return cli_usage_error(state, "%s", err);
+		break;
+	case 'a':
+		d->alerts = true;
+		break;
+	case OPT_TEXT:
+		d->text = true;
+		break;
+	case ARGP_KEY_END:
+		if (d->since > d->until)
+			return cli_usage_error(state, "--since is after --until: nothing can match; "
+					       "swap them");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
@@ -1155,22 +1136,17 @@ static int run_pass(struct dump *d, bool tree, struct journal_scan *s, char *err
 
 int journal_dump_main(int argc, char **argv, FILE *out, FILE *errf)
 {
-	struct dump d = { .out = out, .err = errf, .dir = JOURNAL_DEFAULT_DIR, .until = UINT64_MAX };
+	static const struct argp argp = { dump_options, dump_parse, NULL, dump_doc, 0, 0, 0 };
+	struct dump d = { .out = out, .err = errf, .dir = JOURNAL_DEFAULT_DIR, .until = UINT64_MAX,
+			  .now = realtime_ns() };
 	struct journal_scan s;
 	char err[1024];
-	int rc, ret = 1;
+	int rc, ret;
 
-	rc = parse_args(&d, argc, argv, err, sizeof(err));
-	if (rc == 1) {
-		fputs(usage_text, out);
-		ret = 0;
+	ret = cli_parse(&argp, 0, argc, argv, &d, out, errf);
+	if (ret != CLI_GO_ON)
 		goto out;
-	}
-	if (rc) {
-		fprintf(errf, "dump: %s; run 'bulwark dump --help' for the options\n", err);
-		ret = 2;
-		goto out;
-	}
+	ret = CLI_FAIL;
 	for (unsigned c = 1; c < 32; c++)
 		if (!journal_type_code_name((uint8_t)c))
 			d.maybe_types |= 1u << c;
@@ -1189,10 +1165,12 @@ int journal_dump_main(int argc, char **argv, FILE *out, FILE *errf)
 	if (rc < 0)
 		goto fail;
 	if (fflush(out) || ferror(out)) {
-		fprintf(errf, "dump: writing the output failed: %s\n", strerror(errno ? errno : EIO));
+		fprintf(errf, "%s: writing the output failed: %s; check the disk or pipe it goes to\n",
+			argv[0], strerror(errno ? errno : EIO));
 		goto out;
 	}
-	fprintf(errf, "dump: %llu records (of %llu read in %llu segments)", (unsigned long long)d.printed,
+	fprintf(errf, "%s: %llu records (of %llu read in %llu segments)", argv[0],
+		(unsigned long long)d.printed,
 		(unsigned long long)s.records, (unsigned long long)s.segments);
 	if (s.damaged)
 		fprintf(errf, ", %llu damaged block%s skipped (first at %s)", (unsigned long long)s.damaged,
@@ -1202,9 +1180,10 @@ int journal_dump_main(int argc, char **argv, FILE *out, FILE *errf)
 	goto out;
 fail:
 	if (rc == -ENOMEM || d.oom)
-		fprintf(errf, "dump: out of memory; narrow the dump with --session, --since or --until\n");
+		fprintf(errf, "%s: out of memory; narrow the dump with --session, --since or --until\n",
+			argv[0]);
 	else
-		fprintf(errf, "dump: %s\n", err);
+		fprintf(errf, "%s: %s\n", argv[0], err);
 out:
 	dump_free(&d);
 	return ret;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* `bulwark rules` (check, list, fields) and `bulwark replay`: rules without root or kernel. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,41 +13,65 @@
 #include "core/json.h"
 #include "rules/rules.h"
 
-#define RULES_LOCAL_DIR "rules"
-#define RULES_SYSTEM_DIR "/usr/local/share/bulwark/rules"
+/* The rule paths of a command: -r/--rules PATH and, for check and list, PATH arguments. */
+struct rules_env {
+	const char **paths; /* room for argc entries */
+	int npaths;
+};
 
-/* Where rules come from when no --rules is given: ./rules, then the installed set. */
-static const char *default_rules_path(void)
+static const struct argp_option rules_options[] = {
+	{ "rules", 'r', "PATH", 0, "rule file or directory of *.yaml; repeatable, loaded in order "
+				   "(default: ./rules if present, else " CLI_RULES_SYSTEM_DIR ")", 0 },
+	{ 0 },
+};
+
+static error_t rules_parse(int key, char *arg, struct argp_state *state)
 {
-	struct stat st;
+	struct rules_env *env = state->input;
 
-	if (!stat(RULES_LOCAL_DIR, &st) && S_ISDIR(st.st_mode))
-		return RULES_LOCAL_DIR "/";
-	if (!stat(RULES_SYSTEM_DIR, &st) && S_ISDIR(st.st_mode))
-		return RULES_SYSTEM_DIR;
-	return NULL;
+	switch (key) {
+	case 'r':
+	case ARGP_KEY_ARG:
+		env->paths[env->npaths++] = arg;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
 }
 
-static const char rules_usage[] =
-	"Usage: bulwark rules check [PATH...]\n"
-	"       bulwark rules list [PATH...]\n"
-	"       bulwark rules fields\n"
-	"\n"
-	"check   validate rule files; PATH is a file or a directory of *.yaml files,\n"
-	"        loaded in the order given (a directory's files sorted by name).\n"
-	"        Prints a one-line summary and exits 0, or prints each error as\n"
-	"        PATH:LINE:COL: message on stderr and exits 1.\n"
-	"list    print each rule: name, priority, action, source, enabled, threshold.\n"
-	"fields  print the fields that conditions and outputs can use.\n"
-	"\n"
-	"Without PATH: ./rules if it exists, else " RULES_SYSTEM_DIR ".\n"
-	"\n"
-	"Examples:\n"
-	"  bulwark rules check rules/\n"
-	"  bulwark rules check /usr/local/share/bulwark/rules /etc/bulwark/rules.d\n"
-	"  bulwark rules fields\n"
-	"\n"
-	"The rule language is described in docs/rules.md.\n";
+/* Loads env's rules, or the default set. Returns CLI_OK, or the exit code after the errors. */
+static int load_rules(const char *name, struct rules_env *env, struct rules **rs)
+{
+	const char *def;
+	int rc;
+
+	if (!env->npaths) {
+		def = cli_default_rules();
+		if (!def) {
+			fprintf(stderr, "%s: no rules named, and neither ./" CLI_RULES_LOCAL_DIR " nor "
+				CLI_RULES_SYSTEM_DIR " exists; pass --rules PATH (a rule file or a "
+				"directory of them)\n", name);
+			return CLI_USAGE;
+		}
+		env->paths[env->npaths++] = def;
+	}
+	rc = rules_load(env->paths, env->npaths, rs, stderr);
+	if (rc > 0) /* each printed as PATH:LINE:COL above; < 0 is out of memory, also printed */
+		fprintf(stderr, "%s: %d error%s\n", name, rc, rc == 1 ? "" : "s");
+	return rc ? CLI_FAIL : CLI_OK;
+}
+
+/* Parses a rules subcommand's options into env (paths sized for argc). */
+static int rules_args(const struct argp *argp, int argc, char **argv, struct rules_env *env)
+{
+	env->npaths = 0;
+	env->paths = calloc((size_t)argc + 1, sizeof(*env->paths));
+	if (!env->paths) {
+		fprintf(stderr, "%s: out of memory reading the command line\n", argv[0]);
+		return CLI_FAIL;
+	}
+	return cli_parse(argp, 0, argc, argv, env, stdout, stderr);
+}
 
 static void print_fields(void)
 {
@@ -80,63 +103,39 @@ static void list_rules(const struct rules *rs)
 	}
 }
 
-int cmd_rules(int argc, char **argv)
+static int rules_check(int argc, char **argv)
 {
-	const char *def, **paths;
+	static const char doc[] =
+		"USAGE: bulwark rules check [-r PATH]... [PATH...]\n"
+		"\n"
+		"Validate rule files. PATH is a file or a directory of *.yaml files, loaded in\n"
+		"the order given (a directory's files sorted by name); later files extend\n"
+		"earlier ones. Prints a one-line summary, or each error as\n"
+		"PATH:LINE:COL: message on stderr."
+		"\v"
+		"Without PATH: ./rules if it exists, else " CLI_RULES_SYSTEM_DIR ".\n"
+		"The rule language is described in docs/rules.md.\n"
+		"\n"
+		"Exit status: 0 when the rules load, 1 when they have errors, 2 for bad usage.\n"
+		"\n"
+		"EXAMPLES:\n"
+		"  bulwark rules check rules/\n"
+		"  bulwark rules check " CLI_RULES_SYSTEM_DIR " /etc/bulwark/rules.d";
+	static const struct argp argp = { rules_options, rules_parse, "[PATH...]", doc, 0, 0, 0 };
+	struct rules_env env;
 	struct rules *rs = NULL;
 	struct rules_summary s;
-	int npaths, rc;
+	int rc;
 
-	if (argc < 2) {
-		fputs(rules_usage, stderr);
-		return 2;
-	}
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(rules_usage, stdout);
-			return 0;
-		}
-	if (!strcmp(argv[1], "fields")) {
-		print_fields();
-		return 0;
-	}
-	if (strcmp(argv[1], "check") && strcmp(argv[1], "list")) {
-		fprintf(stderr, "bulwark rules: unknown subcommand '%s'; use check, list or fields "
-			"(see 'bulwark rules --help')\n", argv[1]);
-		return 2;
-	}
-	for (int i = 2; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "bulwark rules %s: unknown option '%s' (see 'bulwark rules --help')\n",
-				argv[1], argv[i]);
-			return 2;
-		}
-	npaths = argc - 2;
-	paths = (const char **)argv + 2;
-	if (!npaths) {
-		def = default_rules_path();
-		if (!def) {
-			fprintf(stderr, "bulwark rules %s: no PATH given and neither ./" RULES_LOCAL_DIR
-				" nor " RULES_SYSTEM_DIR " exists\n", argv[1]);
-			return 2;
-		}
-		paths = &def;
-		npaths = 1;
-	}
-	rc = rules_load(paths, npaths, &rs, stderr);
-	if (rc) {
-		if (rc > 0)
-			fprintf(stderr, "bulwark rules %s: %d error%s\n", argv[1], rc, rc == 1 ? "" : "s");
-		return 1;
-	}
-	if (!strcmp(argv[1], "list")) {
-		list_rules(rs);
-		rules_free(rs);
-		return 0;
-	}
+	rc = rules_args(&argp, argc, argv, &env);
+	if (rc != CLI_GO_ON)
+		goto out;
+	rc = load_rules(argv[0], &env, &rs);
+	if (rc)
+		goto out;
 	rules_get_summary(rs, &s);
-	for (int i = 0; i < npaths; i++)
-		printf("%s%s", i ? ", " : "", paths[i]);
+	for (int i = 0; i < env.npaths; i++)
+		printf("%s%s", i ? ", " : "", env.paths[i]);
 	printf(": %d rule%s", s.rules, s.rules == 1 ? "" : "s");
 	if (s.enabled != s.rules)
 		printf(" (%d disabled)", s.rules - s.enabled);
@@ -145,8 +144,89 @@ int cmd_rules(int argc, char **argv)
 	if (s.warnings)
 		printf(" (%d warning%s)", s.warnings, s.warnings == 1 ? "" : "s");
 	printf("\n");
+out:
 	rules_free(rs);
-	return 0;
+	free(env.paths);
+	return rc;
+}
+
+static int rules_list(int argc, char **argv)
+{
+	static const char doc[] =
+		"USAGE: bulwark rules list [-r PATH]... [PATH...]\n"
+		"\n"
+		"Print each rule on one line: name, priority, action, source file, enabled or\n"
+		"disabled, and its threshold."
+		"\v"
+		"Without PATH: ./rules if it exists, else " CLI_RULES_SYSTEM_DIR ".\n"
+		"\n"
+		"Exit status: 0, 1 when the rules have errors, 2 for bad usage.\n"
+		"\n"
+		"EXAMPLES:\n"
+		"  bulwark rules list\n"
+		"  bulwark rules list rules/ local.yaml | grep kill_session";
+	static const struct argp argp = { rules_options, rules_parse, "[PATH...]", doc, 0, 0, 0 };
+	struct rules_env env;
+	struct rules *rs = NULL;
+	int rc;
+
+	rc = rules_args(&argp, argc, argv, &env);
+	if (rc != CLI_GO_ON)
+		goto out;
+	rc = load_rules(argv[0], &env, &rs);
+	if (!rc)
+		list_rules(rs);
+out:
+	rules_free(rs);
+	free(env.paths);
+	return rc;
+}
+
+static int rules_fields(int argc, char **argv)
+{
+	static const char doc[] =
+		"USAGE: bulwark rules fields\n"
+		"\n"
+		"Print the fields that rule conditions and outputs can use: name, kind and\n"
+		"meaning, then the evt.type values."
+		"\v"
+		"Exit status: 0, 2 for bad usage.\n"
+		"\n"
+		"EXAMPLES:\n"
+		"  bulwark rules fields\n"
+		"  bulwark rules fields | grep '^db\\.'";
+	static const struct argp argp = { NULL, NULL, NULL, doc, 0, 0, 0 };
+	int rc;
+
+	rc = cli_parse(&argp, 0, argc, argv, NULL, stdout, stderr);
+	if (rc != CLI_GO_ON)
+		return rc;
+	print_fields();
+	return CLI_OK;
+}
+
+int cmd_rules(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "check", rules_check, "validate rule files; PATH:LINE:COL: message per error" },
+		{ "list", rules_list, "print each rule: name, priority, action, source, threshold" },
+		{ "fields", rules_fields, "print the fields conditions and outputs can use" },
+		{ 0 },
+	};
+	static const char doc[] =
+		"USAGE: bulwark rules COMMAND [OPTION...] [PATH...]\n"
+		"\n"
+		"Rule files without root or kernel: check them, list them, or see the fields\n"
+		"they can use."
+		"\v"
+		"Run 'bulwark rules COMMAND --help' for a command's options.\n"
+		"\n"
+		"EXAMPLES:\n"
+		"  bulwark rules check rules/\n"
+		"  bulwark rules list --rules rules/ --rules local.yaml\n"
+		"  bulwark rules fields";
+
+	return cli_dispatch(cmds, doc, argc, argv);
 }
 
 /* ---- replay ---- */
@@ -292,8 +372,10 @@ static int replay_file(struct replay *R, const char *path)
 
 	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	if (!f) {
-		fprintf(stderr, "bulwark replay: cannot open %s: %s\n", path, strerror(errno));
-		return -errno;
+		rc = -errno;
+		fprintf(stderr, "bulwark replay: cannot open %s: %s; check the path ('-' reads "
+			"standard input)\n", path, strerror(-rc));
+		return rc;
 	}
 	/* a pipe (run --events | replay -) is evaluated line by line, so alerts
 	 * come out as events come in; a file is batched for speed */
@@ -354,115 +436,107 @@ static int replay_file(struct replay *R, const char *path)
 	return rc;
 }
 
-static const char replay_usage[] =
-	"Usage: bulwark replay [--rules PATH]... [--stats] [--hostname NAME] FILE|-...\n"
-	"\n"
-	"Runs the rules over recorded events (JSON lines as printed by\n"
-	"'bulwark run --events' or 'bulwark dump') and prints the alerts as JSON\n"
-	"lines, as 'bulwark run' would have. No root and no kernel needed.\n"
-	"\n"
-	"  -r, --rules PATH     rule file or directory of *.yaml; repeat to add local\n"
-	"                       files after the shipped ones. Default: ./rules if it\n"
-	"                       exists, else " RULES_SYSTEM_DIR ".\n"
-	"  -s, --stats          print counts and the rule-evaluation rate on stderr\n"
-	"      --hostname NAME  hostname to put in alerts (default: this host's)\n"
-	"  -h, --help           this text\n"
-	"\n"
-	"FILE '-' reads standard input. Alert lines and other JSON objects without\n"
-	"\"evt.type\" are skipped and counted. Malformed lines are reported as\n"
-	"FILE:LINE: message, counted, and make the exit status 1. Alerts carry\n"
-	"\"action_result\":{\"mode\":\"replay\"}: replay never acts.\n"
-	"\n"
-	"Exit status: 0 ok, 1 rules or input had errors, 2 usage error.\n"
-	"\n"
-	"Examples:\n"
-	"  bulwark replay events.jsonl\n"
-	"  bulwark replay --rules rules/ --rules local.yaml events.jsonl\n"
-	"  bulwark run --events | bulwark replay --rules test.yaml -\n";
+enum { OPT_STATS = 1000, OPT_HOSTNAME };
+
+static const struct argp_option replay_options[] = {
+	{ "rules", 'r', "PATH", 0, "rule file or directory of *.yaml; repeat to add local files "
+				   "after the shipped ones (default: ./rules if present, else "
+				   CLI_RULES_SYSTEM_DIR ")", 0 },
+	{ "stats", OPT_STATS, NULL, 0, "print counts and the rule-evaluation rate on stderr", 0 },
+	{ "hostname", OPT_HOSTNAME, "NAME", 0, "hostname to put in alerts (default: this host's)", 0 },
+	{ 0 },
+};
+
+struct replay_env {
+	struct rules_env rules; /* --rules */
+	char **files;           /* FILE arguments, room for argc */
+	int nfiles;
+	bool stats;             /* --stats */
+	const char *hostname;   /* --hostname */
+};
+
+static error_t replay_parse(int key, char *arg, struct argp_state *state)
+{
+	struct replay_env *env = state->input;
+
+	switch (key) {
+	case 'r': env->rules.paths[env->rules.npaths++] = arg; break;
+	case OPT_STATS: env->stats = true; break;
+	case OPT_HOSTNAME: env->hostname = arg; break;
+	case ARGP_KEY_ARG: env->files[env->nfiles++] = arg; break;
+	case ARGP_KEY_NO_ARGS:
+		return cli_usage_error(state, "no FILE given: name files of JSON events, or '-' for "
+					      "standard input");
+	default: return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
 
 int cmd_replay(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "rules", required_argument, NULL, 'r' },
-		{ "stats", no_argument, NULL, 's' },
-		{ "hostname", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	static const char doc[] =
+		"USAGE: bulwark replay [-r PATH]... [--stats] [--hostname NAME] FILE|-...\n"
+		"\n"
+		"Run the rules over recorded events (JSON lines as printed by\n"
+		"'bulwark run --events' or 'bulwark dump') and print the alerts as JSON\n"
+		"lines, as 'bulwark run' would have. No root and no kernel needed."
+		"\v"
+		"FILE '-' reads standard input. Alert lines and other JSON objects without\n"
+		"\"evt.type\" are skipped and counted. Malformed lines are reported as\n"
+		"FILE:LINE: message and counted. Alerts carry\n"
+		"\"action_result\":{\"mode\":\"replay\"}: replay never acts.\n"
+		"\n"
+		"Exit status: 0 ok, 1 the rules or the input had errors, 2 for bad usage.\n"
+		"\n"
+		"EXAMPLES:\n"
+		"  bulwark replay events.jsonl\n"
+		"  bulwark replay --rules rules/ --rules local.yaml events.jsonl\n"
+		"  bulwark run --events | bulwark replay -r test.yaml -";
+	static const struct argp argp = { replay_options, replay_parse, "FILE|-...", doc, 0, 0, 0 };
+	struct replay_env env = { 0 };
 	struct replay R = { 0 };
-	const char **paths = NULL, *def;
 	char host[256];
-	int npaths = 0, c, rc, status = 0;
-	bool stats = false;
+	int rc, status = 0;
 	double t0 = now_s(), c0 = cpu_s(), elapsed, cpu;
 
-	paths = calloc((size_t)argc + 1, sizeof(*paths));
-	if (!paths)
-		return 1;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "r:sh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			paths[npaths++] = optarg;
-			break;
-		case 's':
-			stats = true;
-			break;
-		case 'H':
-			R.hostname = optarg;
-			break;
-		case 'h':
-			fputs(replay_usage, stdout);
-			free(paths);
-			return 0;
-		default:
-			fprintf(stderr, "see 'bulwark replay --help'\n");
-			free(paths);
-			return 2;
-		}
+	env.rules.paths = calloc((size_t)argc + 1, sizeof(*env.rules.paths));
+	env.files = calloc((size_t)argc + 1, sizeof(*env.files));
+	if (!env.rules.paths || !env.files) {
+		fprintf(stderr, "%s: out of memory reading the command line\n", argv[0]);
+		status = CLI_FAIL;
+		goto out;
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "bulwark replay: no FILE given (use '-' for standard input); "
-			"see 'bulwark replay --help'\n");
-		free(paths);
-		return 2;
+	rc = cli_parse(&argp, 0, argc, argv, &env, stdout, stderr);
+	if (rc != CLI_GO_ON) {
+		status = rc;
+		goto out;
 	}
-	if (!npaths) {
-		def = default_rules_path();
-		if (!def) {
-			fprintf(stderr, "bulwark replay: no --rules given and neither ./" RULES_LOCAL_DIR
-				" nor " RULES_SYSTEM_DIR " exists\n");
-			free(paths);
-			return 2;
-		}
-		paths[npaths++] = def;
-	}
+	R.hostname = env.hostname;
 	if (!R.hostname) {
 		if (gethostname(host, sizeof(host)))
 			snprintf(host, sizeof(host), "localhost");
 		host[sizeof(host) - 1] = 0;
 		R.hostname = host;
 	}
-	rc = rules_load(paths, npaths, &R.rs, stderr);
-	free(paths);
-	if (rc) {
-		if (rc > 0)
-			fprintf(stderr, "bulwark replay: %d error%s in the rules; nothing replayed\n", rc,
-				rc == 1 ? "" : "s");
-		return 1;
+	status = load_rules(argv[0], &env.rules, &R.rs);
+	if (status) {
+		if (status == CLI_FAIL)
+			fprintf(stderr, "%s: nothing replayed; fix the rules and run it again\n", argv[0]);
+		goto out;
 	}
 	R.ev = calloc(REPLAY_BATCH, sizeof(*R.ev));
 	R.arena_cap = REPLAY_ARENA;
 	R.arena = malloc(R.arena_cap);
 	if (!R.ev || !R.arena) {
-		fprintf(stderr, "bulwark replay: out of memory\n");
+		fprintf(stderr, "%s: out of memory for a batch of %d events\n", argv[0], REPLAY_BATCH);
 		status = 1;
 		goto out;
 	}
-	for (int i = optind; i < argc; i++) {
-		rc = replay_file(&R, argv[i]);
+	for (int i = 0; i < env.nfiles; i++) {
+		rc = replay_file(&R, env.files[i]);
 		if (rc == -ENOMEM) {
-			fprintf(stderr, "bulwark replay: out of memory\n");
+			fprintf(stderr, "%s: out of memory replaying %s; split it into smaller files\n",
+				argv[0], env.files[i]);
 			status = 1;
 			break;
 		}
@@ -479,7 +553,7 @@ int cmd_replay(int argc, char **argv)
 			PRIu64 " alert lines and %" PRIu64 " other objects; %" PRIu64 " bad line%s%s\n",
 			R.events, R.alerts, R.skipped_alerts, R.skipped_other, R.bad,
 			R.bad == 1 ? "" : "s", R.bad ? " (exit status 1)" : "");
-	if (stats)
+	if (env.stats)
 		fprintf(stderr, "stats: events=%" PRIu64 " alerts=%" PRIu64 " bad=%" PRIu64
 			" skipped=%" PRIu64 " rules=%d elapsed_s=%.3f cpu_s=%.3f eval_s=%.3f"
 			" eval_events_per_s=%.0f read_parse_events_per_s=%.0f\n",
@@ -487,6 +561,8 @@ int cmd_replay(int argc, char **argv)
 			elapsed, cpu, R.eval_s, R.eval_s > 0 ? (double)R.events / R.eval_s : 0.0,
 			cpu - R.eval_s > 0 ? (double)R.events / (cpu - R.eval_s) : 0.0);
 out:
+	free(env.rules.paths);
+	free(env.files);
 	rules_free(R.rs);
 	jbuf_free(&R.out);
 	free(R.ev);

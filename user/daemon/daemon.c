@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* bulwark run: open -> configure -> load -> attach -> poll; events to rules, journal and stdout. */
-#include <argp.h>
 #include <errno.h>
 #include <glob.h>
 #include <signal.h>
@@ -13,7 +12,6 @@
 #include <sys/un.h>
 #include <bpf/libbpf.h>
 #include "rules/alert.h"
-#include "cli/cli.h"
 #include "daemon/daemon.h"
 #include "db/dbcapture.h"
 #include "journal/journal.h"
@@ -28,101 +26,6 @@ static void on_signal(int sig)
 		reload_requested = 1;
 	else
 		stop_requested = 1;
-}
-
-static const char run_doc[] =
-	"Stream alerts (and, with --events, every event) as JSON lines on stdout.\n"
-	"\n"
-	"USAGE: bulwark run [--rules PATH]... [--journal DIR] [--events] [--no-kill]\n"
-	"\n"
-	"Loads the BPF programs, prints a line containing 'ready' on stderr once\n"
-	"every program is attached (and sends READY=1 to $NOTIFY_SOCKET), then runs\n"
-	"until SIGINT or SIGTERM. SIGHUP reloads the rules; if the new rules fail to\n"
-	"load, the old ones stay and the reason is printed on stderr.\n"
-	"\n"
-	"EXAMPLES:\n"
-	"  bulwark run --rules /etc/bulwark/rules.d\n"
-	"  bulwark run --rules rules/ --events --no-kill | jq .\n"
-	"  bulwark run --journal /tmp/j --watch /srv/pgdata --events";
-
-enum { OPT_RUN_DIR = 1000, OPT_CAPTURE_ALL, OPT_RINGBUF, OPT_PROTECT, OPT_ALLOW_EXE,
-       OPT_PROTECT_PROCESS };
-
-static const struct argp_option run_options[] = {
-	{ "rules", 'r', "PATH", 0, "rule file or directory of *.yaml; repeatable, loaded in order "
-				   "(default: ./rules if present, else " "/usr/local/share/bulwark/rules)", 0 },
-	{ "journal", 'j', "DIR", 0, "journal directory (default " JOURNAL_DEFAULT_DIR ")", 0 },
-	{ "events", 'e', NULL, 0, "stream every event, not only alerts", 0 },
-	{ "no-kill", 'n', NULL, 0, "never kill: kill actions become alerts saying what would have "
-				   "been killed", 0 },
-	{ "watch", 'w', "DIR", 0, "also capture file events below DIR from processes outside login "
-				 "sessions; repeatable", 0 },
-	{ "protect", OPT_PROTECT, "DIR", 0, "enforce in the kernel: a deletion-family syscall below DIR "
-					   "from a login session kills it (and quarantines the session) "
-					   "before the syscall returns; repeatable", 0 },
-	{ "protect-process-only", OPT_PROTECT_PROCESS, NULL, 0, "--protect kills the offending "
-							      "process, not its session", 0 },
-	{ "allow-exe", OPT_ALLOW_EXE, "PATH", 0, "never kill this executable (glob); the database "
-					      "servers are always allowed; repeatable", 0 },
-	{ "capture-all", OPT_CAPTURE_ALL, NULL, 0, "capture file events of every process (costly on "
-						   "busy servers)", 0 },
-	{ "run-dir", OPT_RUN_DIR, "DIR", 0, "where the status file goes (default "
-					  DAEMON_DEFAULT_RUN_DIR ")", 0 },
-	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "ring buffer size in MiB, a power of two (default 16)", 0 },
-	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
-	{ 0 },
-};
-
-static error_t run_parse(int key, char *arg, struct argp_state *state)
-{
-	struct daemon_opts *o = state->input;
-	char *end;
-	unsigned long v;
-
-	switch (key) {
-	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->db;
-		break;
-	case 'r':
-		if (o->nrule_paths >= DAEMON_MAX_RULE_PATHS)
-			argp_error(state, "at most %d --rules", DAEMON_MAX_RULE_PATHS);
-		o->rule_paths[o->nrule_paths++] = arg;
-		break;
-	case 'j': o->journal_dir = arg; break;
-	case 'e': o->events = true; break;
-	case 'n': o->no_kill = true; break;
-	case 'v': o->verbose = true; break;
-	case 'w':
-		if (o->nwatch >= DAEMON_MAX_WATCH)
-			argp_error(state, "at most %d --watch", DAEMON_MAX_WATCH);
-		o->watch[o->nwatch++] = arg;
-		break;
-	case OPT_PROTECT:
-		if (o->nprotect >= DAEMON_MAX_WATCH)
-			argp_error(state, "at most %d --protect", DAEMON_MAX_WATCH);
-		o->protect[o->nprotect++] = arg;
-		break;
-	case OPT_PROTECT_PROCESS: o->protect_session = false; break;
-	case OPT_ALLOW_EXE:
-		if (o->nallow_exe >= ACTIONS_MAX_ALLOW - 8)
-			argp_error(state, "too many --allow-exe");
-		o->allow_exe[o->nallow_exe++] = arg;
-		break;
-	case OPT_CAPTURE_ALL: o->capture_all = true; break;
-	case OPT_RUN_DIR: o->run_dir = arg; break;
-	case OPT_RINGBUF:
-		v = strtoul(arg, &end, 10);
-		if (*end || !v || v > 1024 || (v & (v - 1)))
-			argp_error(state, "--ringbuf-mb '%s': need a power of two from 1 to 1024", arg);
-		o->ringbuf_mb = (uint32_t)v;
-		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
 }
 
 static uint64_t now_epoch_ns(void)
@@ -423,25 +326,8 @@ static void periodic(struct daemon *d)
 	status_write(d, k);
 }
 
-/* Default rule location: ./rules when run from a source tree, else the installed set. */
-static void default_rules(struct daemon_opts *o)
+int daemon_run(const struct daemon_opts *opts)
 {
-	struct stat st;
-
-	if (o->nrule_paths)
-		return;
-	if (!stat("rules", &st) && S_ISDIR(st.st_mode))
-		o->rule_paths[o->nrule_paths++] = "rules";
-	else
-		o->rule_paths[o->nrule_paths++] = "/usr/local/share/bulwark/rules";
-}
-
-int cmd_run(int argc, char **argv)
-{
-	static const struct argp_child children[] = {
-		{ &dbcapture_argp, 0, "Database capture:", 0 }, { 0 },
-	};
-	static const struct argp argp = { run_options, run_parse, NULL, run_doc, children, 0, 0 };
 	struct daemon *d;
 	struct journal_opts jo = { 0 };
 	struct loader_opts lo = { 0 };
@@ -454,15 +340,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	d->out = stdout;
-	d->opts.journal_dir = JOURNAL_DEFAULT_DIR;
-	d->opts.run_dir = DAEMON_DEFAULT_RUN_DIR;
-	d->opts.ringbuf_mb = 16;
-	d->opts.protect_session = true;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &d->opts)) {
-		free(d);
-		return 2;
-	}
-	default_rules(&d->opts);
+	d->opts = *opts;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	gethostname(d->hostname, sizeof(d->hostname) - 1);
 	d->started_ns = now_epoch_ns();

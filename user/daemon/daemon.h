@@ -71,4 +71,11 @@ struct daemon {
 	FILE *out;                 /* alerts and events (stdout) */
 };
 
+/*
+ * bulwark run with parsed options (cli/cmd_run.c reads them): checks the
+ * host, loads the rules and the BPF programs, then polls until SIGINT or
+ * SIGTERM. Returns the exit code: 0 after a clean stop, 1 when it cannot start.
+ */
+int daemon_run(const struct daemon_opts *opts);
+
 #endif /* BULWARK_DAEMON_H */

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Status: the daemon writes a JSON snapshot each second; `bulwark status` reads it. */
-#include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "cli/cli.h"
+#include "core/version.h"
 #include "daemon/daemon.h"
 #include "db/dbcapture.h"
 #include "journal/journal.h"
@@ -105,30 +104,6 @@ void status_remove(struct daemon *d)
 	unlink(path);
 }
 
-struct status_env {
-	const char *run_dir;
-	bool json;
-};
-
-static const struct argp_option status_options[] = {
-	{ "run-dir", 'd', "DIR", 0, "the daemon's --run-dir (default " DAEMON_DEFAULT_RUN_DIR ")", 0 },
-	{ "json", 'j', NULL, 0, "print the raw JSON snapshot", 0 },
-	{ 0 },
-};
-
-static error_t status_parse(int key, char *arg, struct argp_state *state)
-{
-	struct status_env *env = state->input;
-
-	switch (key) {
-	case 'd': env->run_dir = arg; break;
-	case 'j': env->json = true; break;
-	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
-	default: return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
-}
-
 /* Finds "key": in the snapshot and prints its value text up to the next , } or ]. */
 static void print_val(const char *js, const char *section, const char *key, const char *label)
 {
@@ -148,23 +123,15 @@ static void print_val(const char *js, const char *section, const char *key, cons
 	printf("  %-22s %.*s\n", label, (int)(e - s), s);
 }
 
-int cmd_status(int argc, char **argv)
+int status_show(const char *run_dir, bool json)
 {
-	static const char doc[] =
-		"Show what the running daemon has attached, its counters and its drops.\n\n"
-		"USAGE: bulwark status [--run-dir DIR] [--json]\n\n"
-		"EXAMPLES:\n  bulwark status\n  bulwark status --json | jq .kernel";
-	static const struct argp argp = { status_options, status_parse, NULL, doc, 0, 0, 0 };
-	struct status_env env = { DAEMON_DEFAULT_RUN_DIR, false };
 	char path[4096], *js;
 	struct stat st;
 	FILE *f;
 	long pid;
 	size_t n;
 
-	if (argp_parse(&argp, argc, argv, 0, NULL, &env))
-		return 2;
-	snprintf(path, sizeof(path), "%s/status.json", env.run_dir);
+	snprintf(path, sizeof(path), "%s/status.json", run_dir);
 	f = fopen(path, "r");
 	if (!f) {
 		fprintf(stderr, "bulwark status: no running daemon (%s: %s); start one with "
@@ -177,17 +144,18 @@ int cmd_status(int argc, char **argv)
 	fclose(f);
 	if (!js || !n) {
 		free(js);
-		fprintf(stderr, "bulwark status: %s is empty\n", path);
+		fprintf(stderr, "bulwark status: %s is empty or unreadable; a daemon that is "
+				"starting writes it within a second: try again\n", path);
 		return 1;
 	}
 	pid = strtol(strstr(js, "\"pid\":") ? strstr(js, "\"pid\":") + 6 : "0", NULL, 10);
 	if (pid <= 0 || (kill((pid_t)pid, 0) && errno == ESRCH)) {
-		fprintf(stderr, "bulwark status: the daemon (pid %ld) is not running; %s is stale\n",
-			pid, path);
+		fprintf(stderr, "bulwark status: the daemon (pid %ld) is not running; %s is left "
+				"from it: start one with 'bulwark run'\n", pid, path);
 		free(js);
 		return 1;
 	}
-	if (env.json) {
+	if (json) {
 		fputs(js, stdout);
 		free(js);
 		return 0;
