@@ -48,7 +48,7 @@ if [ "$mode" != e2e ]; then
 		[ -n "$filter" ] && [[ "$t" != *"$filter"* ]] && continue
 		run_one "$(basename "$t")" "$t"
 	done
-	for t in tests/layers.sh tests/replay/run.sh tests/fuzz/smoke.sh; do
+	for t in tests/layers.sh tests/cli.sh tests/replay/run.sh tests/fuzz/smoke.sh; do
 		[ -x "$t" ] || continue
 		[ -n "$filter" ] && [[ "$t" != *"$filter"* ]] && continue
 		name=$(basename "$(dirname "$t")"); [ "$name" = tests ] && name=$(basename "$t" .sh)

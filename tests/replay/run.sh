@@ -182,8 +182,9 @@ bulwark rules check: 3 errors"
 fi
 
 if want cli_help; then
-	if "$BULWARK" rules --help | grep -q 'Usage: bulwark rules check' &&
-		"$BULWARK" replay --help | grep -q 'Usage: bulwark replay'; then
+	if "$BULWARK" rules --help | grep -q '^  check ' &&
+		"$BULWARK" rules check --help | grep -q 'USAGE: bulwark rules check' &&
+		"$BULWARK" replay --help | grep -q 'USAGE: bulwark replay'; then
 		ok cli_help
 	else
 		ko cli_help "--help did not print usage"

@@ -8,8 +8,8 @@
 
 static const char run_doc[] =
 	"USAGE: bulwark run [-r PATH]... [-j DIR] [-e] [-n] [-w DIR]... [-d DIR] [-v]\n"
-	"           [--protect DIR]... [--allow-exe PATH]... [--capture-all]\n"
-	"           [--ringbuf-mb MB] [--db-... OPTIONS]\n"
+	"                   [--protect DIR]... [--allow-exe PATH]... [--capture-all]\n"
+	"                   [--ringbuf-mb MB] [--db-... OPTIONS]\n"
 	"\n"
 	"The monitor: stream alerts (and, with --events, every event) as JSON lines on\n"
 	"stdout. Needs root.\n"
