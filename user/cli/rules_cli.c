@@ -39,8 +39,11 @@ static error_t rules_parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-/* Loads env's rules, or the default set. Returns CLI_OK, or the exit code after the errors. */
-static int load_rules(const char *name, struct rules_env *env, struct rules **rs)
+/*
+ * Loads env's rules, or the default set. Returns CLI_OK, or the exit code
+ * after the errors and a "NAME: N errors" line ending with then.
+ */
+static int load_rules(const char *name, struct rules_env *env, struct rules **rs, const char *then)
 {
 	const char *def;
 	int rc;
@@ -57,7 +60,7 @@ static int load_rules(const char *name, struct rules_env *env, struct rules **rs
 	}
 	rc = rules_load(env->paths, env->npaths, rs, stderr);
 	if (rc > 0) /* each printed as PATH:LINE:COL above; < 0 is out of memory, also printed */
-		fprintf(stderr, "%s: %d error%s\n", name, rc, rc == 1 ? "" : "s");
+		fprintf(stderr, "%s: %d error%s%s\n", name, rc, rc == 1 ? "" : "s", then);
 	return rc ? CLI_FAIL : CLI_OK;
 }
 
@@ -130,7 +133,7 @@ static int rules_check(int argc, char **argv)
 	rc = rules_args(&argp, argc, argv, &env);
 	if (rc != CLI_GO_ON)
 		goto out;
-	rc = load_rules(argv[0], &env, &rs);
+	rc = load_rules(argv[0], &env, &rs, "");
 	if (rc)
 		goto out;
 	rules_get_summary(rs, &s);
@@ -173,7 +176,7 @@ static int rules_list(int argc, char **argv)
 	rc = rules_args(&argp, argc, argv, &env);
 	if (rc != CLI_GO_ON)
 		goto out;
-	rc = load_rules(argv[0], &env, &rs);
+	rc = load_rules(argv[0], &env, &rs, "");
 	if (!rc)
 		list_rules(rs);
 out:
@@ -425,7 +428,8 @@ static int replay_file(struct replay *R, const char *path)
 		}
 	}
 	if (!rc && ferror(f)) {
-		fprintf(stderr, "bulwark replay: error reading %s: %s\n", name, strerror(errno));
+		fprintf(stderr, "bulwark replay: error reading %s: %s; what followed was not "
+			"replayed\n", name, strerror(errno));
 		rc = -EIO;
 	}
 	if (!rc)
@@ -518,12 +522,10 @@ int cmd_replay(int argc, char **argv)
 		host[sizeof(host) - 1] = 0;
 		R.hostname = host;
 	}
-	status = load_rules(argv[0], &env.rules, &R.rs);
-	if (status) {
-		if (status == CLI_FAIL)
-			fprintf(stderr, "%s: nothing replayed; fix the rules and run it again\n", argv[0]);
+	status = load_rules(argv[0], &env.rules, &R.rs,
+			    " in the rules; nothing replayed: fix them and run it again");
+	if (status)
 		goto out;
-	}
 	R.ev = calloc(REPLAY_BATCH, sizeof(*R.ev));
 	R.arena_cap = REPLAY_ARENA;
 	R.arena = malloc(R.arena_cap);
