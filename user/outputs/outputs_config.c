@@ -240,7 +240,7 @@ static int apply_key(struct output_config *o, const char *k, const char *v, cons
 			return -EINVAL;
 		if (k[0] == 't')
 			o->timeout_ms = (uint32_t)n;
-		else if (k[6] == 'i')
+		else if (!strcmp(k, "retry_min"))
 			o->retry_min_ms = (uint32_t)n;
 		else
 			o->retry_max_ms = (uint32_t)n;
