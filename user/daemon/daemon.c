@@ -20,12 +20,14 @@
 #include "rules/rules.h"
 #include "daemon/status.h"
 
-static volatile sig_atomic_t stop_requested, reload_requested;
+static volatile sig_atomic_t stop_requested, reload_requested, reopen_requested;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload_requested = 1;
+	else if (sig == SIGUSR1)
+		reopen_requested = 1;
 	else
 		stop_requested = 1;
 }
@@ -160,10 +162,11 @@ static void emit_line(struct daemon *d, const struct jbuf *b)
 	fputc('\n', d->out);
 }
 
-/* A rule fired: act, then print and journal the alert at once. */
+/* A rule fired: act, then journal the alert and hand it to the outputs at once. */
 static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 {
 	struct daemon *d = ctx;
+	struct outputs_alert oa;
 
 	/* act first: the alert reports what the action did */
 	jbuf_reset(&d->result);
@@ -173,10 +176,12 @@ static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 	if (!jbuf_ok(&d->alert))
 		return;
 	d->c.alerts++;
-	emit_line(d, &d->alert);
-	fflush(d->out);
+	/* the journal keeps every alert; outputs may aggregate a noisy rule's */
 	if (d->journal)
 		journal_append(d->journal, JREC_ALERT, e, d->alert.p, d->alert.len);
+	oa = (struct outputs_alert){ d->alert.p, d->alert.len, rule_name(r), rule_priority(r),
+				     rule_action(r) != RULE_ALERT };
+	outputs_emit(d->outputs, &oa);
 }
 
 static void handle_event(struct daemon *d, struct bw_event *e)
@@ -420,6 +425,7 @@ static void periodic(struct daemon *d)
 		emit_drop(d, js.lost, why);
 		fprintf(stderr, "bulwark: %s\n", why);
 	}
+	outputs_tick(d->outputs);
 	status_write(d, k);
 }
 
@@ -458,7 +464,9 @@ int cmd_run(int argc, char **argv)
 	d->opts.run_dir = DAEMON_DEFAULT_RUN_DIR;
 	d->opts.ringbuf_mb = 16;
 	d->opts.protect_session = true;
+	outputs_config_init(&d->opts.outputs);
 	if (argp_parse(&argp, argc, argv, 0, NULL, &d->opts)) {
+		outputs_config_free(&d->opts.outputs);
 		free(d);
 		return 2;
 	}
@@ -488,6 +496,12 @@ int cmd_run(int argc, char **argv)
 	/* Open the journal */
 	jo.dir = d->opts.journal_dir;
 	if (journal_open(&jo, &d->journal, err, sizeof(err))) {
+		fprintf(stderr, "bulwark: %s\n", err);
+		goto cleanup;
+	}
+
+	/* Start the outputs: spools left by a previous run resume delivery */
+	if (outputs_open(&d->opts.outputs, d->out, stderr, &d->outputs, err, sizeof(err))) {
 		fprintf(stderr, "bulwark: %s\n", err);
 		goto cleanup;
 	}
@@ -533,6 +547,7 @@ int cmd_run(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
+	signal(SIGUSR1, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	status_write(d, NULL);
 	dbcapture_summary(d->db, err, sizeof(err));
@@ -567,6 +582,10 @@ int cmd_run(int argc, char **argv)
 			reload_requested = 0;
 			reload_rules(d);
 		}
+		if (reopen_requested) {
+			reopen_requested = 0;
+			outputs_reopen(d->outputs);
+		}
 		if (now_epoch_ns() - last >= 1000000000ull) {
 			last = now_epoch_ns();
 			periodic(d);
@@ -589,6 +608,8 @@ cleanup:
 	ring_buffer__free(d->rb);
 	/* before the journal closes: flushing connections may still emit */
 	dbcapture_free(d->db);
+	/* queued alerts get 5 s to be delivered; the rest stays in the spools */
+	outputs_close(d->outputs, 5000);
 	loader_close(&d->loader);
 	if (d->journal)
 		journal_close(d->journal);
@@ -600,6 +621,7 @@ cleanup:
 	jbuf_free(&d->alert);
 	jbuf_free(&d->result);
 	actions_free(&d->actions);
+	outputs_config_free(&d->opts.outputs);
 	free(d);
 	return rc;
 }
