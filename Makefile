@@ -24,7 +24,7 @@ endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
-LDLIBS   += -lbpf -lelf -lz -lyaml -lpg_query -lpthread
+LDLIBS   += -lbpf -lelf -lz -lyaml -lpg_query -lcurl -lssl -lcrypto -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ibpf -I$(BUILD)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -47,7 +47,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps run test unit e2e bench fuzz install clean
-all: $(BUILD)/bulwark $(UNIT_BINS)
+all: $(BUILD)/bulwark $(UNIT_BINS) $(BUILD)/tests/outputs_driver
 
 # Installs the Debian packages needed to build, run and test (idempotent).
 deps:
@@ -87,6 +87,11 @@ vpath test_%.c $(sort $(dir $(UNIT_SRCS)))
 $(BUILD)/tests/%: %.c tests/unit/unit.h $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# The outputs test driver (tests/e2e/test_outputs.sh): the real output modules, real receivers.
+$(BUILD)/tests/outputs_driver: tests/unit/outputs/outputs_driver.c $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
 # Benchmark programs link the same library objects as the unit tests.
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) | $(BUILD)/bench

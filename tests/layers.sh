@@ -16,8 +16,9 @@ declare -A ALLOWED=(
 	[db]="core sql"
 	[kernel]="core"
 	[actions]="core rules"
-	[daemon]="core sql db rules journal actions kernel"
-	[cli]="core sql db rules journal actions kernel daemon"
+	[outputs]="core rules"
+	[daemon]="core sql db rules journal actions kernel outputs"
+	[cli]="core sql db rules journal actions kernel daemon outputs"
 )
 # Folders whose code may include libbpf (drives the kernel).
 KERNEL_FACING="kernel daemon actions db"

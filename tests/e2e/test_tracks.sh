@@ -20,7 +20,7 @@ restore_audit() {
 }
 trap 'restore_audit; e2e_cleanup' EXIT
 
-bw_start --rules rules/ || { fail tracks_start "daemon did not start"; exit 1; }
+bw_start --rules rules/ --output "file:path=$E2E_TMP/alerts.jsonl" || { fail tracks_start "daemon did not start"; exit 1; }
 pass tracks_rules_load
 
 fired() { # fired RULE UID: number of alerts of RULE for loginuid UID
@@ -32,6 +32,9 @@ in_session 4901 "auditctl -D; auditctl -e 0" >/dev/null 2>&1
 wait_json ".rule == \"$A\"" 5
 check auditctl_delete_and_disable test "$(fired "$A" 4901)" -ge 2
 restore_audit
+# the same alerts reach a file output given with --output
+file_has_alert() { sleep 0.5; grep -c "\"rule\":\"$A\"" "$E2E_TMP/alerts.jsonl" | grep -qx 2; }
+check output_file_receives_alerts file_has_alert
 in_session 4902 "auditctl -l; auditctl -s" >/dev/null 2>&1
 
 J_RULE="System journal vacuumed from a login session"

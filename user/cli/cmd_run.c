@@ -5,11 +5,12 @@
 #include "daemon/daemon.h"
 #include "db/dbcapture.h"
 #include "journal/journal.h"
+#include "outputs/outputs.h"
 
 static const char run_doc[] =
 	"USAGE: bulwark run [-r PATH]... [-j DIR] [-e] [-n] [-w DIR]... [-d DIR] [-v]\n"
 	"                   [--protect DIR]... [--allow-exe PATH]... [--capture-all]\n"
-	"                   [--ringbuf-mb MB] [--db-... OPTIONS]\n"
+	"                   [--ringbuf-mb MB] [--output SPEC]... [--db-... OPTIONS]\n"
 	"\n"
 	"The monitor: stream alerts (and, with --events, every event) as JSON lines on\n"
 	"stdout. Needs root.\n"
@@ -28,7 +29,7 @@ static const char run_doc[] =
 	"  bulwark run -r rules/ --events --no-kill | jq .\n"
 	"  bulwark run -j /tmp/j -w /srv/pgdata --events";
 
-enum { OPT_CAPTURE_ALL = 1000, OPT_RINGBUF, OPT_PROTECT, OPT_ALLOW_EXE, OPT_PROTECT_PROCESS };
+enum { OPT_CAPTURE_ALL = 1000, OPT_RINGBUF, OPT_PROTECT, OPT_ALLOW_EXE, OPT_PROTECT_PROCESS, OPT_OUTPUT };
 
 static const struct argp_option run_options[] = {
 	{ "rules", 'r', "PATH", 0, "rule file or directory of *.yaml; repeatable, loaded in order "
@@ -50,6 +51,8 @@ static const struct argp_option run_options[] = {
 						   "busy servers)", 0 },
 	{ "run-dir", 'd', "DIR", 0, "where the status file goes (default " DAEMON_DEFAULT_RUN_DIR ")", 0 },
 	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "ring buffer size in MiB, a power of two (default 16)", 0 },
+	{ "output", OPT_OUTPUT, "SPEC", 0, "also send alerts to TYPE:key=value,... (file, syslog, "
+					   "http, program; see docs/outputs.md); repeatable", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
 	{ 0 },
 };
@@ -94,6 +97,13 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 		o->allow_exe[o->nallow_exe++] = arg;
 		break;
 	case OPT_CAPTURE_ALL: o->capture_all = true; break;
+	case OPT_OUTPUT: {
+		char err[256];
+
+		if (outputs_config_parse_spec(&o->outputs, arg, err, sizeof(err)))
+			return cli_usage_error(state, "--output '%s': %s", arg, err);
+		break;
+	}
 	case 'd': o->run_dir = arg; break;
 	case OPT_RINGBUF:
 		v = strtoul(arg, &end, 10);
@@ -121,17 +131,26 @@ int cmd_run(int argc, char **argv)
 		.protect_session = true,
 	};
 	const char *def;
+	char err[256];
 	int rc;
 
+	outputs_config_init(&o.outputs);
 	rc = cli_parse(&argp, 0, argc, argv, &o, stdout, stderr);
-	if (rc != CLI_GO_ON)
+	if (rc == CLI_GO_ON && outputs_config_check(&o.outputs, err, sizeof(err))) {
+		fprintf(stderr, "%s: --output: %s\n", argv[0], err);
+		rc = CLI_USAGE;
+	}
+	if (rc != CLI_GO_ON) {
+		outputs_config_free(&o.outputs);
 		return rc;
+	}
 	if (!o.nrule_paths) {
 		def = cli_default_rules();
 		if (!def) {
 			fprintf(stderr, "%s: no --rules given, and neither ./" CLI_RULES_LOCAL_DIR
 				" nor " CLI_RULES_SYSTEM_DIR " exists; pass --rules PATH (a rule "
 				"file or a directory of them)\n", argv[0]);
+			outputs_config_free(&o.outputs);
 			return CLI_USAGE;
 		}
 		o.rule_paths[o.nrule_paths++] = def;

@@ -18,12 +18,14 @@
 #include "rules/rules.h"
 #include "daemon/status.h"
 
-static volatile sig_atomic_t stop_requested, reload_requested;
+static volatile sig_atomic_t stop_requested, reload_requested, reopen_requested;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload_requested = 1;
+	else if (sig == SIGUSR1)
+		reopen_requested = 1;
 	else
 		stop_requested = 1;
 }
@@ -63,10 +65,11 @@ static void emit_line(struct daemon *d, const struct jbuf *b)
 	fputc('\n', d->out);
 }
 
-/* A rule fired: act, then print and journal the alert at once. */
+/* A rule fired: act, then journal the alert and hand it to the outputs at once. */
 static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 {
 	struct daemon *d = ctx;
+	struct outputs_alert oa;
 
 	/* act first: the alert reports what the action did */
 	jbuf_reset(&d->result);
@@ -76,10 +79,12 @@ static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 	if (!jbuf_ok(&d->alert))
 		return;
 	d->c.alerts++;
-	emit_line(d, &d->alert);
-	fflush(d->out);
+	/* the journal keeps every alert; outputs may aggregate a noisy rule's */
 	if (d->journal)
 		journal_append(d->journal, JREC_ALERT, e, d->alert.p, d->alert.len);
+	oa = (struct outputs_alert){ d->alert.p, d->alert.len, rule_name(r), rule_priority(r),
+				     rule_action(r) != RULE_ALERT };
+	outputs_emit(d->outputs, &oa);
 }
 
 static void handle_event(struct daemon *d, struct bw_event *e)
@@ -323,6 +328,7 @@ static void periodic(struct daemon *d)
 		emit_drop(d, js.lost, why);
 		fprintf(stderr, "bulwark: %s\n", why);
 	}
+	outputs_tick(d->outputs);
 	status_write(d, k);
 }
 
@@ -370,6 +376,12 @@ int daemon_run(const struct daemon_opts *opts)
 		goto cleanup;
 	}
 
+	/* Start the outputs: spools left by a previous run resume delivery */
+	if (outputs_open(&d->opts.outputs, d->out, stderr, &d->outputs, err, sizeof(err))) {
+		fprintf(stderr, "bulwark: %s\n", err);
+		goto cleanup;
+	}
+
 	/* Seed the process table from /proc */
 	if (decode_init(&d->dec)) {
 		fprintf(stderr, "bulwark: out of memory\n");
@@ -411,6 +423,7 @@ int daemon_run(const struct daemon_opts *opts)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
+	signal(SIGUSR1, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	status_write(d, NULL);
 	dbcapture_summary(d->db, err, sizeof(err));
@@ -445,6 +458,10 @@ int daemon_run(const struct daemon_opts *opts)
 			reload_requested = 0;
 			reload_rules(d);
 		}
+		if (reopen_requested) {
+			reopen_requested = 0;
+			outputs_reopen(d->outputs);
+		}
 		if (now_epoch_ns() - last >= 1000000000ull) {
 			last = now_epoch_ns();
 			periodic(d);
@@ -467,6 +484,8 @@ cleanup:
 	ring_buffer__free(d->rb);
 	/* before the journal closes: flushing connections may still emit */
 	dbcapture_free(d->db);
+	/* queued alerts get 5 s to be delivered; the rest stays in the spools */
+	outputs_close(d->outputs, 5000);
 	loader_close(&d->loader);
 	if (d->journal)
 		journal_close(d->journal);
@@ -478,6 +497,7 @@ cleanup:
 	jbuf_free(&d->alert);
 	jbuf_free(&d->result);
 	actions_free(&d->actions);
+	outputs_config_free(&d->opts.outputs);
 	free(d);
 	return rc;
 }

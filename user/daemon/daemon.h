@@ -12,6 +12,7 @@
 #include "core/decode.h"
 #include "core/json.h"
 #include "kernel/loader.h"
+#include "outputs/outputs.h"
 
 #define DAEMON_MAX_RULE_PATHS 32
 #define DAEMON_MAX_WATCH 64
@@ -35,6 +36,7 @@ struct daemon_opts {
 	bool verbose;              /* --verbose */
 	uint32_t ringbuf_mb;       /* --ringbuf-mb */
 	struct dbcapture_opts db;  /* --db-*, --no-db */
+	struct outputs_config outputs; /* where alerts go (default: stdout only) */
 };
 
 /* Counters kept by user space; shown by status and in the stop summary. */
@@ -59,6 +61,7 @@ struct daemon {
 	struct actions actions;    /* kill_process / kill_session */
 	struct journal *journal;
 	struct dbcapture *db;      /* database capture (NULL until set up) */
+	struct outputs *outputs;   /* alert fan-out (NULL until set up) */
 	struct ring_buffer *rb;
 	struct bw_event ev;        /* the event being handled */
 	struct jbuf line;          /* its JSON */
@@ -68,7 +71,7 @@ struct daemon {
 	char hostname[256];
 	uint64_t started_ns;       /* epoch ns */
 	uint64_t ticks;            /* periodic() calls */
-	FILE *out;                 /* alerts and events (stdout) */
+	FILE *out;                 /* events, and alerts of the stdout output */
 };
 
 /*

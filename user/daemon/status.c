@@ -13,6 +13,7 @@
 #include "daemon/daemon.h"
 #include "db/dbcapture.h"
 #include "journal/journal.h"
+#include "outputs/outputs.h"
 #include "rules/rules.h"
 #include "daemon/status.h"
 
@@ -75,7 +76,7 @@ void status_write(struct daemon *d, const uint64_t *k)
 			"\"reloads\":%llu,\"reload_errors\":%llu,\"processes\":%u,\"proc_reads\":%llu,"
 			"\"kills\":%llu,\"kill_errors\":%llu},"
 			"\"journal_stats\":{\"records\":%llu,\"bytes\":%llu,\"lost\":%llu,"
-			"\"write_errors\":%llu,\"disk_full\":%s}}\n",
+			"\"write_errors\":%llu,\"disk_full\":%s},",
 		    (unsigned long long)d->c.events, (unsigned long long)d->c.alerts,
 		    (unsigned long long)d->c.bad_records, (unsigned long long)d->c.reloads,
 		    (unsigned long long)d->c.reload_errors, d->dec.pt.count,
@@ -83,6 +84,8 @@ void status_write(struct daemon *d, const uint64_t *k)
 		    (unsigned long long)d->actions.kill_errors, (unsigned long long)js.records,
 		    (unsigned long long)js.bytes, (unsigned long long)js.lost,
 		    (unsigned long long)js.write_errors, js.disk_full ? "true" : "false");
+	outputs_status_json(d->outputs, &b);
+	jbuf_puts(&b, "}\n");
 	snprintf(path, sizeof(path), "%s/status.json", d->opts.run_dir);
 	snprintf(tmp, sizeof(tmp), "%s/.status.json.tmp", d->opts.run_dir);
 	f = fopen(tmp, "w");

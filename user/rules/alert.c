@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Alerts: the formatted output text and the Falco-shaped JSON object. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "rules/alert.h"
@@ -77,6 +78,38 @@ static void format_output(struct jbuf *b, const struct rule *r, const struct bw_
 	}
 }
 
+/*
+ * The kill outcome, copied out of action_result into output_fields and
+ * the end of output, so that routers which keep only Falco's keys (as
+ * Falcosidekick, which drops action and action_result) still show it.
+ * action_result is actions.c's own flat object whose "status" is one
+ * plain word, so a scan for the keys is enough.
+ */
+struct outcome {
+	char status[32];       /* "" when action_result has none */
+	long long killed;      /* killed, or would_kill with --no-kill */
+	const char *count_key; /* "killed", "would_kill", or NULL */
+};
+
+static void action_outcome(const char *res, struct outcome *o)
+{
+	const char *p;
+	size_t n = 0;
+
+	memset(o, 0, sizeof(*o));
+	if (!res)
+		return;
+	p = strstr(res, "\"status\":\"");
+	if (p)
+		for (p += 10; p[n] && p[n] != '"' && n + 1 < sizeof(o->status); n++)
+			o->status[n] = p[n];
+	o->status[n] = 0;
+	if ((p = strstr(res, "\"killed\":")))
+		o->count_key = "killed", o->killed = strtoll(p + 9, NULL, 10);
+	else if ((p = strstr(res, "\"would_kill\":")))
+		o->count_key = "would_kill", o->killed = strtoll(p + 13, NULL, 10);
+}
+
 void alert_format_output(struct jbuf *b, const struct rule *r, const struct bw_event *e)
 {
 	format_output(b, r, e, false);
@@ -85,9 +118,12 @@ void alert_format_output(struct jbuf *b, const struct rule *r, const struct bw_e
 void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *e,
 		   const char *hostname, const char *action_result_json)
 {
+	bool act = r->action != RULE_ALERT;
+	struct outcome oc;
 	char tbuf[40];
 	uint64_t ns;
 
+	action_outcome(act ? action_result_json : NULL, &oc);
 	if (event_has(e, FLD_EVT_TIME)) {
 		ns = e->time_ns;
 	} else {
@@ -104,6 +140,14 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 	jbuf_puts(b, rule_priority_name(r->priority));
 	jbuf_puts(b, "\",\"output\":\"");
 	format_output(b, r, e, true);
+	if (act) {
+		jbuf_printf(b, " [action=%s", rule_action_name(r->action));
+		if (oc.status[0])
+			jbuf_printf(b, " status=%s", oc.status);
+		if (oc.count_key)
+			jbuf_printf(b, " %s=%lld", oc.count_key, oc.killed);
+		jbuf_putc(b, ']');
+	}
 	jbuf_puts(b, "\",\"output_fields\":{");
 	for (int i = 0; i < r->nofields; i++) {
 		struct bw_value v;
@@ -115,6 +159,16 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 			json_put_value(b, &v);
 		else
 			jbuf_puts(b, "null");
+	}
+	if (act) {
+		jbuf_printf(b, "%s\"bulwark.action\":\"%s\"", r->nofields ? "," : "",
+			    rule_action_name(r->action));
+		if (oc.status[0]) {
+			jbuf_puts(b, ",\"bulwark.status\":");
+			json_put_str(b, oc.status, strlen(oc.status));
+		}
+		if (oc.count_key)
+			jbuf_printf(b, ",\"bulwark.%s\":%lld", oc.count_key, oc.killed);
 	}
 	jbuf_puts(b, "},\"source\":\"");
 	jbuf_puts(b, rule_source(r));

@@ -17,7 +17,11 @@
  * time is evt.time (now, if the event has none). output_fields holds the
  * fields named in the output plus evt.time, evt.type, proc.pid, proc.name,
  * user.loginuid and session.id, in event JSON key order; a field the event
- * does not carry is null. Allocates only when b has to grow.
+ * does not carry is null. For a kill rule the outcome is repeated where
+ * every router keeps it: output_fields gains bulwark.action,
+ * bulwark.status and bulwark.killed (bulwark.would_kill with --no-kill),
+ * and output ends with " [action=kill_session status=killed killed=3]".
+ * Allocates only when b has to grow.
  */
 void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *e,
 		   const char *hostname, const char *action_result_json);

@@ -929,10 +929,11 @@ TEST(rules_alert_json_shape)
 	CHECK_STREQ(b.p,
 		    "{\"time\":\"2026-09-21T14:13:20.123456789Z\",\"rule\":\"Data deleted\","
 		    "\"priority\":\"Critical\",\"output\":\"deleted /var/lib/postgresql/15/main/base/1/\\udcff "
-		    "by \\\"rm\\\" (rm -rf \\\"x\\\")\",\"output_fields\":{\"evt.time\":1790000000123456789,"
+		    "by \\\"rm\\\" (rm -rf \\\"x\\\") [action=kill_session killed=3]\",\"output_fields\":{\"evt.time\":1790000000123456789,"
 		    "\"evt.type\":\"unlinkat\",\"proc.pid\":100,\"proc.name\":\"rm\",\"proc.cmdline\":"
 		    "\"rm -rf \\\"x\\\"\",\"user.loginuid\":1000,\"session.id\":3,\"fd.name\":"
-		    "\"/var/lib/postgresql/15/main/base/1/\\udcff\"},\"source\":\"syscall\",\"hostname\":\"db1\","
+		    "\"/var/lib/postgresql/15/main/base/1/\\udcff\",\"bulwark.action\":\"kill_session\","
+		    "\"bulwark.killed\":3},\"source\":\"syscall\",\"hostname\":\"db1\","
 		    "\"tags\":[\"database\",\"T1485\"],\"action\":\"kill_session\",\"action_result\":{\"killed\":3}}");
 	/* valid JSON that our own reader accepts */
 	rc = json_parse_object(b.p, b.len, scratch, count_kv, &keys, err, sizeof(err));
@@ -941,6 +942,40 @@ TEST(rules_alert_json_shape)
 	alert_to_json(&b, rules_rule(rs, 0), &e, NULL, NULL);
 	CHECK(strstr(b.p, "\"hostname\":\"\"") != NULL);
 	CHECK(strstr(b.p, "\"action_result\":null}") != NULL);
+	jbuf_free(&b);
+	rules_free(rs);
+}
+
+/* The kill outcome also rides in output_fields and output: routers drop action_result. */
+TEST(rules_alert_outcome_in_fields)
+{
+	struct rules *rs = load("- rule: k\n  condition: evt.type = unlinkat\n  output: \"x\"\n"
+				"  priority: critical\n  action: kill_session\n"
+				"- rule: a\n  condition: evt.type = unlinkat\n  output: \"y\"\n"
+				"  priority: critical\n");
+	struct bw_event e = mkfile("unlinkat", "rm", 3, "/x");
+	struct jbuf b = { 0 };
+
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	alert_to_json(&b, rules_rule(rs, 0), &e, "h",
+		      "{\"after_event_us\":1,\"status\":\"killed\",\"target\":\"session\","
+		      "\"session.id\":3,\"killed\":4,\"pids\":[1,2]}");
+	CHECK(strstr(b.p, "\"output\":\"x [action=kill_session status=killed killed=4]\"") != NULL);
+	CHECK(strstr(b.p, "\"bulwark.action\":\"kill_session\",\"bulwark.status\":\"killed\","
+			  "\"bulwark.killed\":4},") != NULL);
+	jbuf_reset(&b);
+	alert_to_json(&b, rules_rule(rs, 0), &e, "h",
+		      "{\"after_event_us\":1,\"status\":\"dry_run\",\"target\":\"process\","
+		      "\"proc.pid\":5,\"would_kill\":1}");
+	CHECK(strstr(b.p, "x [action=kill_session status=dry_run would_kill=1]") != NULL);
+	CHECK(strstr(b.p, "\"bulwark.status\":\"dry_run\",\"bulwark.would_kill\":1}") != NULL);
+	/* alert rules are left as they were */
+	jbuf_reset(&b);
+	alert_to_json(&b, rules_rule(rs, 1), &e, "h", NULL);
+	CHECK(strstr(b.p, "\"output\":\"y\"") != NULL);
+	CHECK(strstr(b.p, "bulwark.") == NULL);
 	jbuf_free(&b);
 	rules_free(rs);
 }
