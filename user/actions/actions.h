@@ -25,6 +25,10 @@ struct actions {
 	uint64_t last_session_ns; /* duration of the last session kill */
 	int pidfds[ACTIONS_MAX_PIDS]; /* scratch: processes signalled in one kill */
 	uint32_t pids[ACTIONS_MAX_PIDS];
+	struct actions_member {   /* scratch: the table's members of a session, to sort */
+		uint32_t pid;
+		uint64_t start_ns;
+	} members[ACTIONS_MAX_PIDS];
 	struct actions_recent {   /* sessions swept lately: not swept again */
 		uint32_t sid;
 		int killed;
