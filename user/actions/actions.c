@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
 #include "actions/actions.h"
 
 #ifndef SYS_pidfd_open
@@ -52,11 +51,12 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int actions_init(struct actions *a, int quarantine_fd, struct proctable *pt, bool no_kill,
-		 const char *const *allow, int nallow)
+int actions_init(struct actions *a, actions_quarantine_fn quarantine, void *quarantine_ctx,
+		 struct proctable *pt, bool no_kill, const char *const *allow, int nallow)
 {
 	memset(a, 0, sizeof(*a));
-	a->quarantine_fd = quarantine_fd;
+	a->quarantine = quarantine;
+	a->quarantine_ctx = quarantine_ctx;
 	a->pt = pt;
 	a->no_kill = no_kill;
 	a->self_pid = (uint32_t)getpid();
@@ -424,14 +424,8 @@ static int kill_session(struct actions *a, uint32_t sid, uint32_t first, struct 
 	}
 
 	taken = table_pass(a, sid, first, &npids, dry, &spared, &first_spared);
-	if (!dry && a->quarantine_fd >= 0) {
-		struct timespec ts;
-		uint64_t v;
-
-		clock_gettime(CLOCK_BOOTTIME, &ts);
-		v = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		quarantined = !bpf_map_update_elem(a->quarantine_fd, &sid, &v, BPF_ANY);
-	}
+	if (!dry && a->quarantine)
+		quarantined = !a->quarantine(a->quarantine_ctx, sid);
 	/* wait for what the table knew before reading /proc */
 	if (taken && !dry) {
 		left = wait_all(a, npids);

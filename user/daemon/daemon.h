@@ -12,6 +12,7 @@
 #include "core/decode.h"
 #include "core/json.h"
 #include "kernel/loader.h"
+#include "kernel/quarantine.h"
 
 #define DAEMON_MAX_RULE_PATHS 32
 #define DAEMON_MAX_WATCH 64
@@ -57,6 +58,7 @@ struct daemon {
 	struct rules *rules;
 	struct rules *builtin;     /* the daemon's own rules: kernel enforcement alerts */
 	struct actions actions;    /* kill_process / kill_session */
+	struct quarantine quarantine; /* the kernel half of kill_session, called by actions */
 	struct journal *journal;
 	struct dbcapture *db;      /* database capture (NULL until set up) */
 	struct ring_buffer *rb;
