@@ -26,9 +26,12 @@ int BPF_PROG(tp_btf_sched_process_exec, struct task_struct *p, pid_t old_pid,
 
 	if (is_self())
 		return 0;
-	/* a quarantined session runs nothing new: killed before the new image starts */
-	if (quarantined(p))
+	/* a quarantined session runs nothing new: killed before the new image starts,
+	 * with the shell that waits for it */
+	if (quarantined(p)) {
 		kill_current(BW_KILL_QUARANTINE, BW_EV_EXEC);
+		kill_session_ancestors(p);
+	}
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
 	s = path_scratch_get();
 	if (!e || !s)
@@ -78,6 +81,7 @@ int BPF_PROG(tp_btf_sched_process_fork, struct task_struct *parent, struct task_
 			stat_inc(BW_STAT_KILLS);
 		}
 		kill_current(BW_KILL_QUARANTINE, BW_EV_FORK);
+		kill_session_ancestors(parent);
 	}
 	/* new processes only: threads share the process table entry */
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))

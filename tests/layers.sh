@@ -21,7 +21,7 @@ declare -A ALLOWED=(
 	[cli]="core sql db rules journal actions kernel daemon outputs"
 )
 # Folders whose code may include libbpf (drives the kernel).
-KERNEL_FACING="kernel daemon actions db"
+KERNEL_FACING="kernel daemon db"
 
 status=0
 for dir in user/*/; do

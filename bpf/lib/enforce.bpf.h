@@ -37,6 +37,8 @@ const volatile __u32 enforce_kill __weak = 1;   /* 0 with --no-kill: report only
 
 extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
 				__u64 value) __ksym __weak;
+extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
 static __always_inline bool quarantined(struct task_struct *t)
 {
@@ -81,6 +83,40 @@ static __always_inline void kill_current(__u32 reason, __u32 sc_type)
 		stat_inc(BW_STAT_KILLS);
 	}
 	report_kill(t, reason, sc_type);
+}
+
+/* How many generations above a killed task die with it (a shell, the shell that ran it...). */
+#define BW_KILL_ANCESTORS 4
+
+/*
+ * Kills the ancestors of t that are in t's session (6.13+: needs
+ * bpf_send_signal_task; a no-op before). A quarantined task killed alone
+ * wakes the shell waiting for it, and the shell's next builtins (echo >
+ * file, read, :>) need no exec or fork, so the quarantine never meets it:
+ * it runs on until user space's signal lands. Seen as a script writing a
+ * file after its child's exec was killed. Never pid 1, bulwark or an
+ * allowlisted executable; the walk stops at the first ancestor outside
+ * the session.
+ */
+static __always_inline void kill_session_ancestors(struct task_struct *t)
+{
+	struct task_struct *p, *next;
+	__u32 sid = t->sessionid;
+
+	if (!enforce_kill || !bpf_send_signal_task || !bpf_task_acquire || !bpf_task_release)
+		return;
+	p = bpf_task_acquire(t->real_parent);
+	for (int i = 0; i < BW_KILL_ANCESTORS && p; i++) {
+		if (p->sessionid != sid || p->tgid <= 1 || p->tgid == self_tgid || exe_allowed(p))
+			break;
+		bpf_send_signal_task(p, SIGKILL, PIDTYPE_TGID, 0);
+		stat_inc(BW_STAT_KILLS);
+		next = bpf_task_acquire(p->real_parent);
+		bpf_task_release(p);
+		p = next;
+	}
+	if (p)
+		bpf_task_release(p);
 }
 
 #endif /* BULWARK_ENFORCE_BPF_H */

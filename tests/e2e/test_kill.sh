@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Response end to end, each scenario in its own fresh login session:
 # rm -rf of a protected tree (kernel path), a bystander session, a fork
-# loop being killed, a user-space kill_session rule, and --no-kill.
+# loop being killed, a shell whose child the quarantine kills, a user-space
+# kill_session rule, and --no-kill.
 . "$(dirname "$0")/lib.sh"
 e2e_need_root
 
@@ -92,6 +93,41 @@ check forkloop_alert test -n "$a"
 check forkloop_killed_several test "$(echo "$a" | jq .action_result.killed)" -ge 3
 sleep 0.3
 check forkloop_nothing_alive test "$(session_alive "$SID")" = 0
+
+# --- a shell waiting for a child that the quarantine kills must not run on.
+# The child forks non-stop, so it meets the quarantine at once; killing it
+# alone would wake the shell, whose next command is a builtin. 30 sleeps
+# make the kill pass long enough for that to happen (6 of 10 runs before
+# the fix: the marker was written; 0 of 20 after). Five sessions.
+cat > "$E2E_TMP/waiter.sh" <<SH
+for i in \$(seq 30); do sleep 300 & done
+(while :; do ( : ); done) &
+c=\$!
+sleep 0.3
+T=bulwark-e2e-
+/bin/true \${T}kill
+wait \$c
+echo survived > \$1
+SH
+waiter_ok=0; waiter_honest=0; waiter_empty=0
+for i in 1 2 3 4 5; do
+	in_session $((4510 + i)) "sh $E2E_TMP/waiter.sh $E2E_TMP/waiter.$i.survived" 2>/dev/null
+	SID=$(session_of $((4510 + i)))
+	wait_json ".rule == \"E2E kill trigger\" and .output_fields.\"session.id\" == $SID" 5
+	a=$(json_first ".rule == \"E2E kill trigger\" and .output_fields.\"session.id\" == $SID")
+	sleep 0.2
+	[ -e "$E2E_TMP/waiter.$i.survived" ] || waiter_ok=$((waiter_ok + 1))
+	[ "$(session_alive "$SID")" = 0 ] && waiter_empty=$((waiter_empty + 1))
+	# the outcome is honest: "killed" only with nobody left, else the survivors are named
+	case "$(echo "$a" | jq -c '[.action_result.status, .action_result.still_alive, (.action_result.survivors // [] | length)]')" in
+	'["killed",0,0]') [ "$(session_alive "$SID")" = 0 ] && waiter_honest=$((waiter_honest + 1)) ;;
+	'["partial",'*) waiter_honest=$((waiter_honest + 1)) ;;
+	esac
+	[ -e "$E2E_TMP/waiter.$i.survived" ] && echo "  session $SID: shell ran on; action_result: $(echo "$a" | jq -c .action_result)"
+done
+check waiter_shell_stopped test "$waiter_ok" = 5
+check waiter_session_empty test "$waiter_empty" = 5
+check waiter_outcome_honest test "$waiter_honest" = 5
 bw_stop
 
 # --- --no-kill: the same alerts, nothing killed

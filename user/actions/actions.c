@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
 #include "actions/actions.h"
 
 #ifndef SYS_pidfd_open
@@ -52,11 +51,12 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int actions_init(struct actions *a, int quarantine_fd, struct proctable *pt, bool no_kill,
-		 const char *const *allow, int nallow)
+int actions_init(struct actions *a, actions_quarantine_fn quarantine, void *quarantine_ctx,
+		 struct proctable *pt, bool no_kill, const char *const *allow, int nallow)
 {
 	memset(a, 0, sizeof(*a));
-	a->quarantine_fd = quarantine_fd;
+	a->quarantine = quarantine;
+	a->quarantine_ctx = quarantine_ctx;
 	a->pt = pt;
 	a->no_kill = no_kill;
 	a->self_pid = (uint32_t)getpid();
@@ -188,58 +188,146 @@ static int wait_all(struct actions *a, int npids)
 	return n ? wait_dead(fds, n) : 0;
 }
 
+/* The process behind a pidfd has exited (it may be a zombie still). */
+static bool pidfd_exited(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP));
+}
+
+/* Audit session of pid from /proc, or 4294967295 ("no session") if gone. */
+static uint32_t proc_sessionid(uint32_t pid)
+{
+	char path[64], buf[32];
+
+	snprintf(path, sizeof(path), "/proc/%u/sessionid", pid);
+	if (proc_read_small(path, buf, sizeof(buf)) <= 0)
+		return BW_NO_SESSION;
+	return (uint32_t)strtoul(buf, NULL, 10);
+}
+
+/* A live process: not gone, not a zombie waiting to be reaped. */
+static bool proc_live(uint32_t pid)
+{
+	char state;
+	unsigned long flags, ppid;
+
+	return proc_stat(pid, &state, &flags, &ppid) && state != 'Z' && state != 'X';
+}
+
 static void put_spared(struct jbuf *out, bool *first, uint32_t pid, const char *why)
 {
 	jbuf_printf(out, "%s{\"pid\":%u,\"reason\":\"%s\"}", *first ? "" : ",", pid, why);
 	*first = false;
 }
 
-/* Signals (unless dry) one member of the session and records it. */
-static void take(struct actions *a, uint32_t pid, int *npids, bool dry, struct jbuf *spared,
-		 bool *first_spared)
-{
-	const char *why;
+/* a->pidfds[] values that are not pidfds */
+#define TAKEN_SPARED -1 /* allowlisted, pid 1, a kernel thread: left alive on purpose */
+#define TAKEN_DRY -2    /* --no-kill: would have been signalled */
+#define TAKEN_FAILED -3 /* the signal could not be sent (counted in kill_errors) */
 
-	for (int i = 0; i < *npids; i++)
+/* The latest record of pid, or -1. */
+static int find_taken(const struct actions *a, int npids, uint32_t pid)
+{
+	for (int i = npids - 1; i >= 0; i--)
 		if (a->pids[i] == pid)
-			return;
-	if (*npids >= ACTIONS_MAX_PIDS)
-		return;
-	if (!actions_killable(a, pid, &why)) {
-		if (strcmp(why, "already gone"))
-			put_spared(spared, first_spared, pid, why);
-		a->pids[*npids] = pid;
-		a->pidfds[(*npids)++] = -1;
-		return;
-	}
-	a->pids[*npids] = pid;
-	a->pidfds[(*npids)++] = dry ? -2 : signal_pid(a, pid);
+			return i;
+	return -1;
 }
 
 /*
- * The fast first pass: the process table already knows every process's
- * session, so the session is signalled without reading /proc. The /proc
- * sweeps that follow catch what the table has not seen yet.
+ * Signals (unless dry) one member of session sid and records it. Returns
+ * true when it was signalled (or would be, dry). The pidfd is opened first,
+ * so the checks that follow are about the very process that gets the
+ * signal, even if its pid is recycled meanwhile. A pid that is gone, or not
+ * in sid (any more), is not recorded: a later sweep that meets a live
+ * member under that number must not take it for dealt with. A recorded
+ * pid whose process has exited is taken again: the number names a new
+ * process now.
  */
-static int table_pass(struct actions *a, uint32_t sid, int *npids, bool dry, struct jbuf *spared,
-		      bool *first_spared)
+static bool take(struct actions *a, uint32_t sid, uint32_t pid, int *npids, bool dry,
+		 struct jbuf *spared, bool *first_spared)
 {
-	int n = 0;
+	const char *why = NULL;
+	int fd, i = find_taken(a, *npids, pid);
 
+	if (i >= 0 && (a->pidfds[i] < 0 || !pidfd_exited(a->pidfds[i])))
+		return false; /* signalled and not dead yet, spared, dry or failed */
+	if (*npids >= ACTIONS_MAX_PIDS)
+		return false; /* the final check reports it as a survivor */
+	fd = pidfd_open_(pid);
+	if (fd < 0) {
+		if (errno != ESRCH)
+			a->kill_errors++;
+		return false;
+	}
+	if (proc_sessionid(pid) != sid) {
+		close(fd);
+		return false; /* gone, or never a member */
+	}
+	if (!actions_killable(a, pid, &why)) {
+		close(fd);
+		if (!strcmp(why, "already gone"))
+			return false;
+		put_spared(spared, first_spared, pid, why);
+		fd = TAKEN_SPARED;
+	} else if (dry) {
+		close(fd);
+		fd = TAKEN_DRY;
+	} else if (syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0)) {
+		int err = errno;
+
+		close(fd);
+		if (err == ESRCH)
+			return false;
+		a->kill_errors++;
+		fd = TAKEN_FAILED;
+	}
+	a->pids[*npids] = pid;
+	a->pidfds[(*npids)++] = fd;
+	return fd >= 0 || fd == TAKEN_DRY;
+}
+
+static int by_start(const void *x, const void *y)
+{
+	const struct actions_member *a = x, *b = y;
+
+	return a->start_ns < b->start_ns ? -1 : a->start_ns > b->start_ns;
+}
+
+/*
+ * The fast first pass: the process table already knows the session, so
+ * it is signalled without reading all of /proc. The offending process goes
+ * first (it is the one doing damage); the rest go oldest first, so a
+ * parent is signalled before its children and never sees one die and runs
+ * on. The /proc sweeps that follow catch what the table has not seen yet.
+ * Returns how many were signalled.
+ */
+static int table_pass(struct actions *a, uint32_t sid, uint32_t first, int *npids, bool dry,
+		      struct jbuf *spared, bool *first_spared)
+{
+	int n = 0, taken = 0;
+
+	if (first && take(a, sid, first, npids, dry, spared, first_spared))
+		taken++;
 	if (!a->pt)
-		return 0;
+		return taken;
 	for (uint32_t b = 0; b < a->pt->nbuckets; b++)
-		for (struct proc *p = a->pt->buckets[b]; p; p = p->next)
-			if (p->sessionid == sid && !p->exit_ns) {
-				take(a, p->pid, npids, dry, spared, first_spared);
-				n++;
-			}
-	return n;
+		for (struct proc *p = a->pt->buckets[b]; p && n < ACTIONS_MAX_PIDS; p = p->next)
+			if (p->sessionid == sid && !p->exit_ns && p->pid != first)
+				a->members[n++] = (struct actions_member){ p->pid, p->start_ns };
+	qsort(a->members, (size_t)n, sizeof(a->members[0]), by_start);
+	for (int i = 0; i < n; i++)
+		if (take(a, sid, a->members[i].pid, npids, dry, spared, first_spared))
+			taken++;
+	return taken;
 }
 
 /*
  * One sweep of /proc for the live members of sid. Signals each new one
- * (unless dry) and records it. Returns how many live members it saw.
+ * (unless dry) and records it. Returns how many live members it saw that
+ * were signalled (now or before) and are not dead yet.
  */
 static int sweep(struct actions *a, uint32_t sid, int *npids, bool dry, struct jbuf *spared,
 		 bool *first_spared)
@@ -251,41 +339,75 @@ static int sweep(struct actions *a, uint32_t sid, int *npids, bool dry, struct j
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		char path[64], buf[32], *end, state;
-		unsigned long pid = strtoul(de->d_name, &end, 10), flags, ppid;
-		int known = -1;
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+		int i;
 
-		if (*end || !pid)
+		if (*end || !pid || pid > UINT32_MAX || proc_sessionid((uint32_t)pid) != sid ||
+		    !proc_live((uint32_t)pid))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%lu/sessionid", pid);
-		if (proc_read_small(path, buf, sizeof(buf)) <= 0 || strtoul(buf, NULL, 10) != sid)
-			continue;
-		if (!proc_stat((uint32_t)pid, &state, &flags, &ppid) || state == 'Z' || state == 'X')
-			continue; /* dead already, waiting to be reaped */
-		for (int i = 0; i < *npids; i++)
-			if (a->pids[i] == pid)
-				known = i;
-		if (known >= 0) {
-			if (a->pidfds[known] != -1)
-				seen++; /* signalled, not dead yet; spared ones do not count */
-			continue;
-		}
-		take(a, (uint32_t)pid, npids, dry, spared, first_spared);
-		if (a->pidfds[*npids - 1] != -1)
-			seen++;
+		i = find_taken(a, *npids, (uint32_t)pid);
+		if (i >= 0 && a->pidfds[i] >= 0 && !pidfd_exited(a->pidfds[i]))
+			seen++; /* signalled, not dead yet */
+		else if (take(a, sid, (uint32_t)pid, npids, dry, spared, first_spared))
+			seen++; /* new, or a new process under a number seen before */
 	}
 	closedir(d);
 	return seen;
 }
 
-/* Kills every process of audit session sid (never 4294967295) and appends
- * the members of the result object. Returns how many were killed. */
-static int kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
+/*
+ * The last word, after the sweeps: one more pass over /proc that lists
+ * every live member of sid not spared on purpose. The kill is reported as
+ * "killed" only when this finds nobody. Returns how many it found.
+ */
+static int confirm(struct actions *a, uint32_t sid, int npids, struct jbuf *survivors)
 {
-	struct jbuf spared = { 0 };
-	bool first = true, dry = a->no_kill;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+		int i;
+
+		if (*end || !pid || pid > UINT32_MAX || proc_sessionid((uint32_t)pid) != sid ||
+		    !proc_live((uint32_t)pid))
+			continue;
+		i = find_taken(a, npids, (uint32_t)pid);
+		if (i >= 0 && a->pidfds[i] == TAKEN_SPARED)
+			continue;
+		jbuf_printf(survivors, "%s%lu", n ? "," : "", pid);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Kills every process of audit session sid (never 4294967295) and appends
+ * the members of the result object; first is the process that did it.
+ * Returns how many were killed.
+ *
+ * Order matters. The kernel quarantine kills a member at its next exec,
+ * fork or deletion, and a member killed alone wakes its parent: a shell
+ * waiting for that child runs on, and its next builtins (echo > file, :>,
+ * read) need no exec or fork, so nothing stops it until our signal lands.
+ * Quarantining first and signalling the table's members afterwards gave
+ * the shell that window (about 30 to 200 us, seen in the e2e tests as a
+ * script writing its marker after rm was caught). So every member the
+ * table knows is signalled first, parents before children; only then is
+ * the session quarantined, to catch what forks meanwhile, and /proc swept.
+ */
+static int kill_session(struct actions *a, uint32_t sid, uint32_t first, struct jbuf *out)
+{
+	struct jbuf spared = { 0 }, survivors = { 0 };
+	bool first_spared = true, dry = a->no_kill, quarantined = false;
 	uint64_t t0 = mono_ns(), now = 0, dead_ns = 0;
-	int npids = 0, killed = 0, sweeps = 0, left = 0;
+	int npids = 0, killed = 0, sweeps = 0, left = 0, alive = 0, taken;
 
 	/* events queued behind the one that killed the session: one /proc sweep is enough */
 	for (unsigned i = 0; i < sizeof(a->recent) / sizeof(a->recent[0]); i++) {
@@ -301,30 +423,27 @@ static int kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 		}
 	}
 
-	if (!dry && a->quarantine_fd >= 0) {
-		struct timespec ts;
-		uint64_t v;
-
-		clock_gettime(CLOCK_BOOTTIME, &ts);
-		v = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		bpf_map_update_elem(a->quarantine_fd, &sid, &v, BPF_ANY);
-	}
-	/* signal what the table knows and wait for it before reading /proc */
-	if (table_pass(a, sid, &npids, dry, &spared, &first) && !dry) {
+	taken = table_pass(a, sid, first, &npids, dry, &spared, &first_spared);
+	if (!dry && a->quarantine)
+		quarantined = !a->quarantine(a->quarantine_ctx, sid);
+	/* wait for what the table knew before reading /proc */
+	if (taken && !dry) {
 		left = wait_all(a, npids);
 		dead_ns = mono_ns();
 	}
 	for (sweeps = 1; sweeps <= SWEEPS_MAX; sweeps++) {
-		int seen = sweep(a, sid, &npids, dry, &spared, &first);
+		int seen = sweep(a, sid, &npids, dry, &spared, &first_spared);
 
 		if (seen <= 0 || dry)
 			break;
 		left = wait_all(a, npids);
 		dead_ns = mono_ns(); /* the last signalled process is dead (or timed out) */
 	}
+	if (!dry)
+		alive = confirm(a, sid, npids, &survivors);
 	now = mono_ns();
 	for (int i = 0; i < npids; i++) {
-		if (a->pidfds[i] >= 0 || a->pidfds[i] == -2)
+		if (a->pidfds[i] >= 0 || a->pidfds[i] == TAKEN_DRY)
 			killed++;
 		if (a->pidfds[i] >= 0)
 			close(a->pidfds[i]);
@@ -334,24 +453,22 @@ static int kill_session(struct actions *a, uint32_t sid, struct jbuf *out)
 	a->recent[a->nrecent++ % (sizeof(a->recent) / sizeof(a->recent[0]))] =
 		(struct actions_recent){ sid, killed, now };
 	jbuf_printf(out, "\"status\":\"%s\",\"target\":\"session\",\"session.id\":%u,\"%s\":%d,\"pids\":[",
-		    dry ? "dry_run" : left ? "partial" : "killed", sid, dry ? "would_kill" : "killed",
-		    killed);
-	first = true;
-	for (int i = 0; i < npids; i++) {
-		if (a->pidfds[i] == -1)
-			continue; /* spared, or gone before it could be signalled */
-		jbuf_printf(out, "%s%u", first ? "" : ",", a->pids[i]);
-		first = false;
-	}
+		    dry ? "dry_run" : left || alive ? "partial" : "killed", sid,
+		    dry ? "would_kill" : "killed", killed);
+	for (int i = 0, n = 0; i < npids; i++)
+		if (a->pidfds[i] >= 0 || a->pidfds[i] == TAKEN_DRY)
+			jbuf_printf(out, "%s%u", n++ ? "," : "", a->pids[i]);
 	/* dead_us: decision to the last process dead; elapsed_us adds the final
-	 * /proc sweep that confirmed nobody was left */
-	jbuf_printf(out, "],\"spared\":[%s],\"still_alive\":%d,\"sweeps\":%d,\"dead_us\":%llu,"
-			 "\"elapsed_us\":%llu,\"quarantined\":%s}",
-		    spared.p ? spared.p : "", left, sweeps,
-		    (unsigned long long)(((dead_ns ? dead_ns : now) - t0) / 1000),
-		    (unsigned long long)((now - t0) / 1000),
-		    !dry && a->quarantine_fd >= 0 ? "true" : "false");
+	 * /proc check that confirmed nobody was left (or found who was) */
+	jbuf_printf(out, "],\"spared\":[%s],\"still_alive\":%d,", spared.p ? spared.p : "",
+		    alive > 0 ? alive : 0);
+	if (alive > 0)
+		jbuf_printf(out, "\"survivors\":[%s],", survivors.p);
+	jbuf_printf(out, "\"sweeps\":%d,\"dead_us\":%llu,\"elapsed_us\":%llu,\"quarantined\":%s}",
+		    sweeps, (unsigned long long)(((dead_ns ? dead_ns : now) - t0) / 1000),
+		    (unsigned long long)((now - t0) / 1000), quarantined ? "true" : "false");
 	jbuf_free(&spared);
+	jbuf_free(&survivors);
 	return killed;
 }
 
@@ -614,7 +731,7 @@ void actions_apply(struct actions *a, enum rule_action act, const struct bw_even
 		if (!event_has(e, FLD_SESSION_ID) || e->sessionid == BW_NO_SESSION)
 			kill_process(a, (uint32_t)e->pid, "no login session: killed the process alone", out);
 		else
-			kill_session(a, (uint32_t)e->sessionid, out);
+			kill_session(a, (uint32_t)e->sessionid, (uint32_t)e->pid, out);
 		break;
 	}
 }

@@ -13,8 +13,16 @@
 #define ACTIONS_MAX_ALLOW 64
 #define ACTIONS_MAX_PIDS 4096
 
+/*
+ * The kernel half of a session kill: puts sid in the kernel quarantine,
+ * so its tasks die at their next exec, fork or deletion. Set by the daemon
+ * (kernel/quarantine.c), so actions/ needs no libbpf. 0 or -errno.
+ */
+typedef int (*actions_quarantine_fn)(void *ctx, uint32_t sid);
+
 struct actions {
-	int quarantine_fd;        /* kernel quarantine map, -1 if none */
+	actions_quarantine_fn quarantine; /* NULL: no kernel half */
+	void *quarantine_ctx;     /* its argument */
 	struct proctable *pt;     /* first pass of a session kill; may be NULL */
 	bool no_kill;             /* --no-kill: report what would be killed */
 	uint32_t self_pid;        /* never killed */
@@ -25,6 +33,10 @@ struct actions {
 	uint64_t last_session_ns; /* duration of the last session kill */
 	int pidfds[ACTIONS_MAX_PIDS]; /* scratch: processes signalled in one kill */
 	uint32_t pids[ACTIONS_MAX_PIDS];
+	struct actions_member {   /* scratch: the table's members of a session, to sort */
+		uint32_t pid;
+		uint64_t start_ns;
+	} members[ACTIONS_MAX_PIDS];
 	struct actions_recent {   /* sessions swept lately: not swept again */
 		uint32_t sid;
 		int killed;
@@ -40,9 +52,10 @@ struct actions {
 /* Default allowlist: the database servers. */
 extern const char *const actions_default_allow[];
 
-/* allow: extra executables (paths or globs like /usr/lib/postgresql/'*'/bin/postgres). */
-int actions_init(struct actions *a, int quarantine_fd, struct proctable *pt, bool no_kill,
-		 const char *const *allow, int nallow);
+/* allow: extra executables (paths or globs like /usr/lib/postgresql/'*'/bin/postgres).
+ * quarantine may be NULL (no kernel half: the /proc sweeps alone). */
+int actions_init(struct actions *a, actions_quarantine_fn quarantine, void *quarantine_ctx,
+		 struct proctable *pt, bool no_kill, const char *const *allow, int nallow);
 void actions_free(struct actions *a);
 
 /* Whether pid may be killed at all: not 1, not us, not a kernel thread,

@@ -405,7 +405,8 @@ int daemon_run(const struct daemon_opts *opts)
 	if (dbcapture_start(d->db, loader_object(&d->loader), stderr))
 		goto cleanup;
 	apply_trees(d);
-	if (actions_init(&d->actions, loader_quarantine_fd(&d->loader), &d->dec.pt, d->opts.no_kill,
+	quarantine_init(&d->quarantine, loader_quarantine_fd(&d->loader));
+	if (actions_init(&d->actions, quarantine_session, &d->quarantine, &d->dec.pt, d->opts.no_kill,
 			 d->opts.allow_exe, d->opts.nallow_exe)) {
 		fprintf(stderr, "bulwark: out of memory\n");
 		goto cleanup;

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "kernel/loader.h"
 #include "outputs/outputs.h"
+#include "kernel/quarantine.h"
 
 #define DAEMON_MAX_RULE_PATHS 32
 #define DAEMON_MAX_WATCH 64
@@ -59,6 +60,7 @@ struct daemon {
 	struct rules *rules;
 	struct rules *builtin;     /* the daemon's own rules: kernel enforcement alerts */
 	struct actions actions;    /* kill_process / kill_session */
+	struct quarantine quarantine; /* the kernel half of kill_session, called by actions */
 	struct journal *journal;
 	struct dbcapture *db;      /* database capture (NULL until set up) */
 	struct outputs *outputs;   /* alert fan-out (NULL until set up) */
