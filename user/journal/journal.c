@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "journal/journal.h"
+#include "journal/journal_format.h"
 
 /*
  * The queue is a single-producer single-consumer byte ring. The daemon's
@@ -149,14 +150,15 @@ int journal_append_try(struct journal *j, enum journal_kind kind, const struct b
 		pos = 0;
 	}
 	p = j->ring + pos;
-	journal_put_le32(p, (uint32_t)len);
-	p[4] = (uint8_t)kind;
-	p[5] = e ? journal_type_code(e->type) : 0;
-	journal_put_le16(p + 6, 0);
-	journal_put_le64(p + 8, e && e->time_ns ? e->time_ns : now_ns());
-	journal_put_le64(p + 16, e && event_has(e, FLD_SESSION_ID) ? e->sessionid : BW_NO_SESSION);
-	journal_put_le32(p + 24, e ? (uint32_t)e->pid : 0);
-	journal_put_le32(p + 28, e ? (uint32_t)e->ppid : 0);
+	journal_rec_header_write(p, &(struct journal_rec){
+		.len = (uint32_t)len,
+		.kind = kind,
+		.type = e ? journal_type_code(e->type) : 0,
+		.time_ns = e && e->time_ns ? e->time_ns : now_ns(),
+		.session = e && event_has(e, FLD_SESSION_ID) ? e->sessionid : BW_NO_SESSION,
+		.pid = e ? (uint32_t)e->pid : 0,
+		.ppid = e ? (uint32_t)e->ppid : 0,
+	});
 	memcpy(p + JOURNAL_REC_HDR_LEN, json, len);
 	head += total;
 	j->p_head = head;
@@ -231,8 +233,7 @@ static int seg_open(struct journal *j)
 	uint64_t t = now_ns();
 	int fd, rc;
 
-	snprintf(j->seg_name, sizeof(j->seg_name), "seg-%020llu-%06llu.bwj", (unsigned long long)t,
-		 (unsigned long long)(j->seg_seq + 1));
+	journal_seg_name(j->seg_name, sizeof(j->seg_name), t, j->seg_seq + 1);
 	fd = openat(j->dirfd, j->seg_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
@@ -350,14 +351,13 @@ static int block_add_loss_note(struct journal *j, uint64_t *lost_out)
 		     "write failed %llu)\"}",
 		     (unsigned long long)t, (unsigned long long)(lost - j->lost_reported),
 		     (unsigned long long)full, (unsigned long long)big, (unsigned long long)wr);
-	journal_put_le32(rec, (uint32_t)n);
-	rec[4] = JREC_NOTE;
-	rec[5] = journal_type_code(BW_EVT_DROP);
-	journal_put_le16(rec + 6, 0);
-	journal_put_le64(rec + 8, t);
-	journal_put_le64(rec + 16, BW_NO_SESSION);
-	journal_put_le32(rec + 24, 0);
-	journal_put_le32(rec + 28, 0);
+	journal_rec_header_write(rec, &(struct journal_rec){
+		.len = (uint32_t)n,
+		.kind = JREC_NOTE,
+		.type = journal_type_code(BW_EVT_DROP),
+		.time_ns = t,
+		.session = BW_NO_SESSION,
+	});
 	block_add(j, rec, JOURNAL_REC_HDR_LEN + (uint32_t)n);
 	return 1;
 }
@@ -578,9 +578,9 @@ static uint64_t max_seq(const char *dir)
 	if (journal_list_segments(dir, &names, &n))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned long long t, q;
+		uint64_t q;
 
-		if (sscanf(names[i], "seg-%llu-%llu.bwj", &t, &q) == 2 && q > max)
+		if (journal_seg_name_seq(names[i], &q) && q > max)
 			max = q;
 	}
 	journal_free_names(names, n);
@@ -610,13 +610,79 @@ static void journal_free(struct journal *j)
 	free(j);
 }
 
+/* Fills the options left at 0 with their defaults; sizes the queue ring. */
+static void set_defaults(struct journal *j, const struct journal_opts *o)
+{
+	uint64_t qsize;
+
+	if (!j->o.segment_bytes)
+		j->o.segment_bytes = JOURNAL_DEF_SEGMENT_BYTES;
+	if (!j->o.max_bytes)
+		j->o.max_bytes = JOURNAL_DEF_MAX_BYTES;
+	if (!j->o.max_age_s)
+		j->o.max_age_s = JOURNAL_DEF_MAX_AGE_S;
+	if (!j->o.block_bytes)
+		j->o.block_bytes = JOURNAL_DEF_BLOCK_BYTES;
+	if (j->o.block_bytes > JOURNAL_MAX_BLOCK_RAW / 4)
+		j->o.block_bytes = JOURNAL_MAX_BLOCK_RAW / 4;
+	if (!j->o.queue_bytes)
+		j->o.queue_bytes = JOURNAL_DEF_QUEUE_BYTES;
+	if (!j->o.flush_ms)
+		j->o.flush_ms = JOURNAL_DEF_FLUSH_MS;
+	if (!j->o.level)
+		j->o.level = JOURNAL_DEF_LEVEL;
+	for (qsize = 4096; qsize < j->o.queue_bytes && qsize < (1ull << 31); qsize <<= 1)
+		;
+	j->ring_size = qsize;
+	j->kick_bytes = qsize / 4;
+	j->max_record = qsize / 4 - JOURNAL_REC_HDR_LEN < JOURNAL_MAX_RECORD
+				? (uint32_t)(qsize / 4 - JOURNAL_REC_HDR_LEN) : JOURNAL_MAX_RECORD;
+	if (o->hostname)
+		snprintf(j->host, sizeof(j->host), "%s", o->hostname);
+	else if (gethostname(j->host, sizeof(j->host) - 1))
+		snprintf(j->host, sizeof(j->host), "unknown");
+}
+
+/*
+ * Creates and opens the directory, then takes its lock. The journal holds
+ * commands and SQL: keep it private to the daemon's user. 0 or -errno, with err set.
+ */
+static int open_dir(struct journal *j, char *err, size_t errlen, const char *hint)
+{
+	char failed[4096];
+	int rc;
+
+	rc = mkdirs(j->dir, failed, sizeof(failed));
+	if (rc) {
+		snprintf(err, errlen, "journal: cannot create %s: %s%s", failed, strerror(-rc), hint);
+		return rc;
+	}
+	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j->dirfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "journal: cannot open directory %s: %s%s", j->dir, strerror(-rc), hint);
+		return rc;
+	}
+	j->lockfd = openat(j->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (j->lockfd < 0 && errno != ENOSPC && errno != EDQUOT) {
+		rc = -errno;
+		snprintf(err, errlen, "journal: cannot write in %s: %s%s", j->dir, strerror(-rc), hint);
+		return rc;
+	}
+	if (j->lockfd >= 0 && flock(j->lockfd, LOCK_EX | LOCK_NB)) {
+		rc = -errno;
+		snprintf(err, errlen, "journal: %s is in use by another bulwark process (%s); stop it, or "
+				      "pass --journal DIR with another directory", j->dir, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 int journal_open(const struct journal_opts *o, struct journal **out, char *err, size_t errlen)
 {
 	const char *hint = "; pass --journal DIR with a writable directory";
 	struct journal *j;
 	pthread_condattr_t ca;
-	char failed[4096];
-	uint64_t qsize;
 	int rc;
 
 	*out = NULL;
@@ -645,59 +711,13 @@ int journal_open(const struct journal_opts *o, struct journal **out, char *err, 
 	if (!j->dir)
 		goto oom;
 	j->o.dir = j->dir;
-	if (!j->o.segment_bytes)
-		j->o.segment_bytes = JOURNAL_DEF_SEGMENT_BYTES;
-	if (!j->o.max_bytes)
-		j->o.max_bytes = JOURNAL_DEF_MAX_BYTES;
-	if (!j->o.max_age_s)
-		j->o.max_age_s = JOURNAL_DEF_MAX_AGE_S;
-	if (!j->o.block_bytes)
-		j->o.block_bytes = JOURNAL_DEF_BLOCK_BYTES;
-	if (j->o.block_bytes > JOURNAL_MAX_BLOCK_RAW / 4)
-		j->o.block_bytes = JOURNAL_MAX_BLOCK_RAW / 4;
-	if (!j->o.queue_bytes)
-		j->o.queue_bytes = JOURNAL_DEF_QUEUE_BYTES;
-	if (!j->o.flush_ms)
-		j->o.flush_ms = JOURNAL_DEF_FLUSH_MS;
-	if (!j->o.level)
-		j->o.level = JOURNAL_DEF_LEVEL;
-	for (qsize = 4096; qsize < j->o.queue_bytes && qsize < (1ull << 31); qsize <<= 1)
-		;
-	j->ring_size = qsize;
-	j->kick_bytes = qsize / 4;
-	j->max_record = qsize / 4 - JOURNAL_REC_HDR_LEN < JOURNAL_MAX_RECORD
-				? (uint32_t)(qsize / 4 - JOURNAL_REC_HDR_LEN) : JOURNAL_MAX_RECORD;
-	if (o->hostname)
-		snprintf(j->host, sizeof(j->host), "%s", o->hostname);
-	else if (gethostname(j->host, sizeof(j->host) - 1))
-		snprintf(j->host, sizeof(j->host), "unknown");
+	set_defaults(j, o);
 
-	/* The journal holds commands and SQL: keep it private to the daemon's user. */
-	rc = mkdirs(j->dir, failed, sizeof(failed));
-	if (rc) {
-		snprintf(err, errlen, "journal: cannot create %s: %s%s", failed, strerror(-rc), hint);
+	rc = open_dir(j, err, errlen, hint);
+	if (rc)
 		goto fail;
-	}
-	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (j->dirfd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "journal: cannot open directory %s: %s%s", j->dir, strerror(-rc), hint);
-		goto fail;
-	}
-	j->lockfd = openat(j->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (j->lockfd < 0 && errno != ENOSPC && errno != EDQUOT) {
-		rc = -errno;
-		snprintf(err, errlen, "journal: cannot write in %s: %s%s", j->dir, strerror(-rc), hint);
-		goto fail;
-	}
-	if (j->lockfd >= 0 && flock(j->lockfd, LOCK_EX | LOCK_NB)) {
-		rc = -errno;
-		snprintf(err, errlen, "journal: %s is in use by another bulwark process (%s); stop it, or "
-				      "pass --journal DIR with another directory", j->dir, strerror(-rc));
-		goto fail;
-	}
 
-	j->ring = aligned_alloc(64, qsize);
+	j->ring = aligned_alloc(64, j->ring_size);
 	j->raw_cap = j->o.block_bytes + JOURNAL_REC_HDR_LEN + j->max_record + NOTE_RESERVE;
 	j->raw = malloc(j->raw_cap);
 	if (!j->ring || !j->raw)

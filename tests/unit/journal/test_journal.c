@@ -12,6 +12,7 @@
 #include <zlib.h>
 #include "unit.h"
 #include "journal/journal.h"
+#include "journal/journal_format.h"
 #include "core/json.h"
 
 /* ---- helpers ---- */
