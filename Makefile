@@ -34,8 +34,8 @@ USER_DIRS  := $(sort $(dir $(wildcard user/*/*.c)))
 USER_SRCS  := $(wildcard user/*/*.c)
 USER_HDRS  := $(wildcard user/*/*.h)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-# Folders that drive the kernel or run the daemon; everything else links into unit tests and fuzzers.
-DAEMON_SRCS := $(wildcard user/cli/main.c user/daemon/*.c user/kernel/loader.c)
+# Files that drive the kernel (libbpf) or run the daemon; everything else links into unit tests and fuzzers.
+DAEMON_SRCS := $(wildcard user/cli/main.c user/daemon/*.c user/kernel/loader.c user/kernel/dbprobes.c)
 LIB_SRCS   := $(filter-out $(DAEMON_SRCS),$(USER_SRCS))
 LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 # Unit tests mirror the folders: tests/unit/<folder>/test_<module>.c.

@@ -14,13 +14,13 @@ declare -A ALLOWED=(
 	[journal]="core"
 	[rules]="core"
 	[db]="core sql"
-	[kernel]="core"
+	[kernel]="core db"
 	[actions]="core rules"
 	[daemon]="core sql db rules journal actions kernel cli"
 	[cli]="core sql db rules journal actions kernel daemon"
 )
 # Folders whose code may include libbpf (drives the kernel).
-KERNEL_FACING="kernel daemon actions db"
+KERNEL_FACING="kernel daemon actions"
 
 status=0
 for dir in user/*/; do

@@ -508,11 +508,12 @@ int cmd_run(int argc, char **argv)
 	lo.capture_all = d->opts.capture_all;
 	lo.verbose = d->opts.verbose;
 	lo.enforce_kill = !d->opts.no_kill;
-	lo.configure = dbcapture_configure;
-	lo.configure_arg = d->db;
+	lo.configure = dbprobes_configure;
+	lo.configure_arg = &d->opts.db;
 	if (loader_open(&d->loader, &lo, stderr))
 		goto cleanup;
-	if (dbcapture_start(d->db, loader_object(&d->loader), stderr))
+	if (dbprobes_start(&d->dbprobes, loader_object(&d->loader), &d->opts.db,
+			   dbcapture_probes(d->db), stderr))
 		goto cleanup;
 	apply_trees(d);
 	if (actions_init(&d->actions, loader_quarantine_fd(&d->loader), &d->dec.pt, d->opts.no_kill,
@@ -589,6 +590,7 @@ cleanup:
 	ring_buffer__free(d->rb);
 	/* before the journal closes: flushing connections may still emit */
 	dbcapture_free(d->db);
+	dbprobes_free(d->dbprobes);
 	loader_close(&d->loader);
 	if (d->journal)
 		journal_close(d->journal);

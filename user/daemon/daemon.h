@@ -11,6 +11,7 @@
 #include "db/dbcapture.h"
 #include "core/decode.h"
 #include "core/json.h"
+#include "kernel/dbprobes.h"
 #include "kernel/loader.h"
 
 #define DAEMON_MAX_RULE_PATHS 32
@@ -59,6 +60,7 @@ struct daemon {
 	struct actions actions;    /* kill_process / kill_session */
 	struct journal *journal;
 	struct dbcapture *db;      /* database capture (NULL until set up) */
+	struct dbprobes *dbprobes; /* its programs, maps and uprobes in the kernel */
 	struct ring_buffer *rb;
 	struct bw_event ev;        /* the event being handled */
 	struct jbuf line;          /* its JSON */
