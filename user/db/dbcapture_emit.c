@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Database capture: decoded messages become events (process fields, db.peer, db.side); TLS verdicts. */
-#include <ctype.h>
 #include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "bulwark_plain_read.h"
 #include "db/dbcapture_int.h"
 #include "core/decode.h"
 
@@ -62,36 +61,6 @@ static void emit_event(struct dbcapture *db, struct dbc_conn *c, const struct db
 	db->emit(db->ctx, e);
 }
 
-static bool sel_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/*
- * A plain read, the same test as the kernel's db_plain_select(): one
- * SELECT, no '(', no ';' but a last one, no '/', '-', '#', '\\' or NUL.
- */
-static bool dbc_plain_select(const char *p, size_t n)
-{
-	size_t b = 0;
-
-	while (b < n && b < 8 && sel_space(p[b]))
-		b++;
-	if (b + 7 > n || strncasecmp(p + b, "select", 6))
-		return false;
-	b += 6;
-	if (isalnum((unsigned char)p[b]) || p[b] == '_' || (unsigned char)p[b] >= 0x80)
-		return false;
-	for (int i = 0; i < 8 && n > b && sel_space(p[n - 1]); i++)
-		n--;
-	if (n > b && p[n - 1] == ';')
-		n--;
-	for (size_t i = b; i < n; i++)
-		if (strchr("(;/-#\\", p[i]) || !p[i])
-			return false;
-	return true;
-}
-
 /* Turns m into an event of c (dbconn_event) and sends it. */
 void dbc_emit_msg(struct dbcapture *db, struct dbc_conn *c, const struct dbc_ident *w,
 		     const struct db_msg *m)
@@ -101,7 +70,7 @@ void dbc_emit_msg(struct dbcapture *db, struct dbc_conn *c, const struct dbc_ide
 	/* the kernel's plain-read filter, for statements decoded from streams */
 	if (m->kind == DBM_QUERY && !db->o.all_statements && w->sessionid == BW_NO_SESSION &&
 	    !(m->flags & (DBM_F_TRUNC | DBM_F_PREPARED | DBM_F_MALFORMED)) &&
-	    dbc_plain_select(m->query, m->query_len)) {
+	    bw_plain_select(m->query, (__u32)m->query_len)) {
 		db->c.reads++;
 		return;
 	}

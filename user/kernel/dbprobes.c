@@ -36,6 +36,7 @@ struct dbprobes {
 	size_t off[DBCAP_MAX_BINS][DBCAP_MAX_TARGETS]; /* file offset of each entry point */
 	struct bpf_link *link[DBCAP_MAX_PROBES];    /* the uprobes */
 	struct bpf_link *retlink[DBCAP_MAX_PROBES]; /* their uretprobes, when the target has one */
+	int nlinks;                            /* entries used in link[], retlink[] */
 };
 
 /* Where server binaries live when no --db-binary is given. */
@@ -271,6 +272,7 @@ static void probe_attach(struct dbprobes *k, struct bpf_object *obj, int bin, in
 		return;
 	link = &k->link[k->pr->nprobes];
 	retlink = &k->retlink[k->pr->nprobes];
+	k->nlinks = k->pr->nprobes + 1;
 	pr = &k->pr->probes[k->pr->nprobes++];
 	memset(pr, 0, sizeof(*pr));
 	pr->bin = bin;
@@ -365,7 +367,8 @@ void dbprobes_free(struct dbprobes *k)
 {
 	if (!k)
 		return;
-	for (int i = 0; i < k->pr->nprobes; i++) {
+	/* the report may be gone already (the dbcapture is freed first) */
+	for (int i = 0; i < k->nlinks; i++) {
 		bpf_link__destroy(k->retlink[i]);
 		bpf_link__destroy(k->link[i]);
 	}
