@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Database capture, user side: --db-* options, records -> db events, status. The kernel side is kernel/dbprobes.h. */
+/* Database capture, user side: --db-* options, records -> db events, status (kernel side: kernel/dbprobes.h). */
 #ifndef BULWARK_DBCAPTURE_H
 #define BULWARK_DBCAPTURE_H
 
@@ -65,7 +65,7 @@ int dbcapture_new(struct dbcapture **out, const struct dbcapture_opts *o, struct
 		  dbcapture_emit_fn emit, void *ctx);
 void dbcapture_free(struct dbcapture *db);
 
-/* Endpoints always captured (docs/capture.md): TCP ports, and MySQL's Unix sockets (PostgreSQL's match by name). */
+/* Endpoints always captured (docs/capture.md): TCP ports; MySQL's Unix sockets (PostgreSQL's match by name). */
 extern const struct dbcapture_port dbcapture_default_ports[];
 extern const size_t dbcapture_ndefault_ports;
 extern const char *const dbcapture_default_sockets[];

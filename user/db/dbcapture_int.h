@@ -73,7 +73,6 @@ struct dbc_counters {
 	uint64_t decrypted;       /* decrypted-stream records (TLS read uretprobes) */
 };
 
-
 struct dbcapture {
 	struct dbcapture_opts o;
 	struct decoder *dec;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The journal's on-disk format: type codes, session Bloom bits, segment/block/record headers, segment names. */
+/* The journal's on-disk format: type codes, Bloom bits, segment/block/record headers, segment names. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -186,7 +186,6 @@ out:
 	*n = cnt;
 	return 0;
 }
-
 
 int journal_seg_header_check(const uint8_t *p)
 {

@@ -362,7 +362,6 @@ map_err:
 	return rc;
 }
 
-
 void dbprobes_free(struct dbprobes *k)
 {
 	if (!k)
