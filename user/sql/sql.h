@@ -139,7 +139,26 @@ void sql_pg_classify(const char *q, size_t len, int depth, bool dynamic,
 void sql_pg_body(const char *body, size_t n, const char *lang, size_t langn, int depth,
 		 struct sql_result *r);
 
-/* Case-insensitive compare of n bytes of p with the upper-case keyword kw. */
-bool sql_ieq(const char *p, size_t n, const char *kw);
+/*
+ * Case-insensitive compare of n bytes of p with the upper-case keyword kw.
+ * Inline: the prefilter and the classifier call it for every word, and a
+ * call per word cost the prefilter path a quarter more instructions.
+ */
+static inline bool sql_ieq(const char *p, size_t n, const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (!kw[i])
+			return false;
+		if (c >= 'a' && c <= 'z')
+			c -= 32;
+		if (c != (unsigned char)kw[i])
+			return false;
+	}
+	return !kw[i];
+}
 
 #endif /* BULWARK_SQL_H */

@@ -63,23 +63,6 @@ const char *sql_kind_name(enum sql_kind k)
 	return (unsigned)k < SQL_KIND_MAX ? kind_names[k] : "OTHER";
 }
 
-bool sql_ieq(const char *p, size_t n, const char *kw)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = p[i];
-
-		if (!kw[i])
-			return false;
-		if (c >= 'a' && c <= 'z')
-			c -= 32;
-		if (c != (unsigned char)kw[i])
-			return false;
-	}
-	return !kw[i];
-}
-
 /*
  * Settings whose change stops WAL archiving or makes the WAL useless for
  * recovery. They can only be changed through ALTER SYSTEM (plus a reload or
