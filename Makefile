@@ -33,9 +33,11 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_DIRS  := $(sort $(dir $(wildcard user/*/*.c)))
 USER_SRCS  := $(wildcard user/*/*.c)
 USER_HDRS  := $(wildcard user/*/*.h)
+# Headers shared by the kernel and user sides (the ABI, the plain-read test).
+INC_HDRS   := $(wildcard include/*.h)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-# Folders that drive the kernel or run the daemon; everything else links into unit tests and fuzzers.
-DAEMON_SRCS := $(wildcard user/cli/main.c user/cli/cmd_run.c user/cli/cmd_status.c user/daemon/*.c user/kernel/loader.c user/kernel/quarantine.c)
+# Files that drive the kernel (libbpf) or run the daemon; everything else links into unit tests and fuzzers.
+DAEMON_SRCS := $(wildcard user/cli/main.c user/cli/cmd_run.c user/cli/cmd_status.c user/daemon/*.c user/kernel/loader.c user/kernel/quarantine.c user/kernel/dbprobes.c)
 LIB_SRCS   := $(filter-out $(DAEMON_SRCS),$(USER_SRCS))
 LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 # Unit tests mirror the folders: tests/unit/<folder>/test_<module>.c.
@@ -60,7 +62,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/lib/*.bpf.h) include/bulwark_abi.h | $(BUILD)/bpf
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/lib/*.bpf.h) $(INC_HDRS) | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -include $(VMLINUX_H) -c $< -o $@
 
@@ -74,7 +76,7 @@ $(BUILD)/bulwark.skel.h: $(BUILD)/bulwark.bpf.o
 
 $(BUILD)/user/kernel/loader.o: $(BUILD)/bulwark.skel.h
 
-$(BUILD)/user/%.o: user/%.c $(USER_HDRS) include/bulwark_abi.h | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(INC_HDRS) | $(BUILD)/user
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -103,7 +105,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOUR
 # Library objects are built once for every target; targets also depend on tests/fuzz/*.h.
 FUZZ_OBJS  := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
 .SECONDARY: $(FUZZ_OBJS)
-$(BUILD)/fuzz/obj/%.o: user/%.c $(USER_HDRS) include/bulwark_abi.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/obj/%.o: user/%.c $(USER_HDRS) $(INC_HDRS) | $(BUILD)/fuzz
 	$(Q)mkdir -p $(@D)
 	$(call msg,FUZZCC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DBW_FUZZING -c $< -o $@

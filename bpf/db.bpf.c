@@ -769,88 +769,15 @@ static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, c
  * Outside login sessions these are the bulk of an application's traffic
  * and no destructive-operation rule can want them: they are counted
  * (BW_STAT_DB_READS_SKIPPED), not copied, unless db_config.report_reads.
- * Anything else goes to the classifier. user/dbcapture.c applies the same
- * test (dbc_plain_select) to what reaches user space.
+ * Anything else goes to the classifier. The test is defined once, in
+ * include/bulwark_plain_read.h; user/db/dbcapture_emit.c applies it to
+ * what reaches user space.
  */
-#define DB_ONES  0x0101010101010101ull
-#define DB_HIGHS 0x8080808080808080ull
-#define DB_HAS(v, ch) ((((v) ^ (DB_ONES * (ch))) - DB_ONES) & ~((v) ^ (DB_ONES * (ch))) & DB_HIGHS)
-
-struct db_sel_ctx {
-	const char *p;   /* statement text (scratch map memory) */
-	__u32 from, to;  /* bytes [from, to) to scan */
-	__u32 bad;       /* a forbidden byte was seen */
-};
-
-/* Eight bytes tested at once (SWAR); spaces stand for the bytes past the end. */
-static __always_inline bool db_sel_word(struct db_sel_ctx *c, __u32 off)
-{
-	__u64 v, m;
-	__u32 keep;
-
-	if (off >= c->to)
-		return false;
-	v = *(__u64 *)(c->p + (off & (BW_DATA_MAX - 8)));
-	keep = c->to - off;
-	if (keep < 8) {
-		m = (1ull << (keep * 8)) - 1;
-		v = (v & m) | (0x2020202020202020ull & ~m);
-	}
-	return DB_HAS(v, '(') | DB_HAS(v, ';') | DB_HAS(v, '/') | DB_HAS(v, '-') | DB_HAS(v, '#') |
-	       DB_HAS(v, '\\') | DB_HAS(v, 0);
-}
-
-/* Sixteen bytes per step: few steps, one bit of state. */
-static long db_sel_step(__u32 i, void *arg)
-{
-	struct db_sel_ctx *c = arg;
-	__u32 off = c->from + i * 16;
-
-	if (off >= c->to)
-		return 1;
-	if (db_sel_word(c, off) || db_sel_word(c, off + 8)) {
-		c->bad = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static __always_inline bool db_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
+#include "bulwark_plain_read.h"
 
 static __always_inline bool db_plain_select(const char *p, __u32 n)
 {
-	struct db_sel_ctx c = { .p = p };
-	__u32 b = 0;
-	char ch;
-
-	if (n < 6 || n >= BW_DATA_MAX - 8)
-		return false;
-	/* leading spaces, then the keyword and a non-word character */
-	for (int i = 0; i < 8 && db_space(p[b & (BW_DATA_MAX - 1)]); i++)
-		b++;
-	if (b + 7 > n)
-		return false;
-	if (((p[b & (BW_DATA_MAX - 1)] | 32) != 's') || ((p[(b + 1) & (BW_DATA_MAX - 1)] | 32) != 'e') ||
-	    ((p[(b + 2) & (BW_DATA_MAX - 1)] | 32) != 'l') || ((p[(b + 3) & (BW_DATA_MAX - 1)] | 32) != 'e') ||
-	    ((p[(b + 4) & (BW_DATA_MAX - 1)] | 32) != 'c') || ((p[(b + 5) & (BW_DATA_MAX - 1)] | 32) != 't'))
-		return false;
-	ch = p[(b + 6) & (BW_DATA_MAX - 1)];
-	if ((ch | 32) >= 'a' && (ch | 32) <= 'z')
-		return false;
-	if ((ch >= '0' && ch <= '9') || ch == '_' || ch < 0)
-		return false;
-	/* trailing spaces and one ';' */
-	for (int i = 0; i < 8 && n > b + 6 && db_space(p[(n - 1) & (BW_DATA_MAX - 1)]); i++)
-		n--;
-	if (n > b + 6 && p[(n - 1) & (BW_DATA_MAX - 1)] == ';')
-		n--;
-	c.from = b + 6;
-	c.to = n;
-	bpf_loop((n - c.from + 15) / 16 + 1, db_sel_step, &c, 0);
-	return !c.bad;
+	return bw_plain_select(p, n);
 }
 
 /* Framing walk over the copied bytes of one syscall (see DB_PH_*). */

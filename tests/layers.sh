@@ -14,14 +14,14 @@ declare -A ALLOWED=(
 	[journal]="core"
 	[rules]="core"
 	[db]="core sql"
-	[kernel]="core"
+	[kernel]="core db"
 	[actions]="core rules"
 	[outputs]="core rules"
 	[daemon]="core sql db rules journal actions kernel outputs"
 	[cli]="core sql db rules journal actions kernel daemon outputs"
 )
 # Folders whose code may include libbpf (drives the kernel).
-KERNEL_FACING="kernel daemon db"
+KERNEL_FACING="kernel daemon"
 
 status=0
 for dir in user/*/; do

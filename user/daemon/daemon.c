@@ -398,11 +398,12 @@ int daemon_run(const struct daemon_opts *opts)
 	lo.capture_all = d->opts.capture_all;
 	lo.verbose = d->opts.verbose;
 	lo.enforce_kill = !d->opts.no_kill;
-	lo.configure = dbcapture_configure;
-	lo.configure_arg = d->db;
+	lo.configure = dbprobes_configure;
+	lo.configure_arg = &d->opts.db;
 	if (loader_open(&d->loader, &lo, stderr))
 		goto cleanup;
-	if (dbcapture_start(d->db, loader_object(&d->loader), stderr))
+	if (dbprobes_start(&d->dbprobes, loader_object(&d->loader), &d->opts.db,
+			   dbcapture_probes(d->db), stderr))
 		goto cleanup;
 	apply_trees(d);
 	quarantine_init(&d->quarantine, loader_quarantine_fd(&d->loader));
@@ -485,6 +486,7 @@ cleanup:
 	ring_buffer__free(d->rb);
 	/* before the journal closes: flushing connections may still emit */
 	dbcapture_free(d->db);
+	dbprobes_free(d->dbprobes);
 	/* queued alerts get 5 s to be delivered; the rest stays in the spools */
 	outputs_close(d->outputs, 5000);
 	loader_close(&d->loader);

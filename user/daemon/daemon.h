@@ -11,6 +11,7 @@
 #include "db/dbcapture.h"
 #include "core/decode.h"
 #include "core/json.h"
+#include "kernel/dbprobes.h"
 #include "kernel/loader.h"
 #include "outputs/outputs.h"
 #include "kernel/quarantine.h"
@@ -64,6 +65,7 @@ struct daemon {
 	struct journal *journal;
 	struct dbcapture *db;      /* database capture (NULL until set up) */
 	struct outputs *outputs;   /* alert fan-out (NULL until set up) */
+	struct dbprobes *dbprobes; /* its programs, maps and uprobes in the kernel */
 	struct ring_buffer *rb;
 	struct bw_event ev;        /* the event being handled */
 	struct jbuf line;          /* its JSON */

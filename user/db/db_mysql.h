@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "db/db_core.h"
 #include "db/dbconn.h"
 
 #define DB_MY_GREETING_MAX 128 /* bytes of the server greeting kept (capabilities sit early) */

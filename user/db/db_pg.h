@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "db/db_core.h"
 #include "db/dbconn.h"
 
 #define DB_PG_NEG_MAX 2 /* encryption requests answered (GSSENCRequest, then SSLRequest) */

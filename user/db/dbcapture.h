@@ -1,22 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Database capture, user side: --db-* options, endpoint maps, server uprobes, records -> db events. */
+/* Database capture, user side: --db-* options, records -> db events, status (kernel side: kernel/dbprobes.h). */
 #ifndef BULWARK_DBCAPTURE_H
 #define BULWARK_DBCAPTURE_H
 
 #include <argp.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "core/event.h"
 
-struct bpf_object;
 struct decoder;
 struct jbuf;
 
 #define DBCAP_MAX_ENDPOINTS  32     /* --db-port and --db-socket, each */
 #define DBCAP_MAX_BINARIES   16     /* --db-binary */
 #define DBCAP_DEFAULT_CONNS  4096   /* --db-max-conns */
+#define DBCAP_MAX_TARGETS    6      /* entry points looked for in each server binary */
+#define DBCAP_MAX_BINS       (DBCAP_MAX_BINARIES * 2)
+#define DBCAP_MAX_PROBES     (DBCAP_MAX_BINS * DBCAP_MAX_TARGETS)
 
 /* --db-uprobes */
 #define DBCAP_UPROBES_TLS        0  /* the servers' TLS reads: decrypted streams */
@@ -62,15 +65,42 @@ int dbcapture_new(struct dbcapture **out, const struct dbcapture_opts *o, struct
 		  dbcapture_emit_fn emit, void *ctx);
 void dbcapture_free(struct dbcapture *db);
 
-/* loader_opts.configure: before load, disables what the options turn off. arg: the dbcapture. */
-void dbcapture_configure(struct bpf_object *obj, void *arg);
+/* Endpoints always captured (docs/capture.md): TCP ports; MySQL's Unix sockets (PostgreSQL's match by name). */
+extern const struct dbcapture_port dbcapture_default_ports[];
+extern const size_t dbcapture_ndefault_ports;
+extern const char *const dbcapture_default_sockets[];
+extern const size_t dbcapture_ndefault_sockets;
+
+/* A server binary and the entry points found in it (filled by kernel/dbprobes.c). */
+struct dbcapture_binary {
+	char path[PATH_MAX];      /* resolved path */
+	uint8_t system;           /* BW_DB_* of its entry points, 0 if none */
+	char sym[DBCAP_MAX_TARGETS][160]; /* exact symbol per target, "" when missing */
+	int err;                  /* -errno: unreadable, or -ENOENT: no supported entry point */
+};
+
+/* One uprobe (and its uretprobe) on one entry point of one binary, in every process. */
+struct dbcapture_probe {
+	int bin;                  /* index in binaries */
+	int target;               /* index of the entry point: sym[target] of the binary */
+	bool ret;                 /* with a uretprobe */
+	int err;                  /* -errno of the attach, 0 = attached */
+};
 
 /*
- * After load: fills the endpoint maps and attaches the server uprobes
- * (binaries that are missing are skipped and shown in status). Tells log
- * what is on. 0 or -errno (a map the kernel refused).
+ * What the kernel side found and attached: the status lists it, and
+ * server_view tells the TLS verdicts whether a server-side view can come.
  */
-int dbcapture_start(struct dbcapture *db, struct bpf_object *obj, FILE *log);
+struct dbcapture_probes {
+	struct dbcapture_binary bins[DBCAP_MAX_BINS];
+	int nbins;
+	struct dbcapture_probe probes[DBCAP_MAX_PROBES];
+	int nprobes;
+	bool server_view[3];      /* TLS-read or statement uprobes attached, per BW_DB_* */
+};
+
+/* The report kernel/dbprobes.c fills at start (all empty until then). */
+struct dbcapture_probes *dbcapture_probes(struct dbcapture *db);
 
 /* True for ring-buffer records this module decodes (BW_EV_SOCK_*). */
 bool dbcapture_owns(const void *data, size_t len);

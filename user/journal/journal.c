@@ -13,109 +13,8 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "journal/journal.h"
-
-/*
- * The queue is a single-producer single-consumer byte ring. The daemon's
- * event loop is the only producer: journal_append copies a record (the
- * 32-byte record header, exactly as it goes to disk, then the JSON) at
- * head and publishes head; the writer thread copies records out at tail
- * into the open block and publishes tail. No lock is taken on the append
- * path. The producer wakes the writer (a mutex and a condition variable,
- * so a syscall) only for an alert or when the ring is a quarter full and
- * the writer sleeps; otherwise the writer wakes on its own every
- * flush_ms/2, which bounds how long a record waits to reach the file.
- * Records start 8-byte aligned; one that does not fit before the end of
- * the ring is preceded by a WRAP marker and starts again at offset 0.
- */
-#define WRAP_MARK 0xffffffffu
-#define NOTE_RESERVE 512u /* room kept in each block for a "records lost" note */
-#define RETENTION_EVERY_MS 60000u
-
-struct journal {
-	/* Appending thread: read and written on every append. */
-	_Alignas(64) uint64_t p_head;   /* producer's own copy of head */
-	uint8_t *ring;
-	uint64_t ring_size;             /* power of two */
-	uint64_t kick_bytes;            /* wake a sleeping writer past this fill */
-	uint32_t max_record;            /* longest JSON accepted */
-	_Atomic uint64_t n_queued;      /* written by the producer only */
-	_Atomic uint64_t n_lost_full;
-	_Atomic uint64_t n_lost_big;
-
-	/* Published positions, each on its own cache line. */
-	_Alignas(64) _Atomic uint64_t head;
-	_Alignas(64) _Atomic uint64_t tail;
-	_Alignas(64) _Atomic int sleeping; /* the writer is (about to be) waiting on wake */
-	_Atomic int disk_full_edge;        /* set on entering disk full; taken by the daemon */
-	_Atomic int disk_full;
-
-	/* Wakeups, sync and shutdown; cold. */
-	pthread_mutex_t mu;
-	pthread_cond_t wake;            /* writer waits here */
-	pthread_cond_t done;            /* journal_sync waits here */
-	bool kick, stop;
-	uint64_t sync_req;              /* journal_sync calls so far */
-	uint64_t sync_done;             /* the writer served requests up to this one */
-	int sync_err;                   /* 0 or -EIO for the last sync */
-	pthread_t thr;
-	bool thr_started;
-
-	/* Writer thread only (and open/close). */
-	struct journal_opts o;
-	char *dir;
-	char host[64];
-	int dirfd, lockfd;
-	uint64_t w_tail;                /* writer's own copy of tail */
-	uint8_t *raw;                   /* open block: records as they go to disk */
-	uint32_t raw_len, raw_cap;
-	struct journal_block_info bi;   /* index of the open block */
-	bool blk_alert;                 /* the open block holds an alert: write and sync now */
-	uint64_t blk_opened_ms;         /* monotonic time of the first record in the open block */
-	uint8_t *out;                   /* block header + compressed payload */
-	size_t out_cap;
-	z_stream zs;
-	bool zs_ready;
-	int seg_fd;                     /* -1: none open (start, or after an I/O error) */
-	uint64_t seg_off;               /* bytes of the segment known good */
-	bool seg_dirty;                 /* written since the last fdatasync */
-	char seg_name[64];
-	uint64_t seg_seq;
-	uint64_t lost_reported;         /* losses already told in a note on disk */
-	uint64_t next_retention_ms;
-
-	/* Counters for journal_get_stats (writer writes, anyone reads). */
-	_Atomic uint64_t records, bytes, raw_bytes, blocks, fsyncs, write_errors, lost_write;
-	_Atomic uint64_t segs_created, segs_deleted;
-	pthread_mutex_t err_mu;
-	char last_error[256];
-};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static inline uint64_t relaxed_get(_Atomic uint64_t *v)
-{
-	return atomic_load_explicit(v, memory_order_relaxed);
-}
-
-/* Single-writer counters: a plain load and store, no locked instruction. */
-static inline void relaxed_inc(_Atomic uint64_t *v, uint64_t n)
-{
-	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n, memory_order_relaxed);
-}
+#include "journal/journal_format.h"
+#include "journal/journal_int.h"
 
 static void wake_writer(struct journal *j)
 {
@@ -149,14 +48,15 @@ int journal_append_try(struct journal *j, enum journal_kind kind, const struct b
 		pos = 0;
 	}
 	p = j->ring + pos;
-	journal_put_le32(p, (uint32_t)len);
-	p[4] = (uint8_t)kind;
-	p[5] = e ? journal_type_code(e->type) : 0;
-	journal_put_le16(p + 6, 0);
-	journal_put_le64(p + 8, e && e->time_ns ? e->time_ns : now_ns());
-	journal_put_le64(p + 16, e && event_has(e, FLD_SESSION_ID) ? e->sessionid : BW_NO_SESSION);
-	journal_put_le32(p + 24, e ? (uint32_t)e->pid : 0);
-	journal_put_le32(p + 28, e ? (uint32_t)e->ppid : 0);
+	journal_rec_header_write(p, &(struct journal_rec){
+		.len = (uint32_t)len,
+		.kind = kind,
+		.type = e ? journal_type_code(e->type) : 0,
+		.time_ns = e && e->time_ns ? e->time_ns : now_ns(),
+		.session = e && event_has(e, FLD_SESSION_ID) ? e->sessionid : BW_NO_SESSION,
+		.pid = e ? (uint32_t)e->pid : 0,
+		.ppid = e ? (uint32_t)e->ppid : 0,
+	});
 	memcpy(p + JOURNAL_REC_HDR_LEN, json, len);
 	head += total;
 	j->p_head = head;
@@ -184,119 +84,10 @@ static void set_error(struct journal *j, int err, const char *what)
 	pthread_mutex_unlock(&j->err_mu);
 }
 
-static int pwrite_all(struct journal *j, int fd, const void *buf, size_t n, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t w = j->o.pwrite_fn ? j->o.pwrite_fn(j->o.pwrite_ctx, fd, (const char *)buf + done,
-							    n - done, (off_t)(off + done))
-					   : pwrite(fd, (const char *)buf + done, n - done, (off_t)(off + done));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -ENOSPC;
-		done += (size_t)w;
-	}
-	return 0;
-}
-
 static void enter_disk_full(struct journal *j)
 {
 	if (!atomic_exchange(&j->disk_full, 1))
 		atomic_store(&j->disk_full_edge, 1);
-}
-
-static void seg_close(struct journal *j)
-{
-	if (j->seg_fd < 0)
-		return;
-	if (j->seg_dirty && !fdatasync(j->seg_fd))
-		relaxed_inc(&j->fsyncs, 1);
-	/* Drop whatever a failed write may have left past the good end. */
-	if (ftruncate(j->seg_fd, (off_t)j->seg_off)) {
-		/* The reader skips it anyway: it fails the CRC or is a torn tail. */
-	}
-	close(j->seg_fd);
-	j->seg_fd = -1;
-	j->seg_dirty = false;
-}
-
-/* Creates the next segment and writes its header. 0 or -errno. */
-static int seg_open(struct journal *j)
-{
-	uint8_t hdr[JOURNAL_SEG_HDR_LEN];
-	uint64_t t = now_ns();
-	int fd, rc;
-
-	snprintf(j->seg_name, sizeof(j->seg_name), "seg-%020llu-%06llu.bwj", (unsigned long long)t,
-		 (unsigned long long)(j->seg_seq + 1));
-	fd = openat(j->dirfd, j->seg_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	journal_seg_header_write(hdr, t, j->seg_seq + 1, (uint32_t)getpid(), j->host);
-	rc = pwrite_all(j, fd, hdr, sizeof(hdr), 0);
-	if (rc) {
-		unlinkat(j->dirfd, j->seg_name, 0);
-		close(fd);
-		return rc;
-	}
-	/* Make the new name durable, so an fsynced alert is findable after a crash. */
-	fsync(j->dirfd);
-	j->seg_seq++;
-	j->seg_fd = fd;
-	j->seg_off = sizeof(hdr);
-	j->seg_dirty = true;
-	relaxed_inc(&j->segs_created, 1);
-	return 0;
-}
-
-/*
- * Retention: delete the oldest segments while the total is over max_bytes,
- * and any segment last written more than max_age_s ago. The segment being
- * written is never deleted. A full disk does not delete anything early:
- * the trace may be what an incident needs, and filling the disk must not
- * become a way to erase it.
- */
-static void retention(struct journal *j)
-{
-	char **names;
-	size_t n;
-	uint64_t *sizes, total = 0, now_s = now_ns() / 1000000000ull;
-	time_t *mtimes;
-
-	j->next_retention_ms = mono_ms() + RETENTION_EVERY_MS;
-	if (journal_list_segments(j->dir, &names, &n))
-		return;
-	sizes = calloc(n ? n : 1, sizeof(*sizes));
-	mtimes = calloc(n ? n : 1, sizeof(*mtimes));
-	if (!sizes || !mtimes)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-
-		if (fstatat(j->dirfd, names[i], &st, 0))
-			continue;
-		sizes[i] = (uint64_t)st.st_size;
-		mtimes[i] = st.st_mtime;
-		total += sizes[i];
-	}
-	for (size_t i = 0; i < n; i++) {
-		bool old = mtimes[i] && (uint64_t)mtimes[i] + j->o.max_age_s < now_s;
-
-		if (j->seg_fd >= 0 && !strcmp(names[i], j->seg_name))
-			continue;
-		if ((total > j->o.max_bytes || old) && !unlinkat(j->dirfd, names[i], 0)) {
-			total -= sizes[i];
-			relaxed_inc(&j->segs_deleted, 1);
-		}
-	}
-out:
-	free(sizes);
-	free(mtimes);
-	journal_free_names(names, n);
 }
 
 static void block_reset(struct journal *j)
@@ -350,14 +141,13 @@ static int block_add_loss_note(struct journal *j, uint64_t *lost_out)
 		     "write failed %llu)\"}",
 		     (unsigned long long)t, (unsigned long long)(lost - j->lost_reported),
 		     (unsigned long long)full, (unsigned long long)big, (unsigned long long)wr);
-	journal_put_le32(rec, (uint32_t)n);
-	rec[4] = JREC_NOTE;
-	rec[5] = journal_type_code(BW_EVT_DROP);
-	journal_put_le16(rec + 6, 0);
-	journal_put_le64(rec + 8, t);
-	journal_put_le64(rec + 16, BW_NO_SESSION);
-	journal_put_le32(rec + 24, 0);
-	journal_put_le32(rec + 28, 0);
+	journal_rec_header_write(rec, &(struct journal_rec){
+		.len = (uint32_t)n,
+		.kind = JREC_NOTE,
+		.type = journal_type_code(BW_EVT_DROP),
+		.time_ns = t,
+		.session = BW_NO_SESSION,
+	});
 	block_add(j, rec, JOURNAL_REC_HDR_LEN + (uint32_t)n);
 	return 1;
 }
@@ -376,7 +166,7 @@ static void write_failed(struct journal *j, int err, const char *what, uint32_t 
 		}
 	} else {
 		/* EIO and the like: do not trust this file any more; start a new one. */
-		seg_close(j);
+		journal_seg_close(j);
 	}
 }
 
@@ -409,14 +199,14 @@ static void block_flush(struct journal *j, bool sync)
 
 	if (j->seg_fd >= 0 && j->seg_off > JOURNAL_SEG_HDR_LEN &&
 	    j->seg_off + JOURNAL_BLK_HDR_LEN + clen > j->o.segment_bytes) {
-		seg_close(j);
+		journal_seg_close(j);
 		j->next_retention_ms = 0; /* run retention right after a rotation */
 	}
-	if (j->seg_fd < 0 && (rc = seg_open(j))) {
+	if (j->seg_fd < 0 && (rc = journal_seg_open(j))) {
 		write_failed(j, -rc, "creating a segment failed", nrec);
 		goto done;
 	}
-	rc = pwrite_all(j, j->seg_fd, j->out, JOURNAL_BLK_HDR_LEN + clen, j->seg_off);
+	rc = journal_seg_write(j, j->seg_fd, j->out, JOURNAL_BLK_HDR_LEN + clen, j->seg_off);
 	if (rc) {
 		snprintf(what, sizeof(what), "writing %s at byte %llu failed", j->seg_name,
 			 (unsigned long long)j->seg_off);
@@ -444,7 +234,7 @@ sync_only:
 			if (rc == ENOSPC || rc == EDQUOT)
 				enter_disk_full(j);
 			j->seg_dirty = false;
-			seg_close(j);
+			journal_seg_close(j);
 		} else {
 			relaxed_inc(&j->fsyncs, 1);
 			j->seg_dirty = false;
@@ -515,7 +305,7 @@ static void *writer_main(void *arg)
 			served = req;
 		}
 		if (now >= j->next_retention_ms)
-			retention(j);
+			journal_seg_retention(j);
 		if (stop)
 			break;
 
@@ -538,53 +328,8 @@ static void *writer_main(void *arg)
 		j->kick = false;
 		pthread_mutex_unlock(&j->mu);
 	}
-	seg_close(j);
+	journal_seg_close(j);
 	return NULL;
-}
-
-/* mkdir -p with mode 0700 for what it creates. 0 or -errno; *failed names the part. */
-static int mkdirs(const char *dir, char *failed, size_t flen)
-{
-	char *p = strdup(dir);
-	int rc = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1;; s++) {
-		if (*s && *s != '/')
-			continue;
-		char c = *s;
-
-		*s = 0;
-		if (mkdir(p, 0700) && errno != EEXIST) {
-			rc = -errno;
-			snprintf(failed, flen, "%s", p);
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
-	}
-	free(p);
-	return rc;
-}
-
-static uint64_t max_seq(const char *dir)
-{
-	char **names;
-	size_t n;
-	uint64_t max = 0;
-
-	if (journal_list_segments(dir, &names, &n))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned long long t, q;
-
-		if (sscanf(names[i], "seg-%llu-%llu.bwj", &t, &q) == 2 && q > max)
-			max = q;
-	}
-	journal_free_names(names, n);
-	return max;
 }
 
 static void journal_free(struct journal *j)
@@ -610,13 +355,79 @@ static void journal_free(struct journal *j)
 	free(j);
 }
 
+/* Fills the options left at 0 with their defaults; sizes the queue ring. */
+static void set_defaults(struct journal *j, const struct journal_opts *o)
+{
+	uint64_t qsize;
+
+	if (!j->o.segment_bytes)
+		j->o.segment_bytes = JOURNAL_DEF_SEGMENT_BYTES;
+	if (!j->o.max_bytes)
+		j->o.max_bytes = JOURNAL_DEF_MAX_BYTES;
+	if (!j->o.max_age_s)
+		j->o.max_age_s = JOURNAL_DEF_MAX_AGE_S;
+	if (!j->o.block_bytes)
+		j->o.block_bytes = JOURNAL_DEF_BLOCK_BYTES;
+	if (j->o.block_bytes > JOURNAL_MAX_BLOCK_RAW / 4)
+		j->o.block_bytes = JOURNAL_MAX_BLOCK_RAW / 4;
+	if (!j->o.queue_bytes)
+		j->o.queue_bytes = JOURNAL_DEF_QUEUE_BYTES;
+	if (!j->o.flush_ms)
+		j->o.flush_ms = JOURNAL_DEF_FLUSH_MS;
+	if (!j->o.level)
+		j->o.level = JOURNAL_DEF_LEVEL;
+	for (qsize = 4096; qsize < j->o.queue_bytes && qsize < (1ull << 31); qsize <<= 1)
+		;
+	j->ring_size = qsize;
+	j->kick_bytes = qsize / 4;
+	j->max_record = qsize / 4 - JOURNAL_REC_HDR_LEN < JOURNAL_MAX_RECORD
+				? (uint32_t)(qsize / 4 - JOURNAL_REC_HDR_LEN) : JOURNAL_MAX_RECORD;
+	if (o->hostname)
+		snprintf(j->host, sizeof(j->host), "%s", o->hostname);
+	else if (gethostname(j->host, sizeof(j->host) - 1))
+		snprintf(j->host, sizeof(j->host), "unknown");
+}
+
+/*
+ * Creates and opens the directory, then takes its lock. The journal holds
+ * commands and SQL: keep it private to the daemon's user. 0 or -errno, with err set.
+ */
+static int open_dir(struct journal *j, char *err, size_t errlen, const char *hint)
+{
+	char failed[4096];
+	int rc;
+
+	rc = journal_seg_mkdirs(j->dir, failed, sizeof(failed));
+	if (rc) {
+		snprintf(err, errlen, "journal: cannot create %s: %s%s", failed, strerror(-rc), hint);
+		return rc;
+	}
+	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j->dirfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "journal: cannot open directory %s: %s%s", j->dir, strerror(-rc), hint);
+		return rc;
+	}
+	j->lockfd = openat(j->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (j->lockfd < 0 && errno != ENOSPC && errno != EDQUOT) {
+		rc = -errno;
+		snprintf(err, errlen, "journal: cannot write in %s: %s%s", j->dir, strerror(-rc), hint);
+		return rc;
+	}
+	if (j->lockfd >= 0 && flock(j->lockfd, LOCK_EX | LOCK_NB)) {
+		rc = -errno;
+		snprintf(err, errlen, "journal: %s is in use by another bulwark process (%s); stop it, or "
+				      "pass --journal DIR with another directory", j->dir, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 int journal_open(const struct journal_opts *o, struct journal **out, char *err, size_t errlen)
 {
 	const char *hint = "; pass --journal DIR with a writable directory";
 	struct journal *j;
 	pthread_condattr_t ca;
-	char failed[4096];
-	uint64_t qsize;
 	int rc;
 
 	*out = NULL;
@@ -645,59 +456,13 @@ int journal_open(const struct journal_opts *o, struct journal **out, char *err, 
 	if (!j->dir)
 		goto oom;
 	j->o.dir = j->dir;
-	if (!j->o.segment_bytes)
-		j->o.segment_bytes = JOURNAL_DEF_SEGMENT_BYTES;
-	if (!j->o.max_bytes)
-		j->o.max_bytes = JOURNAL_DEF_MAX_BYTES;
-	if (!j->o.max_age_s)
-		j->o.max_age_s = JOURNAL_DEF_MAX_AGE_S;
-	if (!j->o.block_bytes)
-		j->o.block_bytes = JOURNAL_DEF_BLOCK_BYTES;
-	if (j->o.block_bytes > JOURNAL_MAX_BLOCK_RAW / 4)
-		j->o.block_bytes = JOURNAL_MAX_BLOCK_RAW / 4;
-	if (!j->o.queue_bytes)
-		j->o.queue_bytes = JOURNAL_DEF_QUEUE_BYTES;
-	if (!j->o.flush_ms)
-		j->o.flush_ms = JOURNAL_DEF_FLUSH_MS;
-	if (!j->o.level)
-		j->o.level = JOURNAL_DEF_LEVEL;
-	for (qsize = 4096; qsize < j->o.queue_bytes && qsize < (1ull << 31); qsize <<= 1)
-		;
-	j->ring_size = qsize;
-	j->kick_bytes = qsize / 4;
-	j->max_record = qsize / 4 - JOURNAL_REC_HDR_LEN < JOURNAL_MAX_RECORD
-				? (uint32_t)(qsize / 4 - JOURNAL_REC_HDR_LEN) : JOURNAL_MAX_RECORD;
-	if (o->hostname)
-		snprintf(j->host, sizeof(j->host), "%s", o->hostname);
-	else if (gethostname(j->host, sizeof(j->host) - 1))
-		snprintf(j->host, sizeof(j->host), "unknown");
+	set_defaults(j, o);
 
-	/* The journal holds commands and SQL: keep it private to the daemon's user. */
-	rc = mkdirs(j->dir, failed, sizeof(failed));
-	if (rc) {
-		snprintf(err, errlen, "journal: cannot create %s: %s%s", failed, strerror(-rc), hint);
+	rc = open_dir(j, err, errlen, hint);
+	if (rc)
 		goto fail;
-	}
-	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (j->dirfd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "journal: cannot open directory %s: %s%s", j->dir, strerror(-rc), hint);
-		goto fail;
-	}
-	j->lockfd = openat(j->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (j->lockfd < 0 && errno != ENOSPC && errno != EDQUOT) {
-		rc = -errno;
-		snprintf(err, errlen, "journal: cannot write in %s: %s%s", j->dir, strerror(-rc), hint);
-		goto fail;
-	}
-	if (j->lockfd >= 0 && flock(j->lockfd, LOCK_EX | LOCK_NB)) {
-		rc = -errno;
-		snprintf(err, errlen, "journal: %s is in use by another bulwark process (%s); stop it, or "
-				      "pass --journal DIR with another directory", j->dir, strerror(-rc));
-		goto fail;
-	}
 
-	j->ring = aligned_alloc(64, qsize);
+	j->ring = aligned_alloc(64, j->ring_size);
 	j->raw_cap = j->o.block_bytes + JOURNAL_REC_HDR_LEN + j->max_record + NOTE_RESERVE;
 	j->raw = malloc(j->raw_cap);
 	if (!j->ring || !j->raw)
@@ -718,8 +483,8 @@ int journal_open(const struct journal_opts *o, struct journal **out, char *err, 
 	 * disk is not fatal: the monitor must run, the journal retries.
 	 */
 	journal_type_code(BW_EVT_UNKNOWN); /* fill its table before two threads use it */
-	j->seg_seq = max_seq(j->dir);
-	rc = seg_open(j);
+	j->seg_seq = journal_seg_max_seq(j->dir);
+	rc = journal_seg_open(j);
 	if (rc == -ENOSPC || rc == -EDQUOT) {
 		relaxed_inc(&j->write_errors, 1);
 		set_error(j, -rc, "creating the first segment failed");

@@ -112,16 +112,6 @@ int journal_sync(struct journal *j, int timeout_ms);
 /* Flushes everything queued, fsyncs and closes. */
 void journal_close(struct journal *j);
 
-/* ---- On-disk format, version 1 (docs/journal.md). All integers little-endian. ---- */
-
-#define JOURNAL_VERSION        1
-#define JOURNAL_SEG_MAGIC      "BWJ1"
-#define JOURNAL_SEG_HDR_LEN    128
-#define JOURNAL_BLK_MAGIC      "BWB1"
-#define JOURNAL_BLK_HDR_LEN    64
-#define JOURNAL_REC_HDR_LEN    32
-#define JOURNAL_MAX_BLOCK_RAW  (64u << 20)  /* readers reject larger lengths */
-
 /* Index of one block, from its header: what dump uses to skip it unread. */
 struct journal_block_info {
 	uint32_t nrec;          /* records in the block */
@@ -159,46 +149,6 @@ const char *journal_type_code_name(uint8_t code); /* NULL for 0 or unknown */
 /* Session Bloom filter: add a session / test whether a block may hold it. */
 uint64_t journal_bloom_bit(uint64_t session);
 bool journal_bloom_may_have(uint64_t bloom, uint64_t session);
-
-/* Validates a block header (magic, CRC, version, lengths). 0, -EINVAL, or -EPROTO (newer version). */
-int journal_block_header_parse(const uint8_t *p, struct journal_block_info *bi);
-/* Writes the 64-byte block header for bi (including its payload_crc). */
-void journal_block_header_write(uint8_t *p, const struct journal_block_info *bi);
-/* Writes a segment header; host is cut to 63 bytes. */
-void journal_seg_header_write(uint8_t *p, uint64_t created_ns, uint64_t seq, uint32_t pid,
-			      const char *host);
-
-static inline void journal_put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void journal_put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline void journal_put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline uint16_t journal_get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t journal_get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t journal_get_le64(const uint8_t *p)
-{
-	return (uint64_t)journal_get_le32(p) | (uint64_t)journal_get_le32(p + 4) << 32;
-}
 
 /* Return false to skip the block without reading its payload. */
 typedef bool (*journal_block_fn)(void *ctx, const struct journal_block_info *bi);

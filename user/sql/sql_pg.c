@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sql/sql.h"
+#include "sql/sql_lex.h"
+#include "sql/sql_parse.h"
 
 /* ---- a JSON token tree -------------------------------------------------- */
 
@@ -568,13 +570,13 @@ void sql_pg_classify(const char *q, size_t len, int depth, bool dynamic, struct 
 
 	if (len > SQL_PARSE_MAX) {
 		r->flags |= SQL_R_FALLBACK;
-		sql_lex_classify(SQL_PG, q, len, depth, dynamic, r);
+		sql_parse_text(&sql_pg_ops, q, len, depth, dynamic, r);
 		return;
 	}
 	buf = malloc(len + 1);
 	if (!buf) {
 		r->flags |= SQL_R_FALLBACK;
-		sql_lex_classify(SQL_PG, q, len, depth, dynamic, r);
+		sql_parse_text(&sql_pg_ops, q, len, depth, dynamic, r);
 		return;
 	}
 	memcpy(buf, q, len);
@@ -585,7 +587,7 @@ void sql_pg_classify(const char *q, size_t len, int depth, bool dynamic, struct 
 	pr = pg_query_parse(buf);
 	if (pr.error || jparse(&p.j, pr.parse_tree, strlen(pr.parse_tree)) || walk(&p)) {
 		r->flags |= SQL_R_FALLBACK;
-		sql_lex_classify(SQL_PG, buf, len, depth, dynamic, r);
+		sql_parse_text(&sql_pg_ops, buf, len, depth, dynamic, r);
 	} else {
 		r->flags |= SQL_R_PARSED;
 	}
@@ -608,12 +610,171 @@ void sql_pg_body(const char *body, size_t n, const char *lang, size_t langn, int
 	if (depth > SQL_DEPTH_MAX || !sql_prefilter(SQL_PG, body, n) || !sql_nested_ok(r))
 		return;
 	if (!lang || !langn || sql_ieq(lang, langn, "PLPGSQL")) {
-		sql_lex_body(SQL_PG, body, n, depth, r);
-		sql_lex_literals(SQL_PG, SQL_PG, body, n, depth, r);
+		sql_parse_body(&sql_pg_ops, body, n, depth, r);
+		sql_parse_literals(SQL_PG, &sql_pg_ops, body, n, depth, r);
 	} else if (sql_ieq(lang, langn, "SQL")) {
 		sql_pg_classify(body, n, depth, true, r);
 	} else {
 		/* plpython, plperl...: statements sit in '...' or "..." strings */
-		sql_lex_literals(SQL_MYSQL, SQL_PG, body, n, depth, r);
+		sql_parse_literals(SQL_MYSQL, &sql_pg_ops, body, n, depth, r);
 	}
 }
+
+/* ---- PostgreSQL statements on the lexer path (sql_parse.c) ------------------ */
+
+/* PostgreSQL ALTER SYSTEM SET name ... | RESET name | RESET ALL */
+static void st_alter_system(struct cls *c, struct sql_stmt *s)
+{
+	s->kind = SQL_ALTER_SYSTEM;
+	adv(c);
+	if (!KW(&c->t, "SET") && !KW(&c->t, "RESET"))
+		return;
+	adv(c);
+	if (KW(&c->t, "ALL")) {
+		sql_obj_begin(s);
+		sql_obj_part(s, "all", 3);
+		s->destructive = true; /* also resets the archive settings */
+		return;
+	}
+	if (is_name(c, &c->t)) {
+		struct tok name = c->t;
+
+		if (name.t == T_WORD && sql_pg_wal_setting(name.p, name.n))
+			s->destructive = true;
+		sql_parse_qname(c, s);
+	}
+}
+
+/* PostgreSQL SET [SESSION|LOCAL] name {TO|=} value, RESET name */
+static void st_set_pg(struct cls *c, struct sql_stmt *s)
+{
+	s->kind = SQL_SET;
+	adv(c);
+	if (KW(&c->t, "SESSION") || KW(&c->t, "LOCAL")) {
+		struct tok n = peek(c);
+
+		if (n.t == T_WORD || n.t == T_QIDENT)
+			adv(c);
+	}
+	if (!is_name(c, &c->t) || KW(&c->t, "ALL"))
+		return;
+	if (c->t.t == T_WORD && sql_pg_wal_setting(c->t.p, c->t.n))
+		s->destructive = true;
+	sql_parse_qname(c, s);
+}
+
+/* PREPARE name [(types)] AS statement: it runs at EXECUTE; PREPARE TRANSACTION is two-phase commit */
+static void st_prepare_pg(struct cls *c, struct sql_stmt *s)
+{
+	adv(c);
+	if (KW(&c->t, "TRANSACTION"))
+		return;
+	if (is_name(c, &c->t))
+		adv(c);
+	if (IS_P(&c->t, '('))
+		sql_parse_skip_parens(c);
+	if (KW(&c->t, "AS")) {
+		adv(c);
+		s->dynamic = true;
+		sql_parse_stmt(c, s);
+	}
+}
+
+/* Hands a PostgreSQL body literal (DO, CREATE FUNCTION) in language lang to sql_pg_body(). */
+static void pg_body(struct cls *c, const struct tok *body, const struct tok *lang)
+{
+	char *buf;
+	size_t n;
+
+	if (body->t != T_STRING || c->depth + 1 > SQL_DEPTH_MAX)
+		return;
+	buf = malloc(body->n + 1);
+	if (!buf)
+		return;
+	n = sql_unquote(body->p, body->n, body->q, body->bs, buf, body->n);
+	sql_pg_body(buf, n, lang->t == T_END ? NULL : lang->p, lang->t == T_END ? 0 : lang->n,
+		    c->depth + 1, c->r);
+	free(buf);
+}
+
+/* PostgreSQL DO [LANGUAGE l] 'body' [LANGUAGE l] */
+static void st_do_pg(struct cls *c)
+{
+	struct tok body = { .t = T_END }, lang = { .t = T_END };
+
+	adv(c);
+	while (!at_end(c)) {
+		if (KW(&c->t, "LANGUAGE")) {
+			adv(c);
+			lang = c->t;
+		} else if (c->t.t == T_STRING) {
+			body = c->t;
+		}
+		adv(c);
+	}
+	pg_body(c, &body, &lang);
+}
+
+/* PostgreSQL CREATE FUNCTION/PROCEDURE ... AS 'body' LANGUAGE l, or BEGIN ATOMIC */
+static void create_func_pg(struct cls *c)
+{
+	struct tok body = { .t = T_END }, lang = { .t = T_END };
+
+	while (!at_end(c)) {
+		if (KW(&c->t, "LANGUAGE")) {
+			adv(c);
+			lang = c->t;
+		} else if (KW(&c->t, "AS")) {
+			adv(c);
+			if (c->t.t == T_STRING)
+				body = c->t;
+		} else if (KW(&c->t, "BEGIN")) {
+			sql_parse_body_scan(c);
+			return;
+		}
+		adv(c);
+	}
+	pg_body(c, &body, &lang);
+}
+
+static bool pg_statement(struct cls *c, struct sql_stmt *s)
+{
+	const struct tok *t = &c->t;
+
+	if (KW(t, "SET") || KW(t, "RESET")) {
+		st_set_pg(c, s);
+	} else if (KW(t, "ALTER")) {
+		struct tok n = peek(c);
+
+		if (!KW(&n, "SYSTEM"))
+			return false;
+		adv(c);
+		st_alter_system(c, s);
+	} else if (KW(t, "PREPARE")) {
+		st_prepare_pg(c, s);
+	} else if (KW(t, "DO")) {
+		st_do_pg(c);
+	} else if (!KW(t, "EXECUTE") && !KW(t, "ANALYZE")) {
+		/* EXECUTE name ran its text at PREPARE; ANALYZE only gathers statistics */
+		return false;
+	}
+	return true;
+}
+
+/* CREATE FUNCTION/PROCEDURE bodies are read here; CREATE TRIGGER names a function, no body. */
+static bool pg_create(struct cls *c, struct sql_stmt *s, bool replace)
+{
+	(void)s;
+	(void)replace;
+	if (KW(&c->t, "FUNCTION") || KW(&c->t, "PROCEDURE")) {
+		create_func_pg(c);
+		return true;
+	}
+	return KW(&c->t, "TRIGGER");
+}
+
+const struct sql_dialect_ops sql_pg_ops = {
+	.d = SQL_PG,
+	.statement = pg_statement,
+	.create = pg_create,
+};

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Database capture, kernel side: program autoload, endpoint maps, ELF scan of server binaries, uprobes. */
+#ifndef BULWARK_DBPROBES_H
+#define BULWARK_DBPROBES_H
+
+#include <stdio.h>
+#include "db/dbcapture.h"
+
+struct bpf_object;
+struct dbprobes;
+
+/* loader_opts.configure: before load, turns off what the options turn off. arg: the struct dbcapture_opts. */
+void dbprobes_configure(struct bpf_object *obj, void *arg);
+
+/*
+ * After load: fills the endpoint maps and attaches the server uprobes
+ * (binaries that are missing are skipped and shown in status); what was
+ * found and attached goes to report (dbcapture_probes()). Tells log what
+ * is wrong. *out is NULL with --no-db. 0 or -errno (a map the kernel refused).
+ */
+int dbprobes_start(struct dbprobes **out, struct bpf_object *obj, const struct dbcapture_opts *o,
+		   struct dbcapture_probes *report, FILE *log);
+
+/* Detaches the uprobes. NULL is fine. */
+void dbprobes_free(struct dbprobes *k);
+
+#endif /* BULWARK_DBPROBES_H */
