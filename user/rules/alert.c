@@ -4,7 +4,6 @@
 #include <string.h>
 #include <time.h>
 #include "rules/alert.h"
-#include "rules/rules_int.h"
 
 void alert_format_time(char *buf, size_t n, uint64_t ns)
 {
@@ -36,8 +35,11 @@ static void put_escaped(struct jbuf *b, const char *p, size_t n)
 static void format_output(struct jbuf *b, const struct rule *r, const struct bw_event *e,
 			  bool escape)
 {
-	for (int i = 0; i < r->nsegs; i++) {
-		const struct rout_seg *s = &r->segs[i];
+	const struct rule_output_seg *segs;
+	int nsegs = rule_output_segs(r, &segs);
+
+	for (int i = 0; i < nsegs; i++) {
+		const struct rule_output_seg *s = &segs[i];
 		struct bw_value v;
 		char tbuf[40];
 
@@ -85,6 +87,9 @@ void alert_format_output(struct jbuf *b, const struct rule *r, const struct bw_e
 void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *e,
 		   const char *hostname, const char *action_result_json)
 {
+	const char *const *tags;
+	const int *ofields;
+	int nofields = rule_output_fields(r, &ofields), ntags = rule_tags(r, &tags);
 	char tbuf[40];
 	uint64_t ns;
 
@@ -99,19 +104,19 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 	jbuf_puts(b, "{\"time\":\"");
 	jbuf_puts(b, tbuf);
 	jbuf_puts(b, "\",\"rule\":");
-	json_put_str(b, r->name, strlen(r->name));
+	json_put_str(b, rule_name(r), strlen(rule_name(r)));
 	jbuf_puts(b, ",\"priority\":\"");
-	jbuf_puts(b, rule_priority_name(r->priority));
+	jbuf_puts(b, rule_priority_name(rule_priority(r)));
 	jbuf_puts(b, "\",\"output\":\"");
 	format_output(b, r, e, true);
 	jbuf_puts(b, "\",\"output_fields\":{");
-	for (int i = 0; i < r->nofields; i++) {
+	for (int i = 0; i < nofields; i++) {
 		struct bw_value v;
 
 		if (i)
 			jbuf_putc(b, ',');
-		json_put_key(b, bw_fields[r->ofields[i]].name);
-		if (event_get(e, r->ofields[i], &v))
+		json_put_key(b, bw_fields[ofields[i]].name);
+		if (event_get(e, ofields[i], &v))
 			json_put_value(b, &v);
 		else
 			jbuf_puts(b, "null");
@@ -121,13 +126,13 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 	jbuf_puts(b, "\",\"hostname\":");
 	json_put_str(b, hostname ? hostname : "", hostname ? strlen(hostname) : 0);
 	jbuf_puts(b, ",\"tags\":[");
-	for (int i = 0; i < r->ntags; i++) {
+	for (int i = 0; i < ntags; i++) {
 		if (i)
 			jbuf_putc(b, ',');
-		json_put_str(b, r->tags[i], strlen(r->tags[i]));
+		json_put_str(b, tags[i], strlen(tags[i]));
 	}
 	jbuf_puts(b, "],\"action\":\"");
-	jbuf_puts(b, rule_action_name(r->action));
+	jbuf_puts(b, rule_action_name(rule_action(r)));
 	jbuf_puts(b, "\",\"action_result\":");
 	jbuf_puts(b, action_result_json ? action_result_json : "null");
 	jbuf_putc(b, '}');

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Rule engine internals shared by rules*.c and alert.c; not a public API. */
+/* Rule engine internals shared by the rules*.c files; not a public API. */
 #ifndef BULWARK_RULES_INT_H
 #define BULWARK_RULES_INT_H
 
@@ -140,7 +140,7 @@ struct rl_ctx {
 	bool oom;
 };
 
-/* Diagnostics (rules_yaml.c). */
+/* Diagnostics (rules_diag.c). */
 void rl_error(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void rl_warn(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
@@ -150,6 +150,10 @@ void rl_vdiag(struct rl_ctx *L, struct rl_pos pos, bool warning, const char *fmt
 struct rl_pos rl_text_pos(const struct rl_ctx *L, const struct rl_text *t, size_t off);
 void rl_print_diags(struct rl_ctx *L, FILE *f);
 const char *rl_file_name(const struct rl_ctx *L, int file);
+/* Byte index after nchars UTF-8 characters from s[i], at most end. */
+size_t rl_utf8_advance(const char *s, size_t i, size_t end, size_t nchars);
+/* Nearest candidate by edit distance, or NULL when nothing is close. */
+const char *rl_nearest(const char *word, size_t len, const char *const *cands, int n);
 
 /* Reading (rules_yaml.c). */
 int rl_add_file(struct rl_ctx *L, const char *path, const char *text, size_t len);
@@ -159,9 +163,6 @@ void rl_ctx_free(struct rl_ctx *L);
 
 struct rl_list *rl_find_list(struct rl_ctx *L, const char *name, size_t len);
 struct rl_macro *rl_find_macro(struct rl_ctx *L, const char *name, size_t len);
-
-/* Nearest candidate by edit distance, or NULL when nothing is close. */
-const char *rl_nearest(const char *word, size_t len, const char *const *cands, int n);
 int rl_parse_priority(const char *s, size_t len);   /* -1 if unknown */
 int rl_parse_action(const char *s, size_t len);     /* -1 if unknown */
 
@@ -221,18 +222,11 @@ struct rthresh {
 	uint64_t evictions;    /* groups forgotten for lack of room */
 };
 
-/* An output format: literal text and fields, in order. */
-struct rout_seg {
-	int field;             /* -1 for literal text */
-	const char *p;         /* literal bytes */
-	uint32_t len;
-};
-
 struct rule {
 	char *name;
 	char *desc;
 	char *output_fmt;      /* the output text as written */
-	struct rout_seg *segs; /* compiled output */
+	struct rule_output_seg *segs; /* compiled output */
 	int nsegs;
 	int *ofields;          /* fields for output_fields, in order */
 	int nofields;
@@ -275,13 +269,57 @@ struct rules {
 	int nallocs, capallocs;
 };
 
-/* Compiler (rules_expr.c). */
+/* Lexer (rules_lex.c): tokens are offsets into the text, nothing is allocated. */
+enum rs_tok_t { T_EOF, T_LP, T_RP, T_COMMA, T_OP, T_WORD, T_STR, T_BAD };
+
+struct rs_tok {
+	enum rs_tok_t t;
+	size_t off, len;     /* raw bytes in the text */
+};
+
+struct rs_lexer {
+	const char *s;       /* the condition text */
+	size_t n, pos;       /* its length, and where the next token starts */
+	struct rs_tok tk;    /* current token */
+};
+
+/* Next token; value: in value position, where a word may contain =<>! */
+void rs_lex(struct rs_lexer *X, bool value);
+bool rs_tok_is(const struct rs_lexer *X, const char *w);  /* the current token is word w */
+/* Writes the unquoted value of the current T_STR token (at most tk.len
+ * bytes, NUL terminated) to out; returns its length. */
+size_t rs_tok_unquote(const struct rs_lexer *X, char *out);
+
+/* Match primitives (rules_match.c), built at load time, allocation-free lookups. */
+struct rs_item {         /* one value of an "in"/"pmatch" list, with where it came from */
+	const char *s;
+	size_t len;
+	size_t off;          /* in the condition text, when inline */
+	struct rl_pos pos;   /* in a list, when from_list */
+	bool from_list;
+};
+
+static inline unsigned char rs_fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
+struct rstrset *rs_set_build(struct rules *rs, const struct rs_item *it, int n); /* NULL: ENOMEM */
+bool rs_set_has(const struct rstrset *set, const char *p, size_t n);
+struct rptrie *rs_trie_build(struct rules *rs, const struct rs_item *it, int n); /* NULL: ENOMEM */
+bool rs_trie_match(const struct rptrie *t, const char *p, size_t n);
+
+/* Memory of the compiled set (rules.c). */
 void *rs_keep(struct rules *rs, void *p);                 /* frees p with the set */
 char *rs_strndup(struct rules *rs, const char *s, size_t n);
+
+/* Parser and compiler (rules_parse.c). */
 int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m);
 /* Compiles a condition; 0 and *root, or -1 after reporting errors. */
 int rs_compile_cond(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
 		    bool skip_unknown, bool *unknown_field, int *root, uint64_t *fields);
+
+/* Evaluator (rules_eval.c). */
 uint64_t rs_node_types(const struct rules *rs, int n);
 int rs_order_by_cost(struct rules *rs);  /* 0 or -ENOMEM */
 bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e);
