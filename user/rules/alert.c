@@ -1,21 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Alerts: the formatted output text and the Falco-shaped JSON object. */
-#include <inttypes.h>
 #include <string.h>
-#include <time.h>
+#include "core/clock.h"
 #include "rules/alert.h"
 
 void alert_format_time(char *buf, size_t n, uint64_t ns)
 {
-	time_t sec = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-	size_t l;
-
-	if (!gmtime_r(&sec, &tm) || !(l = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm))) {
-		snprintf(buf, n, "1970-01-01T00:00:00.000000000Z");
-		return;
-	}
-	snprintf(buf + l, n - l, ".%09" PRIu64 "Z", (uint64_t)(ns % 1000000000u));
+	clock_format_utc(buf, n, ns);
 }
 
 /* JSON-escaped bytes without the surrounding quotes. */
@@ -96,9 +87,7 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 	if (event_has(e, FLD_EVT_TIME)) {
 		ns = e->time_ns;
 	} else {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		ns = clock_realtime_ns();
 	}
 	alert_format_time(tbuf, sizeof(tbuf), ns);
 	jbuf_puts(b, "{\"time\":\"");

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/clock.h"
 #include "rules/rules_int.h"
 
 /* ---- files and positions ---- */
@@ -316,32 +317,6 @@ static bool get_bool(struct yctx *y, const yaml_node_t *v, const char *key, bool
 			return *out = false, true;
 	}
 	rl_error(y->L, npos(y, v), "'%s' must be true or false, not '%s'", key, sval(v));
-	return false;
-}
-
-/* Integer with an optional duration unit: ns, us, ms, s, m, h (seconds if none). */
-static bool parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct { const char *u; uint64_t mul; } units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000ull },
-		{ "m", 60000000000ull }, { "h", 3600000000000ull }, { "", 1000000000ull },
-	};
-	char *end;
-	unsigned long long v;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(end, units[i].u)) {
-			if (v > UINT64_MAX / units[i].mul)
-				return false;
-			*ns = v * units[i].mul;
-			return *ns > 0;
-		}
 	return false;
 }
 
@@ -785,7 +760,9 @@ static bool read_threshold(struct yctx *y, yaml_node_t *v, struct rl_rule *r)
 			th.count = (uint32_t)u;
 			have_count = true;
 		} else if (!strcmp(sval(k), "window")) {
-			if (!parse_duration(sval(val), &th.window_ns)) {
+			/* the grammar of `dump --since`; a bare number is seconds, as before */
+			if (clock_parse_duration(sval(val), slen(val), CLOCK_NS_PER_SEC, &th.window_ns) ||
+			    !th.window_ns) {
 				rl_error(y->L, npos(y, val), "threshold 'window' must be a duration such as "
 					 "10s, 500ms, 5m or 1h, not '%s'", sval(val));
 				return false;
