@@ -544,6 +544,7 @@ void rules_free(struct rules *rs)
 	for (int t = 0; t < BW_EVT_MAX; t++)
 		free(rs->by_type[t]);
 	free(rs->nodes);
+	free(rs->depth);
 	free(rs->kidx);
 	free(rs->rules);
 	free(rs);
@@ -674,7 +675,7 @@ static int build(struct rl_ctx *L, struct rules **out, FILE *errf)
 		rs_compile_macro(L, rs, &L->macros[i]);
 	for (int i = 0; i < L->nrules; i++) {
 		struct rl_rule *d = &L->rules[i];
-		if (!d->has_cond)
+		if (!d->has_cond || d->bad_text)
 			continue; /* reported while reading */
 		rc = build_rule(L, rs, d, &rs->rules[nr]);
 		if (rc == -ENOMEM || L->oom)

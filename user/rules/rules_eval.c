@@ -12,6 +12,10 @@
 
 /* ---- evaluation ---- */
 
+/* Child i of node x. Indexed, not a pointer made up front: a rule set with
+ * no and/or/not has no kidx array, and NULL + 0 is undefined behaviour. */
+#define KID(i) (rs->kidx[x->kbegin + (i)])
+
 static inline bool ev_has(const struct bw_event *e, unsigned f)
 {
 	return (e->present[f >> 6] >> (f & 63)) & 1;
@@ -60,7 +64,6 @@ static bool num_in(const struct rnode *x, uint64_t v)
 bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e)
 {
 	const struct rnode *x = &rs->nodes[n];
-	const int32_t *k = rs->kidx + x->kbegin;
 	const char *base = (const char *)e;
 	struct bw_str s;
 	uint64_t u;
@@ -72,16 +75,16 @@ bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e)
 		return false;
 	case RN_AND:
 		for (uint32_t i = 0; i < x->kcount; i++)
-			if (!rs_eval_node(rs, k[i], e))
+			if (!rs_eval_node(rs, KID(i), e))
 				return false;
 		return true;
 	case RN_OR:
 		for (uint32_t i = 0; i < x->kcount; i++)
-			if (rs_eval_node(rs, k[i], e))
+			if (rs_eval_node(rs, KID(i), e))
 				return true;
 		return false;
 	case RN_NOT:
-		return !rs_eval_node(rs, k[0], e);
+		return !rs_eval_node(rs, KID(0), e);
 	case RN_EXISTS:
 		return ev_has(e, x->field);
 	case RN_TYPE_IN:
@@ -184,14 +187,14 @@ int rs_order_by_cost(struct rules *rs)
 		return -ENOMEM;
 	for (int n = 0; n < rs->nnodes; n++) {
 		struct rnode *x = &rs->nodes[n];
-		int32_t *k = rs->kidx + x->kbegin;
 		uint32_t c = op_cost(x);
 
 		if (x->op == RN_AND || x->op == RN_OR || x->op == RN_NOT) {
 			for (uint32_t i = 0; i < x->kcount; i++)
-				c += (uint32_t)cost[k[i]];
+				c += (uint32_t)cost[KID(i)];
 			if (x->op != RN_NOT)
-				qsort_r(k, x->kcount, sizeof(*k), kid_cmp, cost);
+				qsort_r(rs->kidx + x->kbegin, x->kcount, sizeof(*rs->kidx), kid_cmp,
+					cost);
 		}
 		cost[n] = (int32_t)(c > 1000000 ? 1000000 : c);
 	}
@@ -203,7 +206,6 @@ int rs_order_by_cost(struct rules *rs)
 uint64_t rs_node_types(const struct rules *rs, int n)
 {
 	const struct rnode *x = &rs->nodes[n];
-	const int32_t *k = rs->kidx + x->kbegin;
 	uint64_t m;
 
 	switch ((enum rn_op)x->op) {
@@ -214,17 +216,17 @@ uint64_t rs_node_types(const struct rules *rs, int n)
 	case RN_AND:
 		m = RULES_ALL_TYPES;
 		for (uint32_t i = 0; i < x->kcount; i++)
-			m &= rs_node_types(rs, k[i]);
+			m &= rs_node_types(rs, KID(i));
 		return m;
 	case RN_OR:
 		m = 0;
 		for (uint32_t i = 0; i < x->kcount; i++)
-			m |= rs_node_types(rs, k[i]);
+			m |= rs_node_types(rs, KID(i));
 		return m;
 	case RN_NOT:
-		if (rs->nodes[k[0]].op == RN_TYPE_IN)
-			return ~rs->nodes[k[0]].v.mask & RULES_ALL_TYPES;
-		if (rs->nodes[k[0]].op == RN_FALSE)
+		if (rs->nodes[KID(0)].op == RN_TYPE_IN)
+			return ~rs->nodes[KID(0)].v.mask & RULES_ALL_TYPES;
+		if (rs->nodes[KID(0)].op == RN_FALSE)
 			return RULES_ALL_TYPES;
 		return RULES_ALL_TYPES;
 	default:

@@ -107,6 +107,7 @@ struct rl_rule {
 	char *desc;
 	struct rl_text cond, output;
 	bool has_cond, has_output;
+	bool bad_text;       /* a condition or output was refused (reported) */
 	int priority;        /* enum rule_priority, -1 unset */
 	int action;          /* enum rule_action */
 	int source;          /* RL_SRC_*, or -1: inferred from the fields used */
@@ -125,6 +126,25 @@ struct rl_rule {
 
 enum { RL_SRC_SYSCALL = 0, RL_SRC_DATABASE = 1 };
 
+/*
+ * Limits on what one load may ask for, so that a hostile or mistaken rule
+ * file gets an error instead of exhausting the stack or memory (see
+ * docs/rules.md, Limits). Each is far above what real rule sets use.
+ */
+#define RULES_MAX_RULES      65535      /* rules: by_type[] holds u16 indices */
+#define RULES_MAX_NEST       200        /* parentheses, 'not', and compiled depth with macros */
+#define RULES_MAX_MACRO_DEPTH 64        /* macros used inside macros being compiled */
+#define RULES_MAX_ITEMS      1000000    /* list items expanded, over all conditions of a load */
+#define RULES_MAX_TEXT_LEN   65536      /* bytes of one condition or output, appends included */
+#define RULES_MAX_HELD       (64u << 20) /* bytes of text held from the files, YAML aliases expanded */
+
+/* Name -> index of a list, macro or rule; open addressing over entry indices. */
+struct rl_index {
+	int32_t *slots;      /* entry index, or -1 for an empty slot */
+	uint32_t mask;       /* slots - 1 (a power of two) */
+	int n;               /* entries indexed */
+};
+
 struct rl_ctx {
 	struct rl_file *files;
 	int nfiles;
@@ -137,6 +157,12 @@ struct rl_ctx {
 	int nmacros, capmacros;
 	struct rl_rule *rules;
 	int nrules, caprules;
+	struct rl_index ilists, imacros, irules; /* by name */
+	size_t held;         /* bytes of text copied from the files (RULES_MAX_HELD) */
+	bool held_reported;  /* the RULES_MAX_HELD error was given */
+	size_t expanded;     /* list items expanded so far (RULES_MAX_ITEMS) */
+	bool expand_reported;
+	int macro_depth;     /* macros being compiled inside one another */
 	bool oom;
 };
 
@@ -163,6 +189,7 @@ void rl_ctx_free(struct rl_ctx *L);
 
 struct rl_list *rl_find_list(struct rl_ctx *L, const char *name, size_t len);
 struct rl_macro *rl_find_macro(struct rl_ctx *L, const char *name, size_t len);
+struct rl_rule *rl_find_rule(struct rl_ctx *L, const char *name, size_t len);
 int rl_parse_priority(const char *s, size_t len);   /* -1 if unknown */
 int rl_parse_action(const char *s, size_t len);     /* -1 if unknown */
 
@@ -249,6 +276,7 @@ struct rule {
 struct rules {
 	struct rnode *nodes;
 	int nnodes, capnodes;
+	uint16_t *depth;       /* per node, load time only: levels below it, itself included */
 	int32_t *kidx;
 	int nkidx, capkidx;
 	struct rule *rules;    /* every rule, in file order, disabled too */

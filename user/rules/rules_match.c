@@ -184,21 +184,38 @@ static int comp_cmp(const char *a, size_t la, const char *b, size_t lb)
 	return c ? c : (la < lb ? -1 : la > lb);
 }
 
+/* Where component c is, or would go, in a sorted edge array: binary search. */
+static uint32_t edge_find(const struct ptk *arr, uint32_t cnt, const char *c, size_t len,
+			  bool *found)
+{
+	uint32_t lo = 0, hi = cnt;
+
+	*found = false;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int r = comp_cmp(c, len, arr[mid].c, arr[mid].len);
+		if (!r) {
+			*found = true;
+			return mid;
+		}
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 static struct ptn *trie_child(struct rules *rs, struct ptn *n, const char *c, size_t len)
 {
-	bool glob = memchr(c, '*', len) || memchr(c, '?', len) || memchr(c, '[', len);
+	bool glob = memchr(c, '*', len) || memchr(c, '?', len) || memchr(c, '[', len), found;
 	struct ptk **arr = glob ? &n->glob : &n->ex;
 	uint32_t *cnt = glob ? &n->nglob : &n->nex, *cap = glob ? &n->capglob : &n->capex;
-	uint32_t at = *cnt;
+	uint32_t at = edge_find(*arr, *cnt, c, len, &found);
 	struct ptn *child;
 
-	for (uint32_t i = 0; i < *cnt; i++) {
-		int c2 = comp_cmp(c, len, (*arr)[i].c, (*arr)[i].len);
-		if (!c2)
-			return (*arr)[i].child;
-		if (!glob && c2 < 0 && at == *cnt)
-			at = i;
-	}
+	if (found)
+		return (*arr)[at].child;
 	if (*cnt == *cap) {
 		uint32_t nc = *cap ? *cap * 2 : 4;
 		struct ptk *na = malloc(nc * sizeof(*na));
@@ -212,6 +229,7 @@ static struct ptn *trie_child(struct rules *rs, struct ptn *n, const char *c, si
 	child = rs_keep(rs, calloc(1, sizeof(*child)));
 	if (!child)
 		return NULL;
+	/* items come sorted (trie_build), so at == *cnt and nothing moves */
 	memmove(&(*arr)[at + 1], &(*arr)[at], (*cnt - at) * sizeof(**arr));
 	(*arr)[at] = (struct ptk){ rs_strndup(rs, c, len), (uint32_t)len, child };
 	if (!(*arr)[at].c)
@@ -220,32 +238,70 @@ static struct ptn *trie_child(struct rules *rs, struct ptn *n, const char *c, si
 	return child;
 }
 
-struct rptrie *rs_trie_build(struct rules *rs, const struct rs_item *it, int n)
+/* Next component of [*s, end): skips slashes; false at the end. */
+static bool next_comp(const char **s, const char *end, const char **c, size_t *len)
+{
+	while (*s < end && **s == '/')
+		(*s)++;
+	if (*s == end)
+		return false;
+	*c = *s;
+	while (*s < end && **s != '/')
+		(*s)++;
+	*len = (size_t)(*s - *c);
+	return true;
+}
+
+/* Paths in component order, the order of every node's edge arrays. */
+static int path_cmp(const void *a, const void *b)
+{
+	const struct rs_item *x = a, *y = b;
+	const char *p = x->s, *pe = x->s + x->len, *q = y->s, *qe = y->s + y->len;
+
+	for (;;) {
+		const char *c1, *c2;
+		size_t l1, l2;
+		bool m1 = next_comp(&p, pe, &c1, &l1), m2 = next_comp(&q, qe, &c2, &l2);
+		int r;
+
+		if (!m1 || !m2)
+			return m1 - m2;
+		r = comp_cmp(c1, l1, c2, l2);
+		if (r)
+			return r;
+	}
+}
+
+/*
+ * The items are sorted first, so each new edge is appended to its sorted
+ * array: inserting in list order moved half an array per item, and a
+ * pmatch list of 100,000 paths under one directory took 17 s.
+ */
+struct rptrie *rs_trie_build(struct rules *rs, const struct rs_item *items, int n)
 {
 	struct rptrie *t = rs_keep(rs, calloc(1, sizeof(*t)));
+	struct rs_item *it = malloc((size_t)(n ? n : 1) * sizeof(*it));
 
-	if (!t || !(t->root = rs_keep(rs, calloc(1, sizeof(*t->root)))))
-		return NULL;
+	if (!it || !t || !(t->root = rs_keep(rs, calloc(1, sizeof(*t->root)))))
+		goto fail;
+	memcpy(it, items, (size_t)n * sizeof(*it));
+	qsort(it, (size_t)n, sizeof(*it), path_cmp);
 	for (int k = 0; k < n; k++) {
 		struct ptn *cur = t->root;
-		const char *s = it[k].s, *end = s + it[k].len;
+		const char *s = it[k].s, *end = s + it[k].len, *c;
+		size_t len;
 
-		while (s < end && cur) {
-			const char *c;
-			if (*s == '/') {
-				s++;
-				continue;
-			}
-			c = s;
-			while (s < end && *s != '/')
-				s++;
-			cur = trie_child(rs, cur, c, (size_t)(s - c));
-		}
+		while (cur && next_comp(&s, end, &c, &len))
+			cur = trie_child(rs, cur, c, len);
 		if (!cur)
-			return NULL;
+			goto fail;
 		cur->term = true;
 	}
+	free(it);
 	return t;
+fail:
+	free(it);
+	return NULL;
 }
 
 struct comp {

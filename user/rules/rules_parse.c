@@ -81,6 +81,7 @@ static char *tok_value(struct parser *P, size_t *len)
 static int new_node(struct parser *P, const struct rnode *tmpl)
 {
 	struct rules *rs = P->rs;
+	uint16_t *d;
 
 	if (rs->nnodes == rs->capnodes) {
 		int cap = rs->capnodes ? rs->capnodes * 2 : 256;
@@ -91,9 +92,17 @@ static int new_node(struct parser *P, const struct rnode *tmpl)
 			return -1;
 		}
 		rs->nodes = n;
+		d = realloc(rs->depth, (size_t)cap * sizeof(*d));
+		if (!d) {
+			P->L->oom = true;
+			P->failed = true;
+			return -1;
+		}
+		rs->depth = d;
 		rs->capnodes = cap;
 	}
 	rs->nodes[rs->nnodes] = *tmpl;
+	rs->depth[rs->nnodes] = 1;
 	return rs->nnodes++;
 }
 
@@ -120,7 +129,8 @@ static int group_node(struct parser *P, enum rn_op op, int from)
 {
 	struct rules *rs = P->rs;
 	struct rnode t = { .op = (uint8_t)op };
-	int need = 0;
+	int need = 0, n;
+	uint16_t depth = 0;
 
 	for (int i = from; i < P->nstack; i++) {
 		const struct rnode *c = &rs->nodes[P->stack[i]];
@@ -152,7 +162,19 @@ static int group_node(struct parser *P, enum rn_op op, int from)
 	}
 	t.kcount = (uint32_t)need;
 	P->nstack = from;
-	return new_node(P, &t);
+	for (uint32_t k = 0; k < t.kcount; k++)
+		if (rs->depth[rs->kidx[t.kbegin + k]] > depth)
+			depth = rs->depth[rs->kidx[t.kbegin + k]];
+	/* evaluation recurses once per level, macro bodies included */
+	if (++depth > RULES_MAX_NEST) {
+		perr(P, P->X.tk.off, "condition nests more than %d levels deep, counting the "
+		     "macros it uses; simplify it or its macros", RULES_MAX_NEST);
+		return -1;
+	}
+	n = new_node(P, &t);
+	if (n >= 0)
+		rs->depth[n] = (uint16_t)depth;
+	return n;
 }
 
 /* ---- parser ---- */
@@ -170,10 +192,33 @@ static const char *kind_desc(enum bw_kind k)
 }
 
 static void collect_list(struct parser *P, struct rl_list *l, struct rs_item **items, int *n,
-			 int *cap, size_t ref_off);
+			 int *cap, size_t ref_off, int depth);
 
-static bool add_item(struct parser *P, struct rs_item **items, int *n, int *cap, struct rs_item it)
+/*
+ * Lists expand into every condition that names them, and lists may name
+ * lists: 31 lists that each name the one before twice expand to 2^31
+ * items from 1 KB of YAML. Items and list visits are counted over the
+ * whole load against RULES_MAX_ITEMS; past it, an error at ref_off.
+ */
+static bool expand_step(struct parser *P, size_t ref_off)
 {
+	if (++P->L->expanded <= RULES_MAX_ITEMS)
+		return true;
+	if (!P->L->expand_reported)
+		perr(P, ref_off, "lists expand to more than %d items in this rule set (lists that "
+		     "name other lists are expanded where they are used); use smaller lists",
+		     RULES_MAX_ITEMS);
+	else
+		P->failed = true;
+	P->L->expand_reported = true;
+	return false;
+}
+
+static bool add_item(struct parser *P, struct rs_item **items, int *n, int *cap, struct rs_item it,
+		     size_t ref_off)
+{
+	if (!expand_step(P, ref_off))
+		return false;
 	if (*n == *cap) {
 		int c = *cap ? *cap * 2 : 16;
 		struct rs_item *ni = realloc(*items, (size_t)c * sizeof(*ni));
@@ -190,21 +235,29 @@ static bool add_item(struct parser *P, struct rs_item **items, int *n, int *cap,
 }
 
 static void collect_list(struct parser *P, struct rl_list *l, struct rs_item **items, int *n,
-			 int *cap, size_t ref_off)
+			 int *cap, size_t ref_off, int depth)
 {
 	if (l->state == RL_BUSY) {
 		perr(P, ref_off, "list '%s' includes itself", l->name);
 		return;
 	}
+	if (depth > RULES_MAX_MACRO_DEPTH) {
+		perr(P, ref_off, "lists nest more than %d deep here (list '%s' names a list that "
+		     "names a list...); flatten them", RULES_MAX_MACRO_DEPTH, l->name);
+		return;
+	}
+	if (!expand_step(P, ref_off))
+		return;
 	l->used = true;
 	l->state = RL_BUSY;
 	for (int i = 0; i < l->nitems && !P->failed; i++) {
 		const struct rl_item *ri = &l->items[i];
 		struct rl_list *sub = rl_find_list(P->L, ri->s, ri->len);
 		if (sub)
-			collect_list(P, sub, items, n, cap, ref_off);
+			collect_list(P, sub, items, n, cap, ref_off, depth + 1);
 		else
-			add_item(P, items, n, cap, (struct rs_item){ ri->s, ri->len, 0, ri->pos, true });
+			add_item(P, items, n, cap, (struct rs_item){ ri->s, ri->len, 0, ri->pos, true },
+				 ref_off);
 	}
 	l->state = RL_NEW;
 }
@@ -227,7 +280,7 @@ static bool parse_items(struct parser *P, const char *opname, struct rs_item **i
 	*n = 0;
 	lex(P, true);
 	if (P->X.tk.t == T_WORD && (l = rl_find_list(P->L, P->X.s + P->X.tk.off, P->X.tk.len))) {
-		collect_list(P, l, items, n, &cap, P->X.tk.off);
+		collect_list(P, l, items, n, &cap, P->X.tk.off, 1);
 		lex(P, false);
 		return !P->failed;
 	}
@@ -249,7 +302,7 @@ static bool parse_items(struct parser *P, const char *opname, struct rs_item **i
 			const char *v;
 			size_t off = P->X.tk.off;
 			if (P->X.tk.t == T_WORD && (l = rl_find_list(P->L, P->X.s + off, P->X.tk.len))) {
-				collect_list(P, l, items, n, &cap, off);
+				collect_list(P, l, items, n, &cap, off, 1);
 			} else {
 				if (P->X.tk.t == T_WORD && memchr(P->X.s + off, '_', P->X.tk.len)) {
 					const char *names[256];
@@ -266,7 +319,8 @@ static bool parse_items(struct parser *P, const char *opname, struct rs_item **i
 				v = tok_value(P, &len);
 				if (!v)
 					return false;
-				add_item(P, items, n, &cap, (struct rs_item){ v, len, off, { -1, 0, 0 }, false });
+				add_item(P, items, n, &cap, (struct rs_item){ v, len, off, { -1, 0, 0 }, false },
+					 off);
 			}
 			if (P->failed)
 				return false;
@@ -573,6 +627,16 @@ out:
 	return P->failed ? -1 : node;
 }
 
+/* One more level of recursion: parentheses and 'not' nest at most RULES_MAX_NEST deep. */
+static bool enter(struct parser *P)
+{
+	if (++P->depth <= RULES_MAX_NEST)
+		return true;
+	perr(P, P->X.tk.off, "condition nests more than %d levels of parentheses and 'not' "
+	     "here; simplify it", RULES_MAX_NEST);
+	return false;
+}
+
 static int parse_primary(struct parser *P)
 {
 	char buf[64];
@@ -581,10 +645,8 @@ static int parse_primary(struct parser *P)
 	struct rl_macro *m;
 	int f;
 
-	if (++P->depth > 200) {
-		perr(P, P->X.tk.off, "condition nests too deeply");
+	if (!enter(P))
 		return -1;
-	}
 	if (P->X.tk.t == T_LP) {
 		size_t lp = P->X.tk.off;
 		int n;
@@ -631,6 +693,13 @@ static int parse_primary(struct parser *P)
 	}
 	m = rl_find_macro(P->L, w, wl);
 	if (m) {
+		/* a macro compiles where it is first used: the recursion is bounded */
+		if (m->state == RL_NEW && P->L->macro_depth >= RULES_MAX_MACRO_DEPTH) {
+			perr(P, woff, "macro '%s' is used inside more than %d macros that are being "
+			     "compiled (a macro that uses a macro that uses...); define each macro "
+			     "before the macros that use it, or flatten the chain", m->name, RULES_MAX_MACRO_DEPTH);
+			return -1;
+		}
 		if (m->state == RL_NEW)
 			rs_compile_macro(P->L, P->rs, m);
 		if (m->state == RL_BUSY) {
@@ -699,8 +768,11 @@ static int parse_not(struct parser *P)
 {
 	if (tok_is(P, "not")) {
 		int from = P->nstack, n;
+		if (!enter(P))
+			return -1;
 		lex(P, false);
 		n = parse_not(P);
+		P->depth--;
 		if (n < 0 || !push(P, n))
 			return -1;
 		/* not not x == x */
@@ -782,7 +854,9 @@ int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m)
 	if (m->state == RL_OK || m->state == RL_BAD)
 		return m->state == RL_OK ? 0 : -1;
 	m->state = RL_BUSY;
+	L->macro_depth++;
 	n = compile_text(L, rs, &m->cond, false, NULL, &m->fields);
+	L->macro_depth--;
 	if (n < 0) {
 		m->state = RL_BAD;
 		return -1;

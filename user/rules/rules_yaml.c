@@ -214,28 +214,95 @@ int rl_parse_action(const char *s, size_t len)
 	return -1;
 }
 
+/*
+ * Names are looked up for every word of every condition and for every
+ * entry read, so the lookups are hashed: a linear search made loading
+ * quadratic in the number of rules (60,000 rules took 12.5 s).
+ * Every entry type starts with its char *name, which is what we compare.
+ */
+static uint64_t name_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h ^ (h >> 32);
+}
+
+static const char *entry_name(const void *arr, size_t size, int i)
+{
+	return *(char *const *)((const char *)arr + (size_t)i * size);
+}
+
+static int idx_find(const struct rl_index *x, const void *arr, size_t size, const char *name,
+		    size_t len)
+{
+	if (!x->slots)
+		return -1;
+	for (uint32_t i = (uint32_t)name_hash(name, len) & x->mask;; i = (i + 1) & x->mask) {
+		const char *e;
+
+		if (x->slots[i] < 0)
+			return -1;
+		e = entry_name(arr, size, x->slots[i]);
+		if (strlen(e) == len && !memcmp(e, name, len))
+			return x->slots[i];
+	}
+}
+
+static void idx_place(struct rl_index *x, const char *name, int at)
+{
+	uint32_t i = (uint32_t)name_hash(name, strlen(name)) & x->mask;
+
+	while (x->slots[i] >= 0)
+		i = (i + 1) & x->mask;
+	x->slots[i] = at;
+}
+
+/* Indexes entry at (its name set); false when out of memory. */
+static bool idx_add(struct rl_ctx *L, struct rl_index *x, const void *arr, size_t size, int at)
+{
+	if ((uint32_t)(x->n + 1) * 2 > (x->slots ? x->mask + 1 : 0)) {
+		uint32_t cap = x->slots ? (x->mask + 1) * 2 : 64;
+		int32_t *old = x->slots;
+		uint32_t oldcap = old ? x->mask + 1 : 0;
+
+		x->slots = malloc(cap * sizeof(*x->slots));
+		if (!x->slots) {
+			x->slots = old;
+			L->oom = true;
+			return false;
+		}
+		memset(x->slots, 0xff, cap * sizeof(*x->slots));
+		x->mask = cap - 1;
+		for (uint32_t i = 0; i < oldcap; i++)
+			if (old[i] >= 0)
+				idx_place(x, entry_name(arr, size, old[i]), old[i]);
+		free(old);
+	}
+	idx_place(x, entry_name(arr, size, at), at);
+	x->n++;
+	return true;
+}
+
 struct rl_list *rl_find_list(struct rl_ctx *L, const char *name, size_t len)
 {
-	for (int i = 0; i < L->nlists; i++)
-		if (strlen(L->lists[i].name) == len && !memcmp(L->lists[i].name, name, len))
-			return &L->lists[i];
-	return NULL;
+	int i = idx_find(&L->ilists, L->lists, sizeof(*L->lists), name, len);
+	return i < 0 ? NULL : &L->lists[i];
 }
 
 struct rl_macro *rl_find_macro(struct rl_ctx *L, const char *name, size_t len)
 {
-	for (int i = 0; i < L->nmacros; i++)
-		if (strlen(L->macros[i].name) == len && !memcmp(L->macros[i].name, name, len))
-			return &L->macros[i];
-	return NULL;
+	int i = idx_find(&L->imacros, L->macros, sizeof(*L->macros), name, len);
+	return i < 0 ? NULL : &L->macros[i];
 }
 
-static struct rl_rule *find_rule(struct rl_ctx *L, const char *name)
+struct rl_rule *rl_find_rule(struct rl_ctx *L, const char *name, size_t len)
 {
-	for (int i = 0; i < L->nrules; i++)
-		if (!strcmp(L->rules[i].name, name))
-			return &L->rules[i];
-	return NULL;
+	int i = idx_find(&L->irules, L->rules, sizeof(*L->rules), name, len);
+	return i < 0 ? NULL : &L->rules[i];
 }
 
 static bool grow(struct rl_ctx *L, void **p, int *cap, int need, size_t size)
@@ -274,6 +341,27 @@ static struct rl_pos npos(const struct yctx *y, const yaml_node_t *n)
 static yaml_node_t *node(const struct yctx *y, int id)
 {
 	return yaml_document_get_node(y->doc, id);
+}
+
+/*
+ * YAML aliases let a small file name one big scalar or sequence many
+ * times, and each use is copied; the copies are counted against
+ * RULES_MAX_HELD (32 bytes of overhead per string), so such a file gets
+ * an error, not gigabytes.
+ */
+static bool hold(struct yctx *y, size_t n, const yaml_node_t *v)
+{
+	struct rl_ctx *L = y->L;
+
+	L->held += n + 32;
+	if (L->held <= RULES_MAX_HELD)
+		return true;
+	if (!L->held_reported)
+		rl_error(L, npos(y, v), "the rule files hold more than %u MiB of text once YAML "
+			 "aliases (*name) are expanded; use fewer aliases of large values",
+			 RULES_MAX_HELD >> 20);
+	L->held_reported = true;
+	return false;
 }
 
 static const char *sval(const yaml_node_t *n)
@@ -350,6 +438,14 @@ static bool text_append(struct yctx *y, struct rl_text *t, const yaml_node_t *v,
 	struct rl_span *ns;
 	char *s;
 
+	if (t->len + sl + add > RULES_MAX_TEXT_LEN) {
+		rl_error(y->L, npos(y, v), "this text would be %zu bytes long%s; a condition or "
+			 "output may have at most %d: move parts into macros", t->len + sl + add,
+			 t->len ? " with what earlier entries gave" : "", RULES_MAX_TEXT_LEN);
+		return false;
+	}
+	if (!hold(y, add, v))
+		return false;
 	s = realloc(t->s, t->len + sl + add + 1);
 	if (!s)
 		goto oom;
@@ -551,7 +647,8 @@ static bool add_items(struct yctx *y, struct rl_list *l, yaml_node_t *items)
 				 l->name, kind_name(v));
 			continue;
 		}
-		if (!grow(y->L, (void **)&l->items, &l->cap, l->nitems + 1, sizeof(*l->items)))
+		if (!hold(y, slen(v), v) ||
+		    !grow(y->L, (void **)&l->items, &l->cap, l->nitems + 1, sizeof(*l->items)))
 			return false;
 		ri = &l->items[l->nitems];
 		ri->s = strndup(sval(v), slen(v));
@@ -653,6 +750,8 @@ static void do_list(struct yctx *y, struct entry *e)
 		l->name = name;
 		l->pos = e->pos;
 		L->nlists++;
+		if (!idx_add(L, &L->ilists, L->lists, sizeof(*L->lists), L->nlists - 1))
+			return;
 		add_items(y, l, items);
 	}
 }
@@ -676,7 +775,8 @@ static void do_macro(struct yctx *y, struct entry *e)
 	case DEF_MODIFY:
 		if (!e->append && omode(e, "condition") == 0)
 			text_free(&m->cond);
-		text_append(y, &m->cond, c, " ");
+		if (!text_append(y, &m->cond, c, " "))
+			m->state = RL_BAD;
 		return;
 	case DEF_NEW:
 		m = def_slot(L, (void **)&L->macros, &L->capmacros, L->nmacros, sizeof(*L->macros),
@@ -686,7 +786,10 @@ static void do_macro(struct yctx *y, struct entry *e)
 		m->name = name;
 		m->pos = e->pos;
 		L->nmacros++;
-		text_append(y, &m->cond, c, " ");
+		if (!idx_add(L, &L->imacros, L->macros, sizeof(*L->macros), L->nmacros - 1))
+			return;
+		if (!text_append(y, &m->cond, c, " "))
+			m->state = RL_BAD;
 	}
 }
 
@@ -711,6 +814,8 @@ static bool read_strlist(struct yctx *y, yaml_node_t *v, const char *key, char *
 			rl_error(y->L, npos(y, t), "'%s' must be a list of strings", key);
 			return false;
 		}
+		if (!hold(y, slen(t), t))
+			return false;
 		nt = realloc(*arr, (size_t)(*n + 1) * sizeof(*nt));
 		if (!nt)
 			goto oom;
@@ -825,7 +930,7 @@ static void rule_keys(struct yctx *y, struct entry *e, struct rl_rule *r, bool i
 	yaml_node_t *v;
 	bool b;
 
-	if ((v = eget(e, "desc")) && want_scalar(y, v, "desc", "a string")) {
+	if ((v = eget(e, "desc")) && want_scalar(y, v, "desc", "a string") && hold(y, slen(v), v)) {
 		if (!is_new && omode(e, "desc") == 1 && r->desc && *r->desc) {
 			char *n;
 			if (asprintf(&n, "%s %s", r->desc, sval(v)) < 0) {
@@ -842,13 +947,15 @@ static void rule_keys(struct yctx *y, struct entry *e, struct rl_rule *r, bool i
 	if ((v = eget(e, "condition")) && want_scalar(y, v, "condition", "a string")) {
 		if (is_new || (!e->append && omode(e, "condition") == 0))
 			text_free(&r->cond);
-		text_append(y, &r->cond, v, " ");
+		if (!text_append(y, &r->cond, v, " "))
+			r->bad_text = true;
 		r->has_cond = true;
 	}
 	if ((v = eget(e, "output")) && want_scalar(y, v, "output", "a string")) {
 		if (is_new || omode(e, "output") == 0)
 			text_free(&r->output);
-		text_append(y, &r->output, v, " ");
+		if (!text_append(y, &r->output, v, " "))
+			r->bad_text = true;
 		r->has_output = true;
 	}
 	if ((v = eget(e, "priority")) && want_scalar(y, v, "priority", "a priority name")) {
@@ -907,7 +1014,7 @@ static void do_rule(struct yctx *y, struct entry *e)
 	static const char *const rep[] = { "condition", "output", "desc", "tags", "priority",
 					    "enabled", "action", "threshold", "source", "protect" };
 	struct rl_ctx *L = y->L;
-	struct rl_rule *r = find_rule(L, e->name);
+	struct rl_rule *r = rl_find_rule(L, e->name, strlen(e->name));
 	char where[512];
 
 	if (!check_keys(y, e, known, sizeof(known) / sizeof(known[0])) ||
@@ -974,6 +1081,8 @@ static void do_rule(struct yctx *y, struct entry *e)
 	r->source = -1;
 	r->enabled = true;
 	L->nrules++;
+	if (!idx_add(L, &L->irules, L->rules, sizeof(*L->rules), L->nrules - 1))
+		return;
 	rule_keys(y, e, r, true);
 	if (!r->has_cond)
 		rl_error(L, e->pos, "rule '%s' has no 'condition'", e->name);
@@ -1039,6 +1148,28 @@ static void do_entry(struct yctx *y, yaml_node_t *m)
 		do_list(y, &e);
 }
 
+/*
+ * A "\0" escape in a double-quoted scalar puts a NUL byte into its value.
+ * Rule files are text: names, conditions and outputs are C strings
+ * through libyaml, printf and the kernel's path lookups, and a value that
+ * is cut short at a NUL matches something else than it says. So a NUL is
+ * refused, for every scalar of the document before any is used. (Event
+ * JSON is different: its strings are exact bytes, lengths kept, \u0000
+ * included; a rule value never matches such a string, which is right.)
+ */
+static bool has_nul(struct yctx *y)
+{
+	bool found = false;
+
+	for (yaml_node_t *n = y->doc->nodes.start; n < y->doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE && memchr(sval(n), 0, slen(n))) {
+			rl_error(y->L, npos(y, n), "a NUL byte (\\0) in a string; rule files are text, "
+				 "so write the value without it");
+			found = true;
+		}
+	return found;
+}
+
 void rl_parse_file(struct rl_ctx *L, int file)
 {
 	struct rl_file *f = &L->files[file];
@@ -1069,7 +1200,9 @@ void rl_parse_file(struct rl_ctx *L, int file)
 			yaml_document_delete(&doc);
 			break; /* end of stream; an empty file is fine */
 		}
-		if (root->type == YAML_SEQUENCE_NODE) {
+		if (has_nul(&y)) {
+			/* reported; nothing of this document is used */
+		} else if (root->type == YAML_SEQUENCE_NODE) {
 			for (yaml_node_item_t *it = root->data.sequence.items.start;
 			     it < root->data.sequence.items.top && !L->oom; it++)
 				do_entry(&y, node(&y, *it));
@@ -1119,5 +1252,8 @@ void rl_ctx_free(struct rl_ctx *L)
 		free(r->protect);
 	}
 	free(L->rules);
+	free(L->ilists.slots);
+	free(L->imacros.slots);
+	free(L->irules.slots);
 	memset(L, 0, sizeof(*L));
 }
