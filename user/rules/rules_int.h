@@ -82,6 +82,10 @@ struct rl_list {
 	int nitems, cap;
 	int state;           /* enum rl_state: expansion / cycle check */
 	bool used;
+	/* compiled once for "in (this_list)" and "pmatch (this_list)" on string
+	 * fields, and shared by every condition that names only this list */
+	struct rstrset *set;
+	struct rptrie *trie;
 };
 
 struct rl_macro {
@@ -136,7 +140,7 @@ enum { RL_SRC_SYSCALL = 0, RL_SRC_DATABASE = 1 };
 #define RULES_MAX_MACRO_DEPTH 64        /* macros used inside macros being compiled */
 #define RULES_MAX_ITEMS      1000000    /* list items expanded, over all conditions of a load */
 #define RULES_MAX_TEXT_LEN   65536      /* bytes of one condition or output, appends included */
-#define RULES_MAX_HELD       (64u << 20) /* bytes of text held from the files, YAML aliases expanded */
+#define RULES_MAX_HELD       (32u << 20) /* bytes of text held from the files, YAML aliases expanded */
 
 /* Name -> index of a list, macro or rule; open addressing over entry indices. */
 struct rl_index {

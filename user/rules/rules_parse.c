@@ -123,6 +123,20 @@ static bool push(struct parser *P, int32_t v)
 	return true;
 }
 
+/* rs->depth[] holds a node's depth, and this bit for the root of a macro. */
+#define DEPTH_SHARED 0x8000u
+#define DEPTH_MASK 0x7fffu
+
+/*
+ * Whether child n of a new op node is merged into it. A macro's root is
+ * not: it is shared, and copying its children into every user copied a
+ * chain of N macros that each extend the previous one N^2/2 times.
+ */
+static bool flattens(const struct rules *rs, int n, enum rn_op op)
+{
+	return rs->nodes[n].op == op && op != RN_NOT && !(rs->depth[n] & DEPTH_SHARED);
+}
+
 /* Makes an AND/OR/NOT node of stack[from..]; nested nodes of the same op
  * are flattened so that "a and (b and c)" is one node with three children. */
 static int group_node(struct parser *P, enum rn_op op, int from)
@@ -134,7 +148,7 @@ static int group_node(struct parser *P, enum rn_op op, int from)
 
 	for (int i = from; i < P->nstack; i++) {
 		const struct rnode *c = &rs->nodes[P->stack[i]];
-		need += (c->op == op && op != RN_NOT) ? (int)c->kcount : 1;
+		need += flattens(rs, P->stack[i], op) ? (int)c->kcount : 1;
 	}
 	if (rs->nkidx + need > rs->capkidx) {
 		int cap = rs->capkidx ? rs->capkidx * 2 : 256;
@@ -153,7 +167,7 @@ static int group_node(struct parser *P, enum rn_op op, int from)
 	t.kbegin = (uint32_t)rs->nkidx;
 	for (int i = from; i < P->nstack; i++) {
 		const struct rnode *c = &rs->nodes[P->stack[i]];
-		if (c->op == op && op != RN_NOT) {
+		if (flattens(rs, P->stack[i], op)) {
 			for (uint32_t k = 0; k < c->kcount; k++)
 				rs->kidx[rs->nkidx++] = rs->kidx[c->kbegin + k];
 		} else {
@@ -163,8 +177,8 @@ static int group_node(struct parser *P, enum rn_op op, int from)
 	t.kcount = (uint32_t)need;
 	P->nstack = from;
 	for (uint32_t k = 0; k < t.kcount; k++)
-		if (rs->depth[rs->kidx[t.kbegin + k]] > depth)
-			depth = rs->depth[rs->kidx[t.kbegin + k]];
+		if ((rs->depth[rs->kidx[t.kbegin + k]] & DEPTH_MASK) > depth)
+			depth = rs->depth[rs->kidx[t.kbegin + k]] & DEPTH_MASK;
 	/* evaluation recurses once per level, macro bodies included */
 	if (++depth > RULES_MAX_NEST) {
 		perr(P, P->X.tk.off, "condition nests more than %d levels deep, counting the "
@@ -270,17 +284,52 @@ static void list_names(struct rl_ctx *L, const char **names, int max, int *n)
 }
 
 /* "(a, b, list_name, 'c d')" or a bare list name. */
-static bool parse_items(struct parser *P, const char *opname, struct rs_item **items, int *n)
+/* The list when the operand is exactly one list name, bare or in parentheses. */
+static struct rl_list *only_list(struct parser *P, size_t *word_off)
+{
+	struct rs_lexer save = P->X;
+	struct rl_list *l = NULL;
+	bool paren = P->X.tk.t == T_LP;
+
+	if (paren)
+		lex(P, true);
+	*word_off = P->X.tk.off;
+	if (P->X.tk.t == T_WORD)
+		l = rl_find_list(P->L, P->X.s + P->X.tk.off, P->X.tk.len);
+	if (l && paren) {
+		lex(P, true);
+		if (P->X.tk.t != T_RP)
+			l = NULL;
+	}
+	if (!l)
+		P->X = save;
+	return l;
+}
+
+/*
+ * "(a, b, list_name, 'c d')" or a bare list name. When the operand is one
+ * list whose compiled form the caller can reuse (*whole already has a set
+ * or trie of the kind it wants), nothing is expanded: *whole is set and
+ * *n is 0. Otherwise *whole is that single list, or NULL.
+ */
+static bool parse_items(struct parser *P, const char *opname, struct rs_item **items, int *n,
+			struct rl_list **whole, bool (*reusable)(const struct rl_list *))
 {
 	int cap = 0;
 	struct rl_list *l;
 	char buf[64];
+	size_t off;
 
 	*items = NULL;
 	*n = 0;
+	*whole = NULL;
 	lex(P, true);
-	if (P->X.tk.t == T_WORD && (l = rl_find_list(P->L, P->X.s + P->X.tk.off, P->X.tk.len))) {
-		collect_list(P, l, items, n, &cap, P->X.tk.off, 1);
+	if ((l = only_list(P, &off))) {
+		*whole = l;
+		if (!reusable || !reusable(l))
+			collect_list(P, l, items, n, &cap, off, 1);
+		else
+			l->used = true;
 		lex(P, false);
 		return !P->failed;
 	}
@@ -438,8 +487,12 @@ static bool bool_value(const char *s, size_t n, uint64_t *u)
 	return false;
 }
 
+static bool has_set(const struct rl_list *l) { return l->set; }
+static bool has_trie(const struct rl_list *l) { return l->trie; }
+
 static int parse_check(struct parser *P, int field, size_t foff)
 {
+	struct rl_list *whole = NULL;
 	const struct bw_field_info *fi = &bw_fields[field];
 	struct rnode t = { .field = (uint8_t)field, .kind = (uint8_t)fi->kind,
 			   .off = (uint32_t)fi->offset, .sign = fi->kind == BW_K_S64 };
@@ -515,8 +568,18 @@ static int parse_check(struct parser *P, int field, size_t foff)
 		return -1;
 	}
 	if (is_in || is_pmatch) {
-		if (!parse_items(P, opname, &items, &nitems))
+		bool (*reuse)(const struct rl_list *) = fi->kind != BW_K_STR || field == FLD_EVT_TYPE ?
+			NULL : is_in ? has_set : has_trie;
+		if (!parse_items(P, opname, &items, &nitems, &whole, reuse))
 			goto out;
+		if (whole && reuse && reuse(whole)) {
+			if (is_in)
+				t.v.set = whole->set;
+			else
+				t.v.trie = whole->trie;
+			node = new_node(P, &t);
+			goto out;
+		}
 	} else {
 		lex(P, true);
 		if (P->X.tk.t != T_WORD && P->X.tk.t != T_STR) {
@@ -566,6 +629,8 @@ static int parse_check(struct parser *P, int field, size_t foff)
 			t.v.set = rs_set_build(P->rs, items, nitems);
 			if (!t.v.set)
 				goto oom;
+			if (whole)
+				whole->set = t.v.set;
 		} else if (is_pmatch) {
 			for (int i = 0; i < nitems; i++)
 				if (!nitems || items[i].len == 0 || items[i].s[0] != '/') {
@@ -576,6 +641,8 @@ static int parse_check(struct parser *P, int field, size_t foff)
 			t.v.trie = rs_trie_build(P->rs, items, nitems);
 			if (!t.v.trie)
 				goto oom;
+			if (whole)
+				whole->trie = t.v.trie;
 		} else {
 			char *v = (char *)items[0].s;
 			if (t.op == RN_S_ICONTAINS)
@@ -862,6 +929,7 @@ int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m)
 		return -1;
 	}
 	m->root = n;
+	rs->depth[n] |= DEPTH_SHARED;
 	m->state = RL_OK;
 	return 0;
 }
