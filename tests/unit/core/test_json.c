@@ -140,7 +140,7 @@ TEST(json_non_number_in_number_field)
 		CHECK(strstr(err, "has the wrong type") != NULL);
 	}
 	/* null means absent, in number fields too */
-	CHECK_EQ(json_parse_event("{\"evt.type\":\"x\",\"proc.pid\":null}", 34, scratch, &e, err,
+	CHECK_EQ(json_parse_event("{\"evt.type\":\"x\",\"proc.pid\":null}", 32, scratch, &e, err,
 				  sizeof(err)), 0);
 	CHECK(!event_has(&e, FLD_PROC_PID));
 }
