@@ -15,7 +15,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define NOW 1795548000123456789ull  /* 2026-11-24T14:00:00.123456789Z */
+#define NOW 1795548000123456789ull  /* 2026-11-24T19:20:00.123456789Z */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -1170,6 +1170,46 @@ static bool has_nul(struct yctx *y)
 	return found;
 }
 
+/*
+ * libyaml has no nesting limit, and its scanner checks every open flow
+ * level on every token: 600 KB of '[' kept `rules check` busy for more
+ * than ten minutes. A first pass over the events stops at the first level
+ * past RULES_MAX_YAML_DEPTH, after a bounded amount of work; rule files
+ * nest about four deep. Syntax errors are left to the loader to report.
+ */
+static bool depth_ok(struct rl_ctx *L, int file)
+{
+	const struct rl_file *f = &L->files[file];
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0;
+	bool ok = true, done = false;
+
+	if (!yaml_parser_initialize(&parser)) {
+		L->oom = true;
+		return false;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)f->buf, f->len);
+	while (!done && yaml_parser_parse(&parser, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > RULES_MAX_YAML_DEPTH) {
+				rl_error(L, (struct rl_pos){ file, (int)ev.start_mark.line + 1,
+							     (int)ev.start_mark.column + 1 },
+					 "YAML nests more than %d levels deep here; a rule file needs "
+					 "about 4", RULES_MAX_YAML_DEPTH);
+				ok = false;
+				done = true;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		done |= ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return ok;
+}
+
 void rl_parse_file(struct rl_ctx *L, int file)
 {
 	struct rl_file *f = &L->files[file];
@@ -1177,6 +1217,8 @@ void rl_parse_file(struct rl_ctx *L, int file)
 	yaml_document_t doc;
 	struct yctx y = { L, file, &doc };
 
+	if (!depth_ok(L, file))
+		return;
 	if (!yaml_parser_initialize(&parser)) {
 		L->oom = true;
 		return;

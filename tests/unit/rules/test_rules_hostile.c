@@ -117,6 +117,21 @@ TEST(hostile_nul_in_a_yaml_scalar_is_refused_where_it_is)
 		     "t.yaml:1:10: a NUL byte"));
 }
 
+TEST(hostile_deep_yaml_is_refused_before_libyaml_slows_down)
+{
+	struct gen g;
+
+	/* 300,000 '[' kept libyaml's scanner busy for more than ten minutes */
+	gen_open(&g);
+	fprintf(g.f, "- list: l\n  items: ");
+	for (int i = 0; i < 300000; i++)
+		fputc('[', g.f);
+	fprintf(g.f, "\n");
+	CHECK_STREQ(first_error(gen_done(&g)), "t.yaml:2:108: YAML nests more than 100 levels "
+		    "deep here; a rule file needs about 4");
+	free(g.p);
+}
+
 TEST(hostile_event_strings_with_nul_match_by_length)
 {
 	int rc;
