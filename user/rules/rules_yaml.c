@@ -917,6 +917,14 @@ static bool read_threshold(struct yctx *y, yaml_node_t *v, struct rl_rule *r)
 		uint64_t g = (256u * 1024u) / th.count;
 		th.max_groups = (uint32_t)(g < 16 ? 16 : g > 4096 ? 4096 : g);
 	}
+	/* the tables are allocated at load: count * max_groups timestamps of 8 bytes */
+	if ((uint64_t)th.count * th.max_groups > RULES_MAX_TH_SLOTS) {
+		rl_error(y->L, npos(y, v), "this threshold needs %llu MiB (count %u x max_groups %u "
+			 "timestamps of 8 bytes); at most %u MiB per rule: lower count or max_groups",
+			 (unsigned long long)th.count * th.max_groups * 8 >> 20, th.count, th.max_groups,
+			 RULES_MAX_TH_SLOTS * 8 >> 20);
+		return false;
+	}
 	r->th = th;
 	r->has_threshold = true;
 	r->th_pos = npos(y, v);

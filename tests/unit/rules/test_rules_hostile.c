@@ -410,6 +410,10 @@ TEST(hostile_threshold_window_uses_the_duration_grammar)
 				 "  threshold: {count: 2, window: 300000w}\n"),
 		     "threshold 'window' must be a duration"));
 	CHECK(strstr(first_error("- rule: r\n  condition: evt.type = execve\n" RULE_TAIL
+				 "  threshold: {count: 65536, window: 1s, max_groups: 1048576}\n"),
+		     "this threshold needs 524288 MiB (count 65536 x max_groups 1048576 timestamps "
+		     "of 8 bytes); at most 128 MiB per rule"));
+	CHECK(strstr(first_error("- rule: r\n  condition: evt.type = execve\n" RULE_TAIL
 				 "  threshold: {count: 2, window: 0s}\n"),
 		     "threshold 'window' must be a duration"));
 }
