@@ -653,6 +653,13 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 		rl_warn(L, d->pos, "rule '%s' has no evt.type condition, so it is evaluated for every "
 			"event; add one (e.g. evt.type in (unlinkat, execve)) to keep it cheap", d->name);
 	if (d->has_threshold) {
+		L->th_slots += (uint64_t)d->th.count * d->th.max_groups;
+		if (L->th_slots > RULES_MAX_TH_TOTAL) {
+			rl_error(L, d->th_pos, "the thresholds of the rules up to '%s' need more than %u MiB "
+				 "of tables (count x max_groups x 8 bytes each); lower count or max_groups",
+				 d->name, RULES_MAX_TH_TOTAL * 8 >> 20);
+			return -1;
+		}
 		r->th = th_new(rs, &d->th);
 		if (!r->th)
 			return -ENOMEM;

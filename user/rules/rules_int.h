@@ -141,6 +141,7 @@ enum { RL_SRC_SYSCALL = 0, RL_SRC_DATABASE = 1 };
 #define RULES_MAX_ITEMS      1000000    /* list items expanded, over all conditions of a load */
 #define RULES_MAX_TEXT_LEN   65536      /* bytes of one condition or output, appends included */
 #define RULES_MAX_TH_SLOTS   (1u << 24) /* threshold timestamps per rule: 128 MiB */
+#define RULES_MAX_TH_TOTAL   (1u << 26) /* threshold timestamps of all rules: 512 MiB */
 #define RULES_MAX_YAML_DEPTH 100        /* sequences and mappings inside each other */
 #define RULES_MAX_HELD       (32u << 20) /* bytes of text held from the files, YAML aliases expanded */
 
@@ -169,6 +170,7 @@ struct rl_ctx {
 	size_t expanded;     /* list items expanded so far (RULES_MAX_ITEMS) */
 	bool expand_reported;
 	int macro_depth;     /* macros being compiled inside one another */
+	uint64_t th_slots;   /* threshold timestamps allocated so far (RULES_MAX_TH_TOTAL) */
 	bool oom;
 };
 
