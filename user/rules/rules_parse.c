@@ -487,58 +487,55 @@ static bool bool_value(const char *s, size_t n, uint64_t *u)
 	return false;
 }
 
-static bool has_set(const struct rl_list *l) { return l->set; }
-static bool has_trie(const struct rl_list *l) { return l->trie; }
+enum { OP_STR = 1, OP_ORDER = 2, OP_IN = 4, OP_PMATCH = 8, OP_NE = 16 };
 
-static int parse_check(struct parser *P, int field, size_t foff)
+/*
+ * The operator after field fi: sets t->op, its class bits in *cls and its
+ * text in opname (16 bytes). 0, 1 for "exists" (t is complete), or -1
+ * after an error, including an operator the field's kind does not take.
+ */
+static int parse_op(struct parser *P, const struct bw_field_info *fi, struct rnode *t,
+		    char *opname, unsigned *cls)
 {
-	struct rl_list *whole = NULL;
-	const struct bw_field_info *fi = &bw_fields[field];
-	struct rnode t = { .field = (uint8_t)field, .kind = (uint8_t)fi->kind,
-			   .off = (uint32_t)fi->offset, .sign = fi->kind == BW_K_S64 };
-	struct rs_item *items = NULL, one;
-	int nitems = 0, node = -1;
 	size_t ooff, olen;
-	char opname[16], buf[64];
-	bool is_str_op = false, is_order = false, is_in = false, is_pmatch = false, ne = false;
+	char buf[64];
 
-	(void)foff;
-	P->fields |= 1ull << field;
+	*cls = 0;
 	lex(P, false);
 	ooff = P->X.tk.off;
 	olen = P->X.tk.len;
-	snprintf(opname, sizeof(opname), "%.*s", (int)(olen > 15 ? 15 : olen), P->X.s + ooff);
+	snprintf(opname, 16, "%.*s", (int)(olen > 15 ? 15 : olen), P->X.s + ooff);
 	if (P->X.tk.t == T_OP) {
 		if (!strcmp(opname, "=") || !strcmp(opname, "=="))
-			t.op = fi->kind == BW_K_STR ? RN_S_EQ : RN_N_EQ;
+			t->op = fi->kind == BW_K_STR ? RN_S_EQ : RN_N_EQ;
 		else if (!strcmp(opname, "!="))
-			t.op = fi->kind == BW_K_STR ? RN_S_NE : RN_N_NE, ne = true;
+			t->op = fi->kind == BW_K_STR ? RN_S_NE : RN_N_NE, *cls |= OP_NE;
 		else if (!strcmp(opname, "<"))
-			t.op = RN_N_LT, is_order = true;
+			t->op = RN_N_LT, *cls |= OP_ORDER;
 		else if (!strcmp(opname, "<="))
-			t.op = RN_N_LE, is_order = true;
+			t->op = RN_N_LE, *cls |= OP_ORDER;
 		else if (!strcmp(opname, ">"))
-			t.op = RN_N_GT, is_order = true;
+			t->op = RN_N_GT, *cls |= OP_ORDER;
 		else if (!strcmp(opname, ">="))
-			t.op = RN_N_GE, is_order = true;
+			t->op = RN_N_GE, *cls |= OP_ORDER;
 		else {
 			perr(P, ooff, "unknown operator '%s'", opname);
 			return -1;
 		}
 	} else if (tok_is(P, "exists")) {
-		t.op = RN_EXISTS;
+		t->op = RN_EXISTS;
 		lex(P, false);
-		return new_node(P, &t);
+		return 1;
 	} else if (tok_is(P, "in")) {
-		is_in = true;
-		t.op = fi->kind == BW_K_STR ? RN_S_IN : RN_N_IN;
+		*cls |= OP_IN;
+		t->op = fi->kind == BW_K_STR ? RN_S_IN : RN_N_IN;
 	} else if (P->X.tk.t == T_WORD) {
 		static const uint8_t ops[] = { RN_S_CONTAINS, RN_S_ICONTAINS, RN_S_STARTS, RN_S_ENDS,
 					       RN_S_GLOB, RN_S_PMATCH };
 		for (int i = 0; i < 6; i++)
 			if (tok_is(P, str_ops[i]))
-				t.op = ops[i], is_str_op = true;
-		if (!is_str_op) {
+				t->op = ops[i], *cls |= OP_STR;
+		if (!(*cls & OP_STR)) {
 			for (int i = 0; i < 7; i++)
 				if (tok_is(P, unsupported_ops[i])) {
 					perr(P, ooff, "operator '%s' is not supported; use =, in, contains, "
@@ -550,23 +547,127 @@ static int parse_check(struct parser *P, int field, size_t foff)
 			     fi->name, tdesc(P, buf, sizeof(buf)));
 			return -1;
 		}
-		is_pmatch = t.op == RN_S_PMATCH;
+		if (t->op == RN_S_PMATCH)
+			*cls |= OP_PMATCH;
 	} else {
 		perr(P, ooff, "expected an operator after '%s' (=, !=, <, <=, >, >=, in, contains, "
 		     "icontains, startswith, endswith, glob, pmatch, exists), got %s", fi->name,
 		     tdesc(P, buf, sizeof(buf)));
 		return -1;
 	}
-	if (is_str_op && fi->kind != BW_K_STR) {
+	if ((*cls & OP_STR) && fi->kind != BW_K_STR) {
 		perr(P, ooff, "operator '%s' needs a string field, but '%s' is %s", opname, fi->name,
 		     kind_desc(fi->kind));
 		return -1;
 	}
-	if (is_order && fi->kind != BW_K_U64 && fi->kind != BW_K_S64) {
+	if ((*cls & OP_ORDER) && fi->kind != BW_K_U64 && fi->kind != BW_K_S64) {
 		perr(P, ooff, "operator '%s' needs a numeric field, but '%s' is %s", opname, fi->name,
 		     kind_desc(fi->kind));
 		return -1;
 	}
+	return 0;
+}
+
+/* The node of a check on a numeric or bool field: integers parsed (and
+ * sorted for "in") now, so evaluation only compares. */
+static int numeric_node(struct parser *P, const struct bw_field_info *fi, struct rnode *t,
+			const struct rs_item *items, int nitems, bool is_in)
+{
+	uint64_t *vals = rs_keep(P->rs, malloc((size_t)nitems * sizeof(*vals)));
+
+	if (!vals) {
+		P->L->oom = true;
+		P->failed = true;
+		return -1;
+	}
+	for (int i = 0; i < nitems; i++) {
+		bool ok = fi->kind == BW_K_BOOL ? bool_value(items[i].s, items[i].len, &vals[i])
+						: parse_int(items[i].s, items[i].len, t->sign, &vals[i]);
+		if (!ok) {
+			char w[80];
+			snprintf(w, sizeof(w), "%.*s", (int)(items[i].len > 60 ? 60 : items[i].len),
+				 items[i].s);
+			if (fi->kind == BW_K_BOOL)
+				item_err(P, &items[i], "'%s' is true or false, not '%s'", fi->name, w);
+			else if (fi->kind == BW_K_U64)
+				item_err(P, &items[i], "'%s' needs a non-negative integer, not '%s'",
+					 fi->name, w);
+			else
+				item_err(P, &items[i], "'%s' needs an integer, not '%s'", fi->name, w);
+			return -1;
+		}
+	}
+	if (is_in) {
+		qsort(vals, (size_t)nitems, sizeof(*vals), t->sign ? s64_cmp : u64_cmp);
+		t->v.nums.v = vals;
+		t->v.nums.n = (uint32_t)nitems;
+	} else {
+		t->v.u = vals[0];
+	}
+	return new_node(P, t);
+}
+
+/* The node of a check on a string field: a hashed set for "in", a trie
+ * for "pmatch" (either kept on the list when it is the whole operand),
+ * else the value itself, case-folded for "icontains". */
+static int string_node(struct parser *P, struct rnode *t, struct rs_item *items, int nitems,
+		       bool is_in, bool is_pmatch, struct rl_list *whole)
+{
+	if (is_in) {
+		if (!(t->v.set = rs_set_build(P->rs, items, nitems)))
+			goto oom;
+		if (whole)
+			whole->set = t->v.set;
+	} else if (is_pmatch) {
+		for (int i = 0; i < nitems; i++)
+			if (items[i].len == 0 || items[i].s[0] != '/') {
+				item_err(P, &items[i], "pmatch needs absolute paths; '%s'%s is not one",
+					 items[i].s, "");
+				return -1;
+			}
+		if (!(t->v.trie = rs_trie_build(P->rs, items, nitems)))
+			goto oom;
+		if (whole)
+			whole->trie = t->v.trie;
+	} else {
+		char *v = (char *)items[0].s;
+		if (t->op == RN_S_ICONTAINS)
+			for (size_t i = 0; i < items[0].len; i++)
+				v[i] = (char)rs_fold((unsigned char)v[i]);
+		t->v.s.p = v;
+		t->v.s.len = (uint32_t)items[0].len;
+	}
+	return new_node(P, t);
+oom:
+	P->L->oom = true;
+	P->failed = true;
+	return -1;
+}
+
+static bool has_set(const struct rl_list *l) { return l->set; }
+static bool has_trie(const struct rl_list *l) { return l->trie; }
+
+static int parse_check(struct parser *P, int field, size_t foff)
+{
+	struct rl_list *whole = NULL;
+	const struct bw_field_info *fi = &bw_fields[field];
+	struct rnode t = { .field = (uint8_t)field, .kind = (uint8_t)fi->kind,
+			   .off = (uint32_t)fi->offset, .sign = fi->kind == BW_K_S64 };
+	struct rs_item *items = NULL, one;
+	int nitems = 0, node = -1;
+	char opname[16], buf[64];
+	bool is_in, is_pmatch, ne;
+	unsigned cls;
+	int rc;
+
+	(void)foff;
+	P->fields |= 1ull << field;
+	rc = parse_op(P, fi, &t, opname, &cls);
+	if (rc)
+		return rc < 0 ? -1 : new_node(P, &t);
+	is_in = cls & OP_IN;
+	is_pmatch = cls & OP_PMATCH;
+	ne = cls & OP_NE;
 	if (is_in || is_pmatch) {
 		bool (*reuse)(const struct rl_list *) = fi->kind != BW_K_STR || field == FLD_EVT_TYPE ?
 			NULL : is_in ? has_set : has_trie;
@@ -625,73 +726,63 @@ static int parse_check(struct parser *P, int field, size_t foff)
 		goto out;
 	}
 	if (fi->kind == BW_K_STR) {
-		if (is_in) {
-			t.v.set = rs_set_build(P->rs, items, nitems);
-			if (!t.v.set)
-				goto oom;
-			if (whole)
-				whole->set = t.v.set;
-		} else if (is_pmatch) {
-			for (int i = 0; i < nitems; i++)
-				if (!nitems || items[i].len == 0 || items[i].s[0] != '/') {
-					item_err(P, &items[i], "pmatch needs absolute paths; '%s'%s is not one",
-						 items[i].s, "");
-					goto out;
-				}
-			t.v.trie = rs_trie_build(P->rs, items, nitems);
-			if (!t.v.trie)
-				goto oom;
-			if (whole)
-				whole->trie = t.v.trie;
-		} else {
-			char *v = (char *)items[0].s;
-			if (t.op == RN_S_ICONTAINS)
-				for (size_t i = 0; i < items[0].len; i++)
-					v[i] = (char)rs_fold((unsigned char)v[i]);
-			t.v.s.p = v;
-			t.v.s.len = (uint32_t)items[0].len;
-		}
-		node = new_node(P, &t);
+		node = string_node(P, &t, items, nitems, is_in, is_pmatch, whole);
 		goto out;
 	}
-	/* numeric and bool fields */
-	{
-		uint64_t *vals = rs_keep(P->rs, malloc((size_t)nitems * sizeof(*vals)));
-		if (!vals)
-			goto oom;
-		for (int i = 0; i < nitems; i++) {
-			bool ok = fi->kind == BW_K_BOOL ? bool_value(items[i].s, items[i].len, &vals[i])
-							: parse_int(items[i].s, items[i].len, t.sign, &vals[i]);
-			if (!ok) {
-				char w[80];
-				snprintf(w, sizeof(w), "%.*s", (int)(items[i].len > 60 ? 60 : items[i].len),
-					 items[i].s);
-				if (fi->kind == BW_K_BOOL)
-					item_err(P, &items[i], "'%s' is true or false, not '%s'", fi->name, w);
-				else if (fi->kind == BW_K_U64)
-					item_err(P, &items[i], "'%s' needs a non-negative integer, not '%s'",
-						 fi->name, w);
-				else
-					item_err(P, &items[i], "'%s' needs an integer, not '%s'", fi->name, w);
-				goto out;
-			}
-		}
-		if (is_in) {
-			qsort(vals, (size_t)nitems, sizeof(*vals), t.sign ? s64_cmp : u64_cmp);
-			t.v.nums.v = vals;
-			t.v.nums.n = (uint32_t)nitems;
-		} else {
-			t.v.u = vals[0];
-		}
-		node = new_node(P, &t);
-	}
-	goto out;
-oom:
-	P->L->oom = true;
-	P->failed = true;
+	node = numeric_node(P, fi, &t, items, nitems, is_in);
 out:
 	free(items);
 	return P->failed ? -1 : node;
+}
+
+/* An unknown word where a check or macro goes: a misspelt field if an
+ * operator follows, else an undefined macro; reports which, returns -1. */
+static int unknown_word(struct parser *P, const char *w, size_t wl, size_t woff)
+{
+	size_t save = P->X.pos;
+	bool op_follows;
+	const char *near;
+
+	lex(P, false);
+	op_follows = P->X.tk.t == T_OP || P->X.tk.t == T_BAD;
+	for (int i = 0; i < 6; i++)
+		op_follows |= tok_is(P, str_ops[i]);
+	op_follows |= tok_is(P, "in") || tok_is(P, "exists");
+	P->X.pos = save;
+	if (op_follows || memchr(w, '.', wl)) {
+		const char *names[FLD_MAX];
+		if (P->skip_unknown) {
+			P->unknown = true;
+			P->failed = true;
+			return -1;
+		}
+		for (int i = 0; i < FLD_MAX; i++)
+			names[i] = bw_fields[i].name;
+		near = rl_nearest(w, wl, names, FLD_MAX);
+		if (near)
+			perr(P, woff, "unknown field '%.*s'; did you mean '%s'?", (int)wl, w, near);
+		else
+			perr(P, woff, "unknown field '%.*s'; 'bulwark rules fields' lists them",
+			     (int)wl, w);
+		return -1;
+	}
+	{
+		const char **names = malloc((size_t)(P->L->nmacros + 1) * sizeof(*names));
+		if (!names) {
+			P->L->oom = true;
+			P->failed = true;
+			return -1;
+		}
+		for (int i = 0; i < P->L->nmacros; i++)
+			names[i] = P->L->macros[i].name;
+		near = rl_nearest(w, wl, names, P->L->nmacros);
+		if (near)
+			perr(P, woff, "undefined macro '%.*s'; did you mean '%s'?", (int)wl, w, near);
+		else
+			perr(P, woff, "undefined macro '%.*s'", (int)wl, w);
+		free(names);
+	}
+	return -1;
 }
 
 /* One more level of recursion: parentheses and 'not' nest at most RULES_MAX_NEST deep. */
@@ -783,52 +874,7 @@ static int parse_primary(struct parser *P)
 		P->depth--;
 		return m->root;
 	}
-	/* unknown word: a misspelt field if an operator follows, else a macro */
-	{
-		size_t save = P->X.pos;
-		bool op_follows;
-		const char *near;
-		lex(P, false);
-		op_follows = P->X.tk.t == T_OP || P->X.tk.t == T_BAD;
-		for (int i = 0; i < 6; i++)
-			op_follows |= tok_is(P, str_ops[i]);
-		op_follows |= tok_is(P, "in") || tok_is(P, "exists");
-		P->X.pos = save;
-		if (op_follows || memchr(w, '.', wl)) {
-			const char *names[FLD_MAX];
-			if (P->skip_unknown) {
-				P->unknown = true;
-				P->failed = true;
-				return -1;
-			}
-			for (int i = 0; i < FLD_MAX; i++)
-				names[i] = bw_fields[i].name;
-			near = rl_nearest(w, wl, names, FLD_MAX);
-			if (near)
-				perr(P, woff, "unknown field '%.*s'; did you mean '%s'?", (int)wl, w, near);
-			else
-				perr(P, woff, "unknown field '%.*s'; 'bulwark rules fields' lists them",
-				     (int)wl, w);
-			return -1;
-		}
-		{
-			const char **names = malloc((size_t)(P->L->nmacros + 1) * sizeof(*names));
-			if (!names) {
-				P->L->oom = true;
-				P->failed = true;
-				return -1;
-			}
-			for (int i = 0; i < P->L->nmacros; i++)
-				names[i] = P->L->macros[i].name;
-			near = rl_nearest(w, wl, names, P->L->nmacros);
-			if (near)
-				perr(P, woff, "undefined macro '%.*s'; did you mean '%s'?", (int)wl, w, near);
-			else
-				perr(P, woff, "undefined macro '%.*s'", (int)wl, w);
-			free(names);
-		}
-		return -1;
-	}
+	return unknown_word(P, w, wl, woff);
 }
 
 static int parse_not(struct parser *P)
