@@ -189,7 +189,7 @@ size_t rl_utf8_advance(const char *s, size_t i, size_t end, size_t nchars);
 /* Nearest candidate by edit distance, or NULL when nothing is close. */
 const char *rl_nearest(const char *word, size_t len, const char *const *cands, int n);
 
-/* Reading (rules_yaml.c). */
+/* Reading (rules_files.c: files; rules_yaml.c: their YAML; rules_names.c: the index). */
 int rl_add_file(struct rl_ctx *L, const char *path, const char *text, size_t len);
 int rl_read_path(struct rl_ctx *L, const char *path);  /* file or directory */
 void rl_parse_file(struct rl_ctx *L, int file);
@@ -198,6 +198,9 @@ void rl_ctx_free(struct rl_ctx *L);
 struct rl_list *rl_find_list(struct rl_ctx *L, const char *name, size_t len);
 struct rl_macro *rl_find_macro(struct rl_ctx *L, const char *name, size_t len);
 struct rl_rule *rl_find_rule(struct rl_ctx *L, const char *name, size_t len);
+/* Indexes entry at of arr (entries of size bytes, each starting with its
+ * char *name, which is set); false when out of memory (rules_names.c). */
+bool rl_index_add(struct rl_ctx *L, struct rl_index *x, const void *arr, size_t size, int at);
 int rl_parse_priority(const char *s, size_t len);   /* -1 if unknown */
 int rl_parse_action(const char *s, size_t len);     /* -1 if unknown */
 

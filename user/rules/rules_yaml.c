@@ -2,180 +2,13 @@
 /* Rule files: reading YAML with libyaml into lists, macros and rules, with
  * appends and overrides (diagnostics are in rules_diag.c). */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "core/clock.h"
 #include "rules/rules_int.h"
-
-/* ---- files and positions ---- */
-
-int rl_add_file(struct rl_ctx *L, const char *path, const char *text, size_t len)
-{
-	struct rl_file *nf, *f;
-	int nl = 1, k = 0;
-
-	nf = realloc(L->files, (size_t)(L->nfiles + 1) * sizeof(*nf));
-	if (!nf)
-		goto oom;
-	L->files = nf;
-	f = &L->files[L->nfiles];
-	memset(f, 0, sizeof(*f));
-	f->path = strdup(path);
-	if (!f->path)
-		goto oom;
-	L->nfiles++;
-	if (!text)
-		return L->nfiles - 1; /* a path that could not be read: for messages only */
-	f->buf = malloc(len + 1);
-	if (!f->buf)
-		goto oom;
-	memcpy(f->buf, text, len);
-	f->buf[len] = 0;
-	f->len = len;
-	for (size_t i = 0; i < len; i++)
-		nl += text[i] == '\n';
-	f->lines = malloc((size_t)nl * sizeof(*f->lines));
-	if (!f->lines)
-		goto oom;
-	f->lines[k++] = 0;
-	for (size_t i = 0; i < len; i++)
-		if (text[i] == '\n')
-			f->lines[k++] = i + 1;
-	f->nlines = nl;
-	return L->nfiles - 1;
-oom:
-	L->oom = true;
-	return -ENOMEM;
-}
-
-static int read_file(struct rl_ctx *L, const char *path)
-{
-	struct rl_pos where;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd, rc, err;
-	ssize_t n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		goto fail;
-	}
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *nb;
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				close(fd);
-				free(buf);
-				L->oom = true;
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = errno;
-			close(fd);
-			free(buf);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	rc = rl_add_file(L, path, buf ? buf : "", len);
-	free(buf);
-	if (rc >= 0)
-		rl_parse_file(L, rc);
-	return rc < 0 ? rc : 0;
-fail:
-	rc = rl_add_file(L, path, NULL, 0);
-	if (rc < 0)
-		return rc;
-	where = (struct rl_pos){ rc, 0, 0 };
-	rl_error(L, where, "cannot read rule file: %s", strerror(err));
-	return 0;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A directory loads its *.yaml files in byte order of their names, so
- * "10-base.yaml" comes before "50-database.yaml" and "90-local.yaml". */
-int rl_read_path(struct rl_ctx *L, const char *path)
-{
-	struct stat st;
-	struct dirent *de;
-	char **names = NULL;
-	int n = 0, cap = 0, rc = 0, fi;
-	DIR *d;
-
-	if (stat(path, &st) || !S_ISDIR(st.st_mode))
-		return read_file(L, path);
-	d = opendir(path);
-	if (!d)
-		return read_file(L, path);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		char *full;
-
-		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".yaml"))
-			continue;
-		if (asprintf(&full, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
-			     de->d_name) < 0) {
-			rc = -ENOMEM;
-			break;
-		}
-		if (stat(full, &st) || !S_ISREG(st.st_mode)) {
-			free(full);
-			continue;
-		}
-		if (n == cap) {
-			char **nn;
-			cap = cap ? cap * 2 : 16;
-			nn = realloc(names, (size_t)cap * sizeof(*nn));
-			if (!nn) {
-				free(full);
-				rc = -ENOMEM;
-				break;
-			}
-			names = nn;
-		}
-		names[n++] = full;
-	}
-	closedir(d);
-	if (!rc && !n) {
-		fi = rl_add_file(L, path, NULL, 0);
-		if (fi >= 0)
-			rl_error(L, (struct rl_pos){ fi, 0, 0 },
-				 "no *.yaml rule files in this directory");
-	}
-	if (!rc && n)
-		qsort(names, (size_t)n, sizeof(*names), name_cmp);
-	for (int i = 0; i < n; i++) {
-		if (!rc)
-			rc = read_file(L, names[i]);
-		free(names[i]);
-	}
-	free(names);
-	if (rc == -ENOMEM)
-		L->oom = true;
-	return rc;
-}
 
 static size_t mark_byte(const struct rl_file *f, const yaml_mark_t *m)
 {
@@ -212,97 +45,6 @@ int rl_parse_action(const char *s, size_t len)
 		if (strlen(rule_action_name(a)) == len && !memcmp(rule_action_name(a), s, len))
 			return a;
 	return -1;
-}
-
-/*
- * Names are looked up for every word of every condition and for every
- * entry read, so the lookups are hashed: a linear search made loading
- * quadratic in the number of rules (60,000 rules took 12.5 s).
- * Every entry type starts with its char *name, which is what we compare.
- */
-static uint64_t name_hash(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ull;
-	}
-	return h ^ (h >> 32);
-}
-
-static const char *entry_name(const void *arr, size_t size, int i)
-{
-	return *(char *const *)((const char *)arr + (size_t)i * size);
-}
-
-static int idx_find(const struct rl_index *x, const void *arr, size_t size, const char *name,
-		    size_t len)
-{
-	if (!x->slots)
-		return -1;
-	for (uint32_t i = (uint32_t)name_hash(name, len) & x->mask;; i = (i + 1) & x->mask) {
-		const char *e;
-
-		if (x->slots[i] < 0)
-			return -1;
-		e = entry_name(arr, size, x->slots[i]);
-		if (strlen(e) == len && !memcmp(e, name, len))
-			return x->slots[i];
-	}
-}
-
-static void idx_place(struct rl_index *x, const char *name, int at)
-{
-	uint32_t i = (uint32_t)name_hash(name, strlen(name)) & x->mask;
-
-	while (x->slots[i] >= 0)
-		i = (i + 1) & x->mask;
-	x->slots[i] = at;
-}
-
-/* Indexes entry at (its name set); false when out of memory. */
-static bool idx_add(struct rl_ctx *L, struct rl_index *x, const void *arr, size_t size, int at)
-{
-	if ((uint32_t)(x->n + 1) * 2 > (x->slots ? x->mask + 1 : 0)) {
-		uint32_t cap = x->slots ? (x->mask + 1) * 2 : 64;
-		int32_t *old = x->slots;
-		uint32_t oldcap = old ? x->mask + 1 : 0;
-
-		x->slots = malloc(cap * sizeof(*x->slots));
-		if (!x->slots) {
-			x->slots = old;
-			L->oom = true;
-			return false;
-		}
-		memset(x->slots, 0xff, cap * sizeof(*x->slots));
-		x->mask = cap - 1;
-		for (uint32_t i = 0; i < oldcap; i++)
-			if (old[i] >= 0)
-				idx_place(x, entry_name(arr, size, old[i]), old[i]);
-		free(old);
-	}
-	idx_place(x, entry_name(arr, size, at), at);
-	x->n++;
-	return true;
-}
-
-struct rl_list *rl_find_list(struct rl_ctx *L, const char *name, size_t len)
-{
-	int i = idx_find(&L->ilists, L->lists, sizeof(*L->lists), name, len);
-	return i < 0 ? NULL : &L->lists[i];
-}
-
-struct rl_macro *rl_find_macro(struct rl_ctx *L, const char *name, size_t len)
-{
-	int i = idx_find(&L->imacros, L->macros, sizeof(*L->macros), name, len);
-	return i < 0 ? NULL : &L->macros[i];
-}
-
-struct rl_rule *rl_find_rule(struct rl_ctx *L, const char *name, size_t len)
-{
-	int i = idx_find(&L->irules, L->rules, sizeof(*L->rules), name, len);
-	return i < 0 ? NULL : &L->rules[i];
 }
 
 static bool grow(struct rl_ctx *L, void **p, int *cap, int need, size_t size)
@@ -750,7 +492,7 @@ static void do_list(struct yctx *y, struct entry *e)
 		l->name = name;
 		l->pos = e->pos;
 		L->nlists++;
-		if (!idx_add(L, &L->ilists, L->lists, sizeof(*L->lists), L->nlists - 1))
+		if (!rl_index_add(L, &L->ilists, L->lists, sizeof(*L->lists), L->nlists - 1))
 			return;
 		add_items(y, l, items);
 	}
@@ -786,7 +528,7 @@ static void do_macro(struct yctx *y, struct entry *e)
 		m->name = name;
 		m->pos = e->pos;
 		L->nmacros++;
-		if (!idx_add(L, &L->imacros, L->macros, sizeof(*L->macros), L->nmacros - 1))
+		if (!rl_index_add(L, &L->imacros, L->macros, sizeof(*L->macros), L->nmacros - 1))
 			return;
 		if (!text_append(y, &m->cond, c, " "))
 			m->state = RL_BAD;
@@ -1089,7 +831,7 @@ static void do_rule(struct yctx *y, struct entry *e)
 	r->source = -1;
 	r->enabled = true;
 	L->nrules++;
-	if (!idx_add(L, &L->irules, L->rules, sizeof(*L->rules), L->nrules - 1))
+	if (!rl_index_add(L, &L->irules, L->rules, sizeof(*L->rules), L->nrules - 1))
 		return;
 	rule_keys(y, e, r, true);
 	if (!r->has_cond)
