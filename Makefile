@@ -101,7 +101,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) | $(BUILD)/bench
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
 # libFuzzer targets: clang with -fsanitize=fuzzer,address over the user modules.
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
 # Library objects are built once for every target; targets also depend on tests/fuzz/*.h.
 FUZZ_OBJS  := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
 .SECONDARY: $(FUZZ_OBJS)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "journal/journal.h"
 #include "core/json.h"
 
@@ -151,179 +152,19 @@ static char *scratch_for(struct dump *d, size_t len)
 
 /* ---- time ---- */
 
-static int parse_uint(const char **s, int ndig, int *v)
-{
-	int x = 0;
-
-	for (int i = 0; i < ndig; i++) {
-		if (!isdigit((unsigned char)(*s)[i]))
-			return -1;
-		x = x * 10 + (*s)[i] - '0';
-	}
-	*s += ndig;
-	*v = x;
-	return 0;
-}
-
-/* Parses digits[.frac] seconds into ns; returns the end or NULL. */
-static const char *parse_secs(const char *s, uint64_t *ns)
-{
-	uint64_t sec = 0, frac = 0, scale = 1000000000ull;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return NULL;
-	for (; isdigit((unsigned char)*p); p++) {
-		if (sec > (UINT64_MAX / 1000000000ull - 10) / 10)
-			return NULL;
-		sec = sec * 10 + (uint64_t)(*p - '0');
-	}
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return NULL;
-		for (; isdigit((unsigned char)*p); p++)
-			if (scale > 1)
-				scale /= 10, frac += (uint64_t)(*p - '0') * scale;
-	}
-	*ns = sec * 1000000000ull + frac;
-	return p;
-}
-
-static int parse_duration(const char *s, uint64_t *ns)
-{
-	uint64_t total = 0;
-
-	if (!*s)
-		return -1;
-	while (*s) {
-		uint64_t n = 0, unit;
-
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		for (; isdigit((unsigned char)*s); s++) {
-			if (n > 100000000ull)
-				return -1;
-			n = n * 10 + (uint64_t)(*s - '0');
-		}
-		switch (*s++) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case 'w': unit = 7 * 86400; break;
-		default: return -1;
-		}
-		total += n * unit * 1000000000ull;
-	}
-	*ns = total;
-	return 0;
-}
-
+/* The grammar is core/clock's, shared with rule windows; journal.h declares it. */
 int journal_parse_time(const char *s, uint64_t now_ns, uint64_t *out, char *err, size_t errlen)
 {
-	struct tm tm = { 0 };
-	int y, mo, dd, h = 0, mi = 0, sec = 0, tzh, tzm = 0;
-	uint64_t frac = 0, dur;
-	const char *p = s;
-	bool utc = false;
-	long off = 0;
-	time_t t;
-
-	if (!strcmp(s, "now")) {
-		*out = now_ns;
-		return 0;
-	}
-	if (*s == '@') {
-		p = parse_secs(s + 1, out);
-		if (p && !*p)
-			return 0;
-		goto bad;
-	}
-	if (!parse_duration(s, &dur)) {
-		if (dur > now_ns)
-			goto bad;
-		*out = now_ns - dur;
-		return 0;
-	}
-	if (parse_uint(&p, 4, &y) || *p++ != '-' || parse_uint(&p, 2, &mo) || *p++ != '-' ||
-	    parse_uint(&p, 2, &dd))
-		goto bad;
-	if (*p == 'T' || *p == 't' || *p == ' ') {
-		p++;
-		if (parse_uint(&p, 2, &h) || *p++ != ':' || parse_uint(&p, 2, &mi))
-			goto bad;
-		if (*p == ':') {
-			p++;
-			if (parse_uint(&p, 2, &sec))
-				goto bad;
-			if (*p == '.' || *p == ',') {
-				uint64_t scale = 1000000000ull;
-
-				if (!isdigit((unsigned char)p[1]))
-					goto bad;
-				for (p++; isdigit((unsigned char)*p); p++)
-					if (scale > 1)
-						scale /= 10, frac += (uint64_t)(*p - '0') * scale;
-			}
-		}
-		if (*p == 'Z' || *p == 'z') {
-			utc = true;
-			p++;
-		} else if (*p == '+' || *p == '-') {
-			int sign = *p++ == '-' ? -1 : 1;
-
-			if (parse_uint(&p, 2, &tzh))
-				goto bad;
-			if (*p == ':')
-				p++;
-			if (*p && parse_uint(&p, 2, &tzm))
-				goto bad;
-			if (tzh > 23 || tzm > 59)
-				goto bad;
-			utc = true;
-			off = sign * (tzh * 3600L + tzm * 60L);
-		}
-	}
-	if (*p || mo < 1 || mo > 12 || dd < 1 || dd > 31 || h > 23 || mi > 59 || sec > 60)
-		goto bad;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = dd;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	tm.tm_isdst = -1;
-	t = utc ? timegm(&tm) : mktime(&tm);
-	if (tm.tm_mday != dd && sec < 60) /* 2026-02-30 normalized to March */
-		goto bad;
-	t -= off;
-	if (t < 0)
-		goto bad;
-	*out = (uint64_t)t * 1000000000ull + frac;
-	return 0;
-bad:
-	snprintf(err, errlen, "cannot read the time '%s'; use RFC 3339 (2026-11-24T19:20:00Z), "
-			      "'2026-11-24 19:20:00' (local), @EPOCH, or a duration ago (30s, 10m, 2h, 1d)", s);
-	return -EINVAL;
+	return clock_parse_time(s, now_ns, out, err, errlen);
 }
 
 /* 2026-11-24T20:20:00.123+01:00, local time. */
 static void put_time(struct jbuf *b, uint64_t ns)
 {
-	time_t t = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-	char s[64];
-	long off;
+	char s[CLOCK_LOCAL_LEN];
 
-	if (!localtime_r(&t, &tm)) {
-		jbuf_printf(b, "@%llu", (unsigned long long)ns);
-		return;
-	}
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	off = tm.tm_gmtoff;
-	jbuf_printf(b, "%s.%03u%c%02ld:%02ld", s, (unsigned)(ns / 1000000 % 1000), off < 0 ? '-' : '+',
-		    labs(off) / 3600, labs(off) % 3600 / 60);
+	clock_format_local(s, sizeof(s), ns);
+	jbuf_puts(b, s);
 }
 
 /* ---- terminal-safe text ---- */
@@ -1008,10 +849,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 
 static uint64_t realtime_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_realtime_ns();
 }
 
 static const char dump_doc[] =

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "core/clock.h"
 #include "core/decode.h"
 
 _Static_assert(sizeof(struct bw_event_hdr) == 72, "bw_event_hdr layout changed");
@@ -30,17 +31,9 @@ static const enum bw_evt kernel_types[BW_EV_TYPE_MAX] = {
 	[BW_EV_KILL] = BW_EVT_KILL,
 };
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void decode_sync_clock(struct decoder *d)
 {
-	d->boot_to_epoch_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
+	d->boot_to_epoch_ns = (int64_t)(clock_realtime_ns() - clock_boottime_ns());
 }
 
 int decode_init(struct decoder *d)

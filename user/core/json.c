@@ -477,12 +477,15 @@ struct ev_ctx {
 
 static int parse_int(const struct json_val *v, bool sign, uint64_t *u)
 {
-	const char *s = v->p, *end = v->p + v->len;
+	const char *s, *end;
 	bool neg = false;
 	uint64_t acc = 0;
 
+	/* only a number has text: v->p of true/false/null may be NULL */
 	if (v->type != JV_NUM)
 		return -1;
+	s = v->p;
+	end = v->p + v->len;
 	if (s < end && *s == '-') {
 		if (!sign)
 			return -1;

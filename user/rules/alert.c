@@ -3,21 +3,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "core/clock.h"
 #include "rules/alert.h"
-#include "rules/rules_int.h"
 
 void alert_format_time(char *buf, size_t n, uint64_t ns)
 {
-	time_t sec = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-	size_t l;
-
-	if (!gmtime_r(&sec, &tm) || !(l = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm))) {
-		snprintf(buf, n, "1970-01-01T00:00:00.000000000Z");
-		return;
-	}
-	snprintf(buf + l, n - l, ".%09" PRIu64 "Z", (uint64_t)(ns % 1000000000u));
+	clock_format_utc(buf, n, ns);
 }
 
 /* JSON-escaped bytes without the surrounding quotes. */
@@ -37,8 +28,11 @@ static void put_escaped(struct jbuf *b, const char *p, size_t n)
 static void format_output(struct jbuf *b, const struct rule *r, const struct bw_event *e,
 			  bool escape)
 {
-	for (int i = 0; i < r->nsegs; i++) {
-		const struct rout_seg *s = &r->segs[i];
+	const struct rule_output_seg *segs;
+	int nsegs = rule_output_segs(r, &segs);
+
+	for (int i = 0; i < nsegs; i++) {
+		const struct rule_output_seg *s = &segs[i];
 		struct bw_value v;
 		char tbuf[40];
 
@@ -118,8 +112,11 @@ void alert_format_output(struct jbuf *b, const struct rule *r, const struct bw_e
 void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *e,
 		   const char *hostname, const char *action_result_json)
 {
-	bool act = r->action != RULE_ALERT;
+	bool act = rule_action(r) != RULE_ALERT;
 	struct outcome oc;
+	const char *const *tags;
+	const int *ofields;
+	int nofields = rule_output_fields(r, &ofields), ntags = rule_tags(r, &tags);
 	char tbuf[40];
 	uint64_t ns;
 
@@ -127,21 +124,19 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 	if (event_has(e, FLD_EVT_TIME)) {
 		ns = e->time_ns;
 	} else {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		ns = clock_realtime_ns();
 	}
 	alert_format_time(tbuf, sizeof(tbuf), ns);
 	jbuf_puts(b, "{\"time\":\"");
 	jbuf_puts(b, tbuf);
 	jbuf_puts(b, "\",\"rule\":");
-	json_put_str(b, r->name, strlen(r->name));
+	json_put_str(b, rule_name(r), strlen(rule_name(r)));
 	jbuf_puts(b, ",\"priority\":\"");
-	jbuf_puts(b, rule_priority_name(r->priority));
+	jbuf_puts(b, rule_priority_name(rule_priority(r)));
 	jbuf_puts(b, "\",\"output\":\"");
 	format_output(b, r, e, true);
 	if (act) {
-		jbuf_printf(b, " [action=%s", rule_action_name(r->action));
+		jbuf_printf(b, " [action=%s", rule_action_name(rule_action(r)));
 		if (oc.status[0])
 			jbuf_printf(b, " status=%s", oc.status);
 		if (oc.count_key)
@@ -149,20 +144,20 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 		jbuf_putc(b, ']');
 	}
 	jbuf_puts(b, "\",\"output_fields\":{");
-	for (int i = 0; i < r->nofields; i++) {
+	for (int i = 0; i < nofields; i++) {
 		struct bw_value v;
 
 		if (i)
 			jbuf_putc(b, ',');
-		json_put_key(b, bw_fields[r->ofields[i]].name);
-		if (event_get(e, r->ofields[i], &v))
+		json_put_key(b, bw_fields[ofields[i]].name);
+		if (event_get(e, ofields[i], &v))
 			json_put_value(b, &v);
 		else
 			jbuf_puts(b, "null");
 	}
 	if (act) {
-		jbuf_printf(b, "%s\"bulwark.action\":\"%s\"", r->nofields ? "," : "",
-			    rule_action_name(r->action));
+		jbuf_printf(b, "%s\"bulwark.action\":\"%s\"", nofields ? "," : "",
+			    rule_action_name(rule_action(r)));
 		if (oc.status[0]) {
 			jbuf_puts(b, ",\"bulwark.status\":");
 			json_put_str(b, oc.status, strlen(oc.status));
@@ -175,13 +170,13 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 	jbuf_puts(b, "\",\"hostname\":");
 	json_put_str(b, hostname ? hostname : "", hostname ? strlen(hostname) : 0);
 	jbuf_puts(b, ",\"tags\":[");
-	for (int i = 0; i < r->ntags; i++) {
+	for (int i = 0; i < ntags; i++) {
 		if (i)
 			jbuf_putc(b, ',');
-		json_put_str(b, r->tags[i], strlen(r->tags[i]));
+		json_put_str(b, tags[i], strlen(tags[i]));
 	}
 	jbuf_puts(b, "],\"action\":\"");
-	jbuf_puts(b, rule_action_name(r->action));
+	jbuf_puts(b, rule_action_name(rule_action(r)));
 	jbuf_puts(b, "\",\"action_result\":");
 	jbuf_puts(b, action_result_json ? action_result_json : "null");
 	jbuf_putc(b, '}');

@@ -48,6 +48,18 @@ const char *rule_source(const struct rule *r)
 	return r->source == RL_SRC_DATABASE ? "database" : "syscall";
 }
 
+int rule_output_segs(const struct rule *r, const struct rule_output_seg **segs)
+{
+	*segs = r->segs;
+	return r->nsegs;
+}
+
+int rule_output_fields(const struct rule *r, const int **fields)
+{
+	*fields = r->ofields;
+	return r->nofields;
+}
+
 int rule_tags(const struct rule *r, const char *const **tags)
 {
 	*tags = (const char *const *)r->tags;
@@ -108,6 +120,31 @@ uint64_t rules_type_mask(const struct rules *rs)
 	return rs ? rs->types : 0;
 }
 
+/* ---- memory owned by the compiled set ---- */
+
+void *rs_keep(struct rules *rs, void *p)
+{
+	if (!p)
+		return NULL;
+	if (rs->nallocs == rs->capallocs) {
+		int cap = rs->capallocs ? rs->capallocs * 2 : 64;
+		void **n = realloc(rs->allocs, (size_t)cap * sizeof(*n));
+		if (!n) {
+			free(p);
+			return NULL;
+		}
+		rs->allocs = n;
+		rs->capallocs = cap;
+	}
+	rs->allocs[rs->nallocs++] = p;
+	return p;
+}
+
+char *rs_strndup(struct rules *rs, const char *s, size_t n)
+{
+	return rs_keep(rs, strndup(s, n));
+}
+
 /* ---- outputs ---- */
 
 static bool field_char(char c)
@@ -156,14 +193,14 @@ static int compile_output(struct rl_ctx *L, struct rules *rs, struct rule *r,
 #define PUSH_SEG(f, p_, l_)                                                           \
 	do {                                                                          \
 		if (r->nsegs == cap) {                                                \
-			struct rout_seg *ns = rs_keep(rs, malloc((size_t)cap * 2 * sizeof(*ns))); \
+			struct rule_output_seg *ns = rs_keep(rs, malloc((size_t)cap * 2 * sizeof(*ns))); \
 			if (!ns)                                                      \
 				return -ENOMEM;                                       \
 			memcpy(ns, r->segs, (size_t)cap * sizeof(*ns));               \
 			r->segs = ns;                                                 \
 			cap *= 2;                                                     \
 		}                                                                     \
-		r->segs[r->nsegs++] = (struct rout_seg){ (f), (p_), (uint32_t)(l_) }; \
+		r->segs[r->nsegs++] = (struct rule_output_seg){ (f), (p_), (uint32_t)(l_) }; \
 	} while (0)
 
 	while (i < n) {
@@ -507,6 +544,7 @@ void rules_free(struct rules *rs)
 	for (int t = 0; t < BW_EVT_MAX; t++)
 		free(rs->by_type[t]);
 	free(rs->nodes);
+	free(rs->depth);
 	free(rs->kidx);
 	free(rs->rules);
 	free(rs);
@@ -615,6 +653,13 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 		rl_warn(L, d->pos, "rule '%s' has no evt.type condition, so it is evaluated for every "
 			"event; add one (e.g. evt.type in (unlinkat, execve)) to keep it cheap", d->name);
 	if (d->has_threshold) {
+		L->th_slots += (uint64_t)d->th.count * d->th.max_groups;
+		if (L->th_slots > RULES_MAX_TH_TOTAL) {
+			rl_error(L, d->th_pos, "the thresholds of the rules up to '%s' need more than %u MiB "
+				 "of tables (count x max_groups x 8 bytes each); lower count or max_groups",
+				 d->name, RULES_MAX_TH_TOTAL * 8 >> 20);
+			return -1;
+		}
 		r->th = th_new(rs, &d->th);
 		if (!r->th)
 			return -ENOMEM;
@@ -637,7 +682,7 @@ static int build(struct rl_ctx *L, struct rules **out, FILE *errf)
 		rs_compile_macro(L, rs, &L->macros[i]);
 	for (int i = 0; i < L->nrules; i++) {
 		struct rl_rule *d = &L->rules[i];
-		if (!d->has_cond)
+		if (!d->has_cond || d->bad_text)
 			continue; /* reported while reading */
 		rc = build_rule(L, rs, d, &rs->rules[nr]);
 		if (rc == -ENOMEM || L->oom)

@@ -97,6 +97,16 @@ int rule_action_from_name(const char *name);    /* -1 if unknown */
 const char *rule_desc(const struct rule *r);           /* "" when not given */
 const char *rule_source(const struct rule *r);         /* "syscall" or "database" */
 const char *rule_output_format(const struct rule *r);  /* output as written */
+
+/* The compiled output, in order: literal text, or a field to print. */
+struct rule_output_seg {
+	int field;             /* enum bw_field, or -1 for literal text */
+	const char *p;         /* literal bytes (field -1) */
+	uint32_t len;
+};
+int rule_output_segs(const struct rule *r, const struct rule_output_seg **segs); /* the count */
+/* Fields for an alert's output_fields, in event order; returns the count. */
+int rule_output_fields(const struct rule *r, const int **fields);
 bool rule_enabled(const struct rule *r);
 int rule_tags(const struct rule *r, const char *const **tags); /* returns the count */
 /* False when r has no threshold; else its count, window and group-by field. */

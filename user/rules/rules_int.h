@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Rule engine internals shared by rules*.c and alert.c; not a public API. */
+/* Rule engine internals shared by the rules*.c files; not a public API. */
 #ifndef BULWARK_RULES_INT_H
 #define BULWARK_RULES_INT_H
 
@@ -82,6 +82,10 @@ struct rl_list {
 	int nitems, cap;
 	int state;           /* enum rl_state: expansion / cycle check */
 	bool used;
+	/* compiled once for "in (this_list)" and "pmatch (this_list)" on string
+	 * fields, and shared by every condition that names only this list */
+	struct rstrset *set;
+	struct rptrie *trie;
 };
 
 struct rl_macro {
@@ -107,6 +111,7 @@ struct rl_rule {
 	char *desc;
 	struct rl_text cond, output;
 	bool has_cond, has_output;
+	bool bad_text;       /* a condition or output was refused (reported) */
 	int priority;        /* enum rule_priority, -1 unset */
 	int action;          /* enum rule_action */
 	int source;          /* RL_SRC_*, or -1: inferred from the fields used */
@@ -125,6 +130,28 @@ struct rl_rule {
 
 enum { RL_SRC_SYSCALL = 0, RL_SRC_DATABASE = 1 };
 
+/*
+ * Limits on what one load may ask for, so that a hostile or mistaken rule
+ * file gets an error instead of exhausting the stack or memory (see
+ * docs/rules.md, Limits). Each is far above what real rule sets use.
+ */
+#define RULES_MAX_RULES      65535      /* rules: by_type[] holds u16 indices */
+#define RULES_MAX_NEST       200        /* parentheses, 'not', and compiled depth with macros */
+#define RULES_MAX_MACRO_DEPTH 64        /* macros used inside macros being compiled */
+#define RULES_MAX_ITEMS      1000000    /* list items expanded, over all conditions of a load */
+#define RULES_MAX_TEXT_LEN   65536      /* bytes of one condition or output, appends included */
+#define RULES_MAX_TH_SLOTS   (1u << 24) /* threshold timestamps per rule: 128 MiB */
+#define RULES_MAX_TH_TOTAL   (1u << 26) /* threshold timestamps of all rules: 512 MiB */
+#define RULES_MAX_YAML_DEPTH 100        /* sequences and mappings inside each other */
+#define RULES_MAX_HELD       (32u << 20) /* bytes of text held from the files, YAML aliases expanded */
+
+/* Name -> index of a list, macro or rule; open addressing over entry indices. */
+struct rl_index {
+	int32_t *slots;      /* entry index, or -1 for an empty slot */
+	uint32_t mask;       /* slots - 1 (a power of two) */
+	int n;               /* entries indexed */
+};
+
 struct rl_ctx {
 	struct rl_file *files;
 	int nfiles;
@@ -137,10 +164,17 @@ struct rl_ctx {
 	int nmacros, capmacros;
 	struct rl_rule *rules;
 	int nrules, caprules;
+	struct rl_index ilists, imacros, irules; /* by name */
+	size_t held;         /* bytes of text copied from the files (RULES_MAX_HELD) */
+	bool held_reported;  /* the RULES_MAX_HELD error was given */
+	size_t expanded;     /* list items expanded so far (RULES_MAX_ITEMS) */
+	bool expand_reported;
+	int macro_depth;     /* macros being compiled inside one another */
+	uint64_t th_slots;   /* threshold timestamps allocated so far (RULES_MAX_TH_TOTAL) */
 	bool oom;
 };
 
-/* Diagnostics (rules_yaml.c). */
+/* Diagnostics (rules_diag.c). */
 void rl_error(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void rl_warn(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
@@ -150,8 +184,12 @@ void rl_vdiag(struct rl_ctx *L, struct rl_pos pos, bool warning, const char *fmt
 struct rl_pos rl_text_pos(const struct rl_ctx *L, const struct rl_text *t, size_t off);
 void rl_print_diags(struct rl_ctx *L, FILE *f);
 const char *rl_file_name(const struct rl_ctx *L, int file);
+/* Byte index after nchars UTF-8 characters from s[i], at most end. */
+size_t rl_utf8_advance(const char *s, size_t i, size_t end, size_t nchars);
+/* Nearest candidate by edit distance, or NULL when nothing is close. */
+const char *rl_nearest(const char *word, size_t len, const char *const *cands, int n);
 
-/* Reading (rules_yaml.c). */
+/* Reading (rules_files.c: files; rules_yaml.c: their YAML; rules_names.c: the index). */
 int rl_add_file(struct rl_ctx *L, const char *path, const char *text, size_t len);
 int rl_read_path(struct rl_ctx *L, const char *path);  /* file or directory */
 void rl_parse_file(struct rl_ctx *L, int file);
@@ -159,9 +197,10 @@ void rl_ctx_free(struct rl_ctx *L);
 
 struct rl_list *rl_find_list(struct rl_ctx *L, const char *name, size_t len);
 struct rl_macro *rl_find_macro(struct rl_ctx *L, const char *name, size_t len);
-
-/* Nearest candidate by edit distance, or NULL when nothing is close. */
-const char *rl_nearest(const char *word, size_t len, const char *const *cands, int n);
+struct rl_rule *rl_find_rule(struct rl_ctx *L, const char *name, size_t len);
+/* Indexes entry at of arr (entries of size bytes, each starting with its
+ * char *name, which is set); false when out of memory (rules_names.c). */
+bool rl_index_add(struct rl_ctx *L, struct rl_index *x, const void *arr, size_t size, int at);
 int rl_parse_priority(const char *s, size_t len);   /* -1 if unknown */
 int rl_parse_action(const char *s, size_t len);     /* -1 if unknown */
 
@@ -221,18 +260,11 @@ struct rthresh {
 	uint64_t evictions;    /* groups forgotten for lack of room */
 };
 
-/* An output format: literal text and fields, in order. */
-struct rout_seg {
-	int field;             /* -1 for literal text */
-	const char *p;         /* literal bytes */
-	uint32_t len;
-};
-
 struct rule {
 	char *name;
 	char *desc;
 	char *output_fmt;      /* the output text as written */
-	struct rout_seg *segs; /* compiled output */
+	struct rule_output_seg *segs; /* compiled output */
 	int nsegs;
 	int *ofields;          /* fields for output_fields, in order */
 	int nofields;
@@ -255,6 +287,7 @@ struct rule {
 struct rules {
 	struct rnode *nodes;
 	int nnodes, capnodes;
+	uint16_t *depth;       /* per node, load time only: levels below it, itself included */
 	int32_t *kidx;
 	int nkidx, capkidx;
 	struct rule *rules;    /* every rule, in file order, disabled too */
@@ -275,13 +308,57 @@ struct rules {
 	int nallocs, capallocs;
 };
 
-/* Compiler (rules_expr.c). */
+/* Lexer (rules_lex.c): tokens are offsets into the text, nothing is allocated. */
+enum rs_tok_t { T_EOF, T_LP, T_RP, T_COMMA, T_OP, T_WORD, T_STR, T_BAD };
+
+struct rs_tok {
+	enum rs_tok_t t;
+	size_t off, len;     /* raw bytes in the text */
+};
+
+struct rs_lexer {
+	const char *s;       /* the condition text */
+	size_t n, pos;       /* its length, and where the next token starts */
+	struct rs_tok tk;    /* current token */
+};
+
+/* Next token; value: in value position, where a word may contain =<>! */
+void rs_lex(struct rs_lexer *X, bool value);
+bool rs_tok_is(const struct rs_lexer *X, const char *w);  /* the current token is word w */
+/* Writes the unquoted value of the current T_STR token (at most tk.len
+ * bytes, NUL terminated) to out; returns its length. */
+size_t rs_tok_unquote(const struct rs_lexer *X, char *out);
+
+/* Match primitives (rules_match.c), built at load time, allocation-free lookups. */
+struct rs_item {         /* one value of an "in"/"pmatch" list, with where it came from */
+	const char *s;
+	size_t len;
+	size_t off;          /* in the condition text, when inline */
+	struct rl_pos pos;   /* in a list, when from_list */
+	bool from_list;
+};
+
+static inline unsigned char rs_fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
+struct rstrset *rs_set_build(struct rules *rs, const struct rs_item *it, int n); /* NULL: ENOMEM */
+bool rs_set_has(const struct rstrset *set, const char *p, size_t n);
+struct rptrie *rs_trie_build(struct rules *rs, const struct rs_item *it, int n); /* NULL: ENOMEM */
+bool rs_trie_match(const struct rptrie *t, const char *p, size_t n);
+
+/* Memory of the compiled set (rules.c). */
 void *rs_keep(struct rules *rs, void *p);                 /* frees p with the set */
 char *rs_strndup(struct rules *rs, const char *s, size_t n);
+
+/* Parser and compiler (rules_parse.c). */
 int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m);
 /* Compiles a condition; 0 and *root, or -1 after reporting errors. */
 int rs_compile_cond(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
 		    bool skip_unknown, bool *unknown_field, int *root, uint64_t *fields);
+
+/* Evaluator (rules_eval.c). */
 uint64_t rs_node_types(const struct rules *rs, int n);
 int rs_order_by_cost(struct rules *rs);  /* 0 or -ENOMEM */
 bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e);

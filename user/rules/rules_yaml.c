@@ -1,278 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Rule files: reading YAML with libyaml into lists, macros and rules, with
- * appends/overrides, and diagnostics that point at PATH:LINE:COL. */
+ * appends and overrides (diagnostics are in rules_diag.c). */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "core/clock.h"
 #include "rules/rules_int.h"
-
-/* ---- diagnostics ---- */
-
-const char *rl_file_name(const struct rl_ctx *L, int file)
-{
-	return file >= 0 && file < L->nfiles ? L->files[file].path : "bulwark";
-}
-
-void rl_vdiag(struct rl_ctx *L, struct rl_pos pos, bool warning, const char *fmt, va_list ap)
-{
-	struct rl_diag *d;
-	char *msg;
-
-	if (L->ndiags == L->capdiags) {
-		int cap = L->capdiags ? L->capdiags * 2 : 16;
-		struct rl_diag *n = realloc(L->diags, (size_t)cap * sizeof(*n));
-		if (!n) {
-			L->oom = true;
-			return;
-		}
-		L->diags = n;
-		L->capdiags = cap;
-	}
-	if (vasprintf(&msg, fmt, ap) < 0) {
-		L->oom = true;
-		return;
-	}
-	d = &L->diags[L->ndiags];
-	d->pos = pos;
-	d->seq = L->ndiags++;
-	d->warning = warning;
-	d->msg = msg;
-	if (warning)
-		L->nwarnings++;
-	else
-		L->nerrors++;
-}
-
-void rl_error(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	rl_vdiag(L, pos, false, fmt, ap);
-	va_end(ap);
-}
-
-void rl_warn(struct rl_ctx *L, struct rl_pos pos, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	rl_vdiag(L, pos, true, fmt, ap);
-	va_end(ap);
-}
-
-static int diag_cmp(const void *a, const void *b)
-{
-	const struct rl_diag *x = a, *y = b;
-
-	if (x->pos.file != y->pos.file)
-		return x->pos.file < y->pos.file ? -1 : 1;
-	if (x->pos.line != y->pos.line)
-		return x->pos.line < y->pos.line ? -1 : 1;
-	if (x->pos.col != y->pos.col)
-		return x->pos.col < y->pos.col ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Sorted by file order and position, so messages read top to bottom. */
-void rl_print_diags(struct rl_ctx *L, FILE *f)
-{
-	if (!f || !L->ndiags)
-		return;
-	qsort(L->diags, (size_t)L->ndiags, sizeof(*L->diags), diag_cmp);
-	for (int i = 0; i < L->ndiags; i++) {
-		const struct rl_diag *d = &L->diags[i];
-		const char *w = d->warning ? "warning: " : "";
-
-		if (d->pos.file >= 0 && d->pos.line > 0)
-			fprintf(f, "%s:%d:%d: %s%s\n", rl_file_name(L, d->pos.file), d->pos.line,
-				d->pos.col, w, d->msg);
-		else if (d->pos.file >= 0)
-			fprintf(f, "%s: %s%s\n", rl_file_name(L, d->pos.file), w, d->msg);
-		else
-			fprintf(f, "bulwark: %s%s\n", w, d->msg);
-	}
-}
-
-/* ---- files and positions ---- */
-
-int rl_add_file(struct rl_ctx *L, const char *path, const char *text, size_t len)
-{
-	struct rl_file *nf, *f;
-	int nl = 1, k = 0;
-
-	nf = realloc(L->files, (size_t)(L->nfiles + 1) * sizeof(*nf));
-	if (!nf)
-		goto oom;
-	L->files = nf;
-	f = &L->files[L->nfiles];
-	memset(f, 0, sizeof(*f));
-	f->path = strdup(path);
-	if (!f->path)
-		goto oom;
-	L->nfiles++;
-	if (!text)
-		return L->nfiles - 1; /* a path that could not be read: for messages only */
-	f->buf = malloc(len + 1);
-	if (!f->buf)
-		goto oom;
-	memcpy(f->buf, text, len);
-	f->buf[len] = 0;
-	f->len = len;
-	for (size_t i = 0; i < len; i++)
-		nl += text[i] == '\n';
-	f->lines = malloc((size_t)nl * sizeof(*f->lines));
-	if (!f->lines)
-		goto oom;
-	f->lines[k++] = 0;
-	for (size_t i = 0; i < len; i++)
-		if (text[i] == '\n')
-			f->lines[k++] = i + 1;
-	f->nlines = nl;
-	return L->nfiles - 1;
-oom:
-	L->oom = true;
-	return -ENOMEM;
-}
-
-static int read_file(struct rl_ctx *L, const char *path)
-{
-	struct rl_pos where;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd, rc, err;
-	ssize_t n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		goto fail;
-	}
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *nb;
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				close(fd);
-				free(buf);
-				L->oom = true;
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = errno;
-			close(fd);
-			free(buf);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	rc = rl_add_file(L, path, buf ? buf : "", len);
-	free(buf);
-	if (rc >= 0)
-		rl_parse_file(L, rc);
-	return rc < 0 ? rc : 0;
-fail:
-	rc = rl_add_file(L, path, NULL, 0);
-	if (rc < 0)
-		return rc;
-	where = (struct rl_pos){ rc, 0, 0 };
-	rl_error(L, where, "cannot read rule file: %s", strerror(err));
-	return 0;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A directory loads its *.yaml files in byte order of their names, so
- * "10-base.yaml" comes before "50-database.yaml" and "90-local.yaml". */
-int rl_read_path(struct rl_ctx *L, const char *path)
-{
-	struct stat st;
-	struct dirent *de;
-	char **names = NULL;
-	int n = 0, cap = 0, rc = 0, fi;
-	DIR *d;
-
-	if (stat(path, &st) || !S_ISDIR(st.st_mode))
-		return read_file(L, path);
-	d = opendir(path);
-	if (!d)
-		return read_file(L, path);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		char *full;
-
-		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".yaml"))
-			continue;
-		if (asprintf(&full, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
-			     de->d_name) < 0) {
-			rc = -ENOMEM;
-			break;
-		}
-		if (stat(full, &st) || !S_ISREG(st.st_mode)) {
-			free(full);
-			continue;
-		}
-		if (n == cap) {
-			char **nn;
-			cap = cap ? cap * 2 : 16;
-			nn = realloc(names, (size_t)cap * sizeof(*nn));
-			if (!nn) {
-				free(full);
-				rc = -ENOMEM;
-				break;
-			}
-			names = nn;
-		}
-		names[n++] = full;
-	}
-	closedir(d);
-	if (!rc && !n) {
-		fi = rl_add_file(L, path, NULL, 0);
-		if (fi >= 0)
-			rl_error(L, (struct rl_pos){ fi, 0, 0 },
-				 "no *.yaml rule files in this directory");
-	}
-	if (!rc && n)
-		qsort(names, (size_t)n, sizeof(*names), name_cmp);
-	for (int i = 0; i < n; i++) {
-		if (!rc)
-			rc = read_file(L, names[i]);
-		free(names[i]);
-	}
-	free(names);
-	if (rc == -ENOMEM)
-		L->oom = true;
-	return rc;
-}
-
-static size_t utf8_advance(const char *s, size_t i, size_t end, size_t nchars)
-{
-	while (nchars-- && i < end) {
-		i++;
-		while (i < end && ((unsigned char)s[i] & 0xc0) == 0x80)
-			i++;
-	}
-	return i;
-}
 
 static size_t mark_byte(const struct rl_file *f, const yaml_mark_t *m)
 {
@@ -283,129 +19,10 @@ static size_t mark_byte(const struct rl_file *f, const yaml_mark_t *m)
 	if (m->line >= (size_t)f->nlines)
 		return f->len;
 	ls = f->lines[m->line];
-	return utf8_advance(f->buf, ls, f->len, m->column);
-}
-
-static struct rl_pos byte_pos(const struct rl_ctx *L, int file, size_t b)
-{
-	const struct rl_file *f = &L->files[file];
-	int lo = 0, hi = f->nlines - 1, col = 1;
-
-	while (lo < hi) {
-		int mid = (lo + hi + 1) / 2;
-		if (f->lines[mid] <= b)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	for (size_t i = f->lines[lo]; i < b && i < f->len; i++)
-		if (((unsigned char)f->buf[i] & 0xc0) != 0x80)
-			col++;
-	return (struct rl_pos){ file, lo + 1, col };
-}
-
-static bool is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/*
- * Maps byte off of a text back to the file. libyaml gives only where a
- * scalar starts, so we walk the scalar's source and its value side by
- * side: equal bytes advance both, source whitespace (indentation, folded
- * line breaks) and source-only bytes (quotes, escapes) advance the source.
- * Exact for plain and block scalars; for quoted scalars with escapes the
- * column is the escape's, which is the best there is.
- */
-struct rl_pos rl_text_pos(const struct rl_ctx *L, const struct rl_text *t, size_t off)
-{
-	const struct rl_span *sp = NULL;
-	const struct rl_file *f;
-	size_t i, j, end;
-
-	for (int k = 0; k < t->nspans; k++) {
-		if (t->spans[k].file < 0)
-			continue;
-		sp = &t->spans[k];
-		if (off < (size_t)t->spans[k].off + t->spans[k].len)
-			break;
-	}
-	if (!sp)
-		return (struct rl_pos){ -1, 0, 0 };
-	if (off < sp->off)
-		off = sp->off;
-	f = &L->files[sp->file];
-	j = sp->src;
-	end = sp->src_end < f->len ? sp->src_end : f->len;
-	if (sp->style == YAML_LITERAL_SCALAR_STYLE || sp->style == YAML_FOLDED_SCALAR_STYLE) {
-		while (j < end && f->buf[j] != '\n')
-			j++;
-		j++;
-	} else if (sp->style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-		   sp->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
-		j++;
-	}
-	i = sp->off;
-	while (i < off && j < end) {
-		char c = t->s[i], d = f->buf[j];
-		if (c == d)
-			i++, j++;
-		else if (is_ws(d))
-			j++;
-		else if (is_ws(c))
-			i++;
-		else
-			j++;
-	}
-	if (off < t->len)
-		while (j < end && is_ws(f->buf[j]) && f->buf[j] != t->s[off])
-			j++;
-	if (j > f->len)
-		j = f->len;
-	return byte_pos(L, sp->file, j);
+	return rl_utf8_advance(f->buf, ls, f->len, m->column);
 }
 
 /* ---- small helpers ---- */
-
-static int osa_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-	int d[40][40];
-
-	if (la >= 40 || lb >= 40)
-		return 99;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (int)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			int v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1; /* transposition: "nmae" -> "name" */
-			d[i][j] = v;
-		}
-	return d[la][lb];
-}
-
-const char *rl_nearest(const char *word, size_t len, const char *const *cands, int n)
-{
-	int best = len <= 4 ? 1 : len <= 12 ? 2 : 3, bi = -1;
-
-	for (int i = 0; i < n; i++) {
-		int dd = osa_distance(word, len, cands[i], strlen(cands[i]));
-		if (dd <= best && (bi < 0 || dd < best)) {
-			best = dd;
-			bi = i;
-		}
-	}
-	return bi >= 0 ? cands[bi] : NULL;
-}
 
 int rl_parse_priority(const char *s, size_t len)
 {
@@ -428,30 +45,6 @@ int rl_parse_action(const char *s, size_t len)
 		if (strlen(rule_action_name(a)) == len && !memcmp(rule_action_name(a), s, len))
 			return a;
 	return -1;
-}
-
-struct rl_list *rl_find_list(struct rl_ctx *L, const char *name, size_t len)
-{
-	for (int i = 0; i < L->nlists; i++)
-		if (strlen(L->lists[i].name) == len && !memcmp(L->lists[i].name, name, len))
-			return &L->lists[i];
-	return NULL;
-}
-
-struct rl_macro *rl_find_macro(struct rl_ctx *L, const char *name, size_t len)
-{
-	for (int i = 0; i < L->nmacros; i++)
-		if (strlen(L->macros[i].name) == len && !memcmp(L->macros[i].name, name, len))
-			return &L->macros[i];
-	return NULL;
-}
-
-static struct rl_rule *find_rule(struct rl_ctx *L, const char *name)
-{
-	for (int i = 0; i < L->nrules; i++)
-		if (!strcmp(L->rules[i].name, name))
-			return &L->rules[i];
-	return NULL;
 }
 
 static bool grow(struct rl_ctx *L, void **p, int *cap, int need, size_t size)
@@ -490,6 +83,27 @@ static struct rl_pos npos(const struct yctx *y, const yaml_node_t *n)
 static yaml_node_t *node(const struct yctx *y, int id)
 {
 	return yaml_document_get_node(y->doc, id);
+}
+
+/*
+ * YAML aliases let a small file name one big scalar or sequence many
+ * times, and each use is copied; the copies are counted against
+ * RULES_MAX_HELD (32 bytes of overhead per string), so such a file gets
+ * an error, not gigabytes.
+ */
+static bool hold(struct yctx *y, size_t n, const yaml_node_t *v)
+{
+	struct rl_ctx *L = y->L;
+
+	L->held += n + 32;
+	if (L->held <= RULES_MAX_HELD)
+		return true;
+	if (!L->held_reported)
+		rl_error(L, npos(y, v), "the rule files hold more than %u MiB of text once YAML "
+			 "aliases (*name) are expanded; use fewer aliases of large values",
+			 RULES_MAX_HELD >> 20);
+	L->held_reported = true;
+	return false;
 }
 
 static const char *sval(const yaml_node_t *n)
@@ -536,32 +150,6 @@ static bool get_bool(struct yctx *y, const yaml_node_t *v, const char *key, bool
 	return false;
 }
 
-/* Integer with an optional duration unit: ns, us, ms, s, m, h (seconds if none). */
-static bool parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct { const char *u; uint64_t mul; } units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000ull },
-		{ "m", 60000000000ull }, { "h", 3600000000000ull }, { "", 1000000000ull },
-	};
-	char *end;
-	unsigned long long v;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(end, units[i].u)) {
-			if (v > UINT64_MAX / units[i].mul)
-				return false;
-			*ns = v * units[i].mul;
-			return *ns > 0;
-		}
-	return false;
-}
-
 static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -592,6 +180,14 @@ static bool text_append(struct yctx *y, struct rl_text *t, const yaml_node_t *v,
 	struct rl_span *ns;
 	char *s;
 
+	if (t->len + sl + add > RULES_MAX_TEXT_LEN) {
+		rl_error(y->L, npos(y, v), "this text would be %zu bytes long%s; a condition or "
+			 "output may have at most %d: move parts into macros", t->len + sl + add,
+			 t->len ? " with what earlier entries gave" : "", RULES_MAX_TEXT_LEN);
+		return false;
+	}
+	if (!hold(y, add, v))
+		return false;
 	s = realloc(t->s, t->len + sl + add + 1);
 	if (!s)
 		goto oom;
@@ -793,7 +389,8 @@ static bool add_items(struct yctx *y, struct rl_list *l, yaml_node_t *items)
 				 l->name, kind_name(v));
 			continue;
 		}
-		if (!grow(y->L, (void **)&l->items, &l->cap, l->nitems + 1, sizeof(*l->items)))
+		if (!hold(y, slen(v), v) ||
+		    !grow(y->L, (void **)&l->items, &l->cap, l->nitems + 1, sizeof(*l->items)))
 			return false;
 		ri = &l->items[l->nitems];
 		ri->s = strndup(sval(v), slen(v));
@@ -895,6 +492,8 @@ static void do_list(struct yctx *y, struct entry *e)
 		l->name = name;
 		l->pos = e->pos;
 		L->nlists++;
+		if (!rl_index_add(L, &L->ilists, L->lists, sizeof(*L->lists), L->nlists - 1))
+			return;
 		add_items(y, l, items);
 	}
 }
@@ -918,7 +517,8 @@ static void do_macro(struct yctx *y, struct entry *e)
 	case DEF_MODIFY:
 		if (!e->append && omode(e, "condition") == 0)
 			text_free(&m->cond);
-		text_append(y, &m->cond, c, " ");
+		if (!text_append(y, &m->cond, c, " "))
+			m->state = RL_BAD;
 		return;
 	case DEF_NEW:
 		m = def_slot(L, (void **)&L->macros, &L->capmacros, L->nmacros, sizeof(*L->macros),
@@ -928,7 +528,10 @@ static void do_macro(struct yctx *y, struct entry *e)
 		m->name = name;
 		m->pos = e->pos;
 		L->nmacros++;
-		text_append(y, &m->cond, c, " ");
+		if (!rl_index_add(L, &L->imacros, L->macros, sizeof(*L->macros), L->nmacros - 1))
+			return;
+		if (!text_append(y, &m->cond, c, " "))
+			m->state = RL_BAD;
 	}
 }
 
@@ -953,6 +556,8 @@ static bool read_strlist(struct yctx *y, yaml_node_t *v, const char *key, char *
 			rl_error(y->L, npos(y, t), "'%s' must be a list of strings", key);
 			return false;
 		}
+		if (!hold(y, slen(t), t))
+			return false;
 		nt = realloc(*arr, (size_t)(*n + 1) * sizeof(*nt));
 		if (!nt)
 			goto oom;
@@ -1002,7 +607,9 @@ static bool read_threshold(struct yctx *y, yaml_node_t *v, struct rl_rule *r)
 			th.count = (uint32_t)u;
 			have_count = true;
 		} else if (!strcmp(sval(k), "window")) {
-			if (!parse_duration(sval(val), &th.window_ns)) {
+			/* the grammar of `dump --since`; a bare number is seconds, as before */
+			if (clock_parse_duration(sval(val), slen(val), CLOCK_NS_PER_SEC, &th.window_ns) ||
+			    !th.window_ns) {
 				rl_error(y->L, npos(y, val), "threshold 'window' must be a duration such as "
 					 "10s, 500ms, 5m or 1h, not '%s'", sval(val));
 				return false;
@@ -1052,6 +659,14 @@ static bool read_threshold(struct yctx *y, yaml_node_t *v, struct rl_rule *r)
 		uint64_t g = (256u * 1024u) / th.count;
 		th.max_groups = (uint32_t)(g < 16 ? 16 : g > 4096 ? 4096 : g);
 	}
+	/* the tables are allocated at load: count * max_groups timestamps of 8 bytes */
+	if ((uint64_t)th.count * th.max_groups > RULES_MAX_TH_SLOTS) {
+		rl_error(y->L, npos(y, v), "this threshold needs %llu MiB (count %u x max_groups %u "
+			 "timestamps of 8 bytes); at most %u MiB per rule: lower count or max_groups",
+			 (unsigned long long)th.count * th.max_groups * 8 >> 20, th.count, th.max_groups,
+			 RULES_MAX_TH_SLOTS * 8 >> 20);
+		return false;
+	}
 	r->th = th;
 	r->has_threshold = true;
 	r->th_pos = npos(y, v);
@@ -1065,7 +680,7 @@ static void rule_keys(struct yctx *y, struct entry *e, struct rl_rule *r, bool i
 	yaml_node_t *v;
 	bool b;
 
-	if ((v = eget(e, "desc")) && want_scalar(y, v, "desc", "a string")) {
+	if ((v = eget(e, "desc")) && want_scalar(y, v, "desc", "a string") && hold(y, slen(v), v)) {
 		if (!is_new && omode(e, "desc") == 1 && r->desc && *r->desc) {
 			char *n;
 			if (asprintf(&n, "%s %s", r->desc, sval(v)) < 0) {
@@ -1082,13 +697,15 @@ static void rule_keys(struct yctx *y, struct entry *e, struct rl_rule *r, bool i
 	if ((v = eget(e, "condition")) && want_scalar(y, v, "condition", "a string")) {
 		if (is_new || (!e->append && omode(e, "condition") == 0))
 			text_free(&r->cond);
-		text_append(y, &r->cond, v, " ");
+		if (!text_append(y, &r->cond, v, " "))
+			r->bad_text = true;
 		r->has_cond = true;
 	}
 	if ((v = eget(e, "output")) && want_scalar(y, v, "output", "a string")) {
 		if (is_new || omode(e, "output") == 0)
 			text_free(&r->output);
-		text_append(y, &r->output, v, " ");
+		if (!text_append(y, &r->output, v, " "))
+			r->bad_text = true;
 		r->has_output = true;
 	}
 	if ((v = eget(e, "priority")) && want_scalar(y, v, "priority", "a priority name")) {
@@ -1147,7 +764,7 @@ static void do_rule(struct yctx *y, struct entry *e)
 	static const char *const rep[] = { "condition", "output", "desc", "tags", "priority",
 					    "enabled", "action", "threshold", "source", "protect" };
 	struct rl_ctx *L = y->L;
-	struct rl_rule *r = find_rule(L, e->name);
+	struct rl_rule *r = rl_find_rule(L, e->name, strlen(e->name));
 	char where[512];
 
 	if (!check_keys(y, e, known, sizeof(known) / sizeof(known[0])) ||
@@ -1214,6 +831,8 @@ static void do_rule(struct yctx *y, struct entry *e)
 	r->source = -1;
 	r->enabled = true;
 	L->nrules++;
+	if (!rl_index_add(L, &L->irules, L->rules, sizeof(*L->rules), L->nrules - 1))
+		return;
 	rule_keys(y, e, r, true);
 	if (!r->has_cond)
 		rl_error(L, e->pos, "rule '%s' has no 'condition'", e->name);
@@ -1279,6 +898,68 @@ static void do_entry(struct yctx *y, yaml_node_t *m)
 		do_list(y, &e);
 }
 
+/*
+ * A "\0" escape in a double-quoted scalar puts a NUL byte into its value.
+ * Rule files are text: names, conditions and outputs are C strings
+ * through libyaml, printf and the kernel's path lookups, and a value that
+ * is cut short at a NUL matches something else than it says. So a NUL is
+ * refused, for every scalar of the document before any is used. (Event
+ * JSON is different: its strings are exact bytes, lengths kept, \u0000
+ * included; a rule value never matches such a string, which is right.)
+ */
+static bool has_nul(struct yctx *y)
+{
+	bool found = false;
+
+	for (yaml_node_t *n = y->doc->nodes.start; n < y->doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE && memchr(sval(n), 0, slen(n))) {
+			rl_error(y->L, npos(y, n), "a NUL byte (\\0) in a string; rule files are text, "
+				 "so write the value without it");
+			found = true;
+		}
+	return found;
+}
+
+/*
+ * libyaml has no nesting limit, and its scanner checks every open flow
+ * level on every token: 600 KB of '[' kept `rules check` busy for more
+ * than ten minutes. A first pass over the events stops at the first level
+ * past RULES_MAX_YAML_DEPTH, after a bounded amount of work; rule files
+ * nest about four deep. Syntax errors are left to the loader to report.
+ */
+static bool depth_ok(struct rl_ctx *L, int file)
+{
+	const struct rl_file *f = &L->files[file];
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0;
+	bool ok = true, done = false;
+
+	if (!yaml_parser_initialize(&parser)) {
+		L->oom = true;
+		return false;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)f->buf, f->len);
+	while (!done && yaml_parser_parse(&parser, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > RULES_MAX_YAML_DEPTH) {
+				rl_error(L, (struct rl_pos){ file, (int)ev.start_mark.line + 1,
+							     (int)ev.start_mark.column + 1 },
+					 "YAML nests more than %d levels deep here; a rule file needs "
+					 "about 4", RULES_MAX_YAML_DEPTH);
+				ok = false;
+				done = true;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		done |= ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return ok;
+}
+
 void rl_parse_file(struct rl_ctx *L, int file)
 {
 	struct rl_file *f = &L->files[file];
@@ -1286,6 +967,8 @@ void rl_parse_file(struct rl_ctx *L, int file)
 	yaml_document_t doc;
 	struct yctx y = { L, file, &doc };
 
+	if (!depth_ok(L, file))
+		return;
 	if (!yaml_parser_initialize(&parser)) {
 		L->oom = true;
 		return;
@@ -1309,7 +992,9 @@ void rl_parse_file(struct rl_ctx *L, int file)
 			yaml_document_delete(&doc);
 			break; /* end of stream; an empty file is fine */
 		}
-		if (root->type == YAML_SEQUENCE_NODE) {
+		if (has_nul(&y)) {
+			/* reported; nothing of this document is used */
+		} else if (root->type == YAML_SEQUENCE_NODE) {
 			for (yaml_node_item_t *it = root->data.sequence.items.start;
 			     it < root->data.sequence.items.top && !L->oom; it++)
 				do_entry(&y, node(&y, *it));
@@ -1359,5 +1044,8 @@ void rl_ctx_free(struct rl_ctx *L)
 		free(r->protect);
 	}
 	free(L->rules);
+	free(L->ilists.slots);
+	free(L->imacros.slots);
+	free(L->irules.slots);
 	memset(L, 0, sizeof(*L));
 }

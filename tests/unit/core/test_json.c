@@ -123,6 +123,28 @@ TEST(json_numbers)
 	CHECK_STREQ(b.p, "18446744073709551615-9223372036854775808");
 }
 
+/* issue 18: a bool or null in a number field made a pointer from NULL (UBSan) */
+TEST(json_non_number_in_number_field)
+{
+	static const char *const lines[] = {
+		"{\"evt.type\":\"x\",\"proc.pid\":true}",
+		"{\"evt.type\":\"x\",\"evt.res\":false}",
+		"{\"evt.type\":\"x\",\"proc.pid\":[1]}",
+		"{\"evt.type\":\"x\",\"db.destructive\":1}",
+	};
+	char scratch[128], err[256];
+	struct bw_event e;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		CHECK(json_parse_event(lines[i], strlen(lines[i]), scratch, &e, err, sizeof(err)) < 0);
+		CHECK(strstr(err, "has the wrong type") != NULL);
+	}
+	/* null means absent, in number fields too */
+	CHECK_EQ(json_parse_event("{\"evt.type\":\"x\",\"proc.pid\":null}", 32, scratch, &e, err,
+				  sizeof(err)), 0);
+	CHECK(!event_has(&e, FLD_PROC_PID));
+}
+
 int main(void)
 {
 	int rc = unit_main();
