@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "journal/journal.h"
+/* the segment layout, to damage blocks but not the segment header */
+#include "journal/journal_format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
