@@ -24,7 +24,7 @@ endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
-LDLIBS   += -lbpf -lelf -lz -lyaml -lpg_query -lpthread
+LDLIBS   += -lbpf -lelf -lz -lyaml -lpg_query -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ibpf -I$(BUILD)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -35,7 +35,7 @@ USER_SRCS  := $(wildcard user/*/*.c)
 USER_HDRS  := $(wildcard user/*/*.h)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 # Folders that drive the kernel or run the daemon; everything else links into unit tests and fuzzers.
-DAEMON_SRCS := $(wildcard user/cli/main.c user/cli/cmd_run.c user/cli/cmd_status.c user/daemon/*.c user/kernel/loader.c)
+DAEMON_SRCS := $(wildcard user/cli/main.c user/cli/cmd_run.c user/cli/cmd_config.c user/cli/cmd_status.c user/daemon/*.c user/kernel/loader.c)
 LIB_SRCS   := $(filter-out $(DAEMON_SRCS),$(USER_SRCS))
 LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 # Unit tests mirror the folders: tests/unit/<folder>/test_<module>.c.

@@ -17,7 +17,8 @@ declare -A ALLOWED=(
 	[kernel]="core"
 	[actions]="core rules"
 	[daemon]="core sql db rules journal actions kernel"
-	[cli]="core sql db rules journal actions kernel daemon"
+	[config]=""
+	[cli]="core sql db rules journal actions kernel daemon config"
 )
 # Folders whose code may include libbpf (drives the kernel).
 KERNEL_FACING="kernel daemon actions db"

@@ -17,6 +17,21 @@
 #define DAEMON_MAX_WATCH 64
 #define DAEMON_DEFAULT_RUN_DIR "/run/bulwark"
 
+struct daemon_opts;
+
+/*
+ * SIGHUP: how to read the options again (the config file and the command
+ * line, cli/cmd_run.c). load fills next and a handle that owns next's
+ * strings; release frees a handle. daemon_run() releases the handle of the
+ * options it runs with when it ends.
+ */
+struct daemon_reload {
+	int (*load)(void *arg, struct daemon_opts *next, void **handle, FILE *err);
+	void (*release)(void *arg, void *handle);
+	void *arg;
+	void *handle;              /* owns the running options' strings */
+};
+
 struct daemon_opts {
 	const char *rule_paths[DAEMON_MAX_RULE_PATHS]; /* --rules, in order */
 	int nrule_paths;
@@ -35,6 +50,8 @@ struct daemon_opts {
 	bool verbose;              /* --verbose */
 	uint32_t ringbuf_mb;       /* --ringbuf-mb */
 	struct dbcapture_opts db;  /* --db-*, --no-db */
+	const char *metrics_listen; /* --metrics [HOST:]PORT; NULL: no metrics server */
+	struct daemon_reload reload; /* SIGHUP; load NULL: the rules alone are reloaded */
 };
 
 /* Counters kept by user space; shown by status and in the stop summary. */
@@ -59,6 +76,7 @@ struct daemon {
 	struct actions actions;    /* kill_process / kill_session */
 	struct journal *journal;
 	struct dbcapture *db;      /* database capture (NULL until set up) */
+	struct metrics *metrics;   /* /metrics and /healthz (NULL when off) */
 	struct ring_buffer *rb;
 	struct bw_event ev;        /* the event being handled */
 	struct jbuf line;          /* its JSON */
@@ -68,6 +86,8 @@ struct daemon {
 	char hostname[256];
 	uint64_t started_ns;       /* epoch ns */
 	uint64_t ticks;            /* periodic() calls */
+	uint64_t watchdog_us;      /* $WATCHDOG_USEC: WATCHDOG=1 at half of it; 0 off */
+	uint64_t last_watchdog_ns; /* monotonic */
 	FILE *out;                 /* alerts and events (stdout) */
 };
 
