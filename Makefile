@@ -162,7 +162,8 @@ deb: all
 	mkdir -p $(BUILD)/deb
 	mv ../bulwark_$(VERSION)_*.deb ../bulwark_$(VERSION)_*.changes ../bulwark_$(VERSION)_*.buildinfo $(BUILD)/deb/
 	-mv ../bulwark-dbgsym_$(VERSION)_*.deb $(BUILD)/deb/ 2>/dev/null
-	-lintian --no-tag-display-limit $(BUILD)/deb/bulwark_$(VERSION)_*.changes
+	-lintian --tag-display-limit 0 --display-info $(BUILD)/deb/bulwark_$(VERSION)_*.changes
+	debian/rules clean
 
 clean:
 	rm -rf $(BUILD)

@@ -20,7 +20,7 @@ if [ -e /etc/bulwark ]; then
 	fail package_clean_machine "/etc/bulwark exists; a test would change it"
 	e2e_summary
 fi
-purge() { dpkg --purge bulwark >/dev/null 2>&1; rm -rf /etc/bulwark /var/lib/bulwark/journal; }
+purge() { dpkg --purge bulwark >/dev/null 2>&1; rm -rf /etc/bulwark; }
 trap 'purge; e2e_cleanup' EXIT
 
 make -s deb > "$E2E_TMP/deb.log" 2>&1; rc=$?
