@@ -12,9 +12,9 @@
 
 static const char run_doc[] =
 	"USAGE: bulwark run [-c PATH] [-o KEY=VALUE]... [-r PATH]... [-j DIR] [-e] [-n]\n"
-	"                   [-w DIR]... [-d DIR] [-v] [--protect DIR]... [--allow-exe PATH]...\n"
-	"                   [--capture-all] [--ringbuf-mb MB] [--metrics [HOST:]PORT]\n"
-	"                   [--db-... OPTIONS]\n"
+	"                   [-w DIR]... [-d DIR] [-v] [--protect DIR]...\n"
+	"                   [--allow-exe PATH]... [--capture-all] [--ringbuf-mb MB]\n"
+	"                   [--metrics [HOST:]PORT] [--db-... OPTIONS]\n"
 	"\n"
 	"The monitor: stream alerts (and, with --events, every event) as JSON lines on\n"
 	"stdout. Needs root.\n"
