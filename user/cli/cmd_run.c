@@ -186,8 +186,9 @@ int run_config_read(struct config *c, const char *path, bool explicit, const cha
 	if (rc == -ENOENT && !explicit) {
 		rc = 0; /* no file at the default path: every default */
 	} else if (rc && rc != -EINVAL) {
-		fprintf(err, "%s: cannot read the config file: %s; pass an existing file with "
-			"-c PATH%s\n", path, strerror(-rc), explicit ? "" : ", or remove it");
+		fprintf(err, "%s: cannot read the config file: %s; %s\n", path, strerror(-rc),
+			explicit ? "check the path (bulwark run -c PATH, bulwark config check PATH)"
+				 : "make it readable by root, or remove it to run with the defaults");
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}
 	for (int i = 0; i < nov; i++)
