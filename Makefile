@@ -6,6 +6,14 @@
 BUILD      ?= build
 prefix     ?= /usr/local
 DESTDIR    ?=
+sbindir    ?= $(prefix)/sbin
+datadir    ?= $(prefix)/share
+mandir     ?= $(datadir)/man
+sysconfdir ?= /etc
+# systemd's own unit directory for a /usr install (the .deb), else below prefix
+unitdir    ?= $(if $(filter /usr,$(prefix)),/lib/systemd/system,$(prefix)/lib/systemd/system)
+bashcompdir ?= $(datadir)/bash-completion/completions
+VERSION    := $(shell sed -n 's/.*BULWARK_VERSION "\(.*\)"/\1/p' user/core/version.h)
 CC         ?= cc
 CLANG      ?= clang
 BPFTOOL    ?= bpftool
@@ -24,7 +32,7 @@ endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
-LDLIBS   += -lbpf -lelf -lz -lyaml -lpg_query -lcurl -lssl -lcrypto -lpthread
+LDLIBS   += -lbpf -lelf -lz -lyaml -lpg_query -lcurl -lssl -lcrypto -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ibpf -I$(BUILD)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -37,7 +45,7 @@ USER_HDRS  := $(wildcard user/*/*.h)
 INC_HDRS   := $(wildcard include/*.h)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 # Files that drive the kernel (libbpf) or run the daemon; everything else links into unit tests and fuzzers.
-DAEMON_SRCS := $(wildcard user/cli/main.c user/cli/cmd_run.c user/cli/cmd_status.c user/daemon/*.c user/kernel/loader.c user/kernel/quarantine.c user/kernel/dbprobes.c)
+DAEMON_SRCS := $(wildcard user/cli/main.c user/cli/cmd_run.c user/cli/cmd_config.c user/cli/cmd_status.c user/daemon/*.c user/kernel/loader.c user/kernel/quarantine.c user/kernel/dbprobes.c)
 LIB_SRCS   := $(filter-out $(DAEMON_SRCS),$(USER_SRCS))
 LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 # Unit tests mirror the folders: tests/unit/<folder>/test_<module>.c.
@@ -48,7 +56,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps run test unit e2e bench fuzz install clean
+.PHONY: all deps run test unit e2e bench fuzz install install-files deb clean
 all: $(BUILD)/bulwark $(UNIT_BINS) $(BUILD)/tests/outputs_driver
 
 # Installs the Debian packages needed to build, run and test (idempotent).
@@ -83,7 +91,7 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(INC_HDRS) | $(BUILD)/user
 
 $(BUILD)/bulwark: $(USER_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 vpath test_%.c $(sort $(dir $(UNIT_SRCS)))
 $(BUILD)/tests/%: %.c tests/unit/unit.h $(LIB_OBJS) | $(BUILD)/tests
@@ -134,10 +142,35 @@ e2e: all
 bench: deps all $(BENCH_BINS)
 	$(Q)./bench/run.sh
 
-install: all
-	install -D -m 0755 $(BUILD)/bulwark $(DESTDIR)$(prefix)/sbin/bulwark
-	install -d $(DESTDIR)$(prefix)/share/bulwark/rules
-	install -m 0644 rules/*.yaml $(DESTDIR)$(prefix)/share/bulwark/rules/
+# The binary, the unit, the config (kept when present), the shipped rules,
+# an empty rules.d for local rules, man pages and bash completion.
+install: all install-files
+
+install-files:
+	install -D -m 0755 $(BUILD)/bulwark $(DESTDIR)$(sbindir)/bulwark
+	install -d $(DESTDIR)$(datadir)/bulwark/rules $(DESTDIR)$(sysconfdir)/bulwark/rules.d
+	install -m 0644 rules/*.yaml $(DESTDIR)$(datadir)/bulwark/rules/
+	@if [ -e $(DESTDIR)$(sysconfdir)/bulwark/bulwark.yaml ]; then \
+		echo "install: keeping $(DESTDIR)$(sysconfdir)/bulwark/bulwark.yaml"; \
+	else \
+		sed 's|@RULESDIR@|$(datadir)/bulwark/rules|' packaging/bulwark.yaml.in > $(BUILD)/bulwark.yaml && \
+		install -D -m 0644 $(BUILD)/bulwark.yaml $(DESTDIR)$(sysconfdir)/bulwark/bulwark.yaml; \
+	fi
+	sed 's|@SBINDIR@|$(sbindir)|; s|@SYSCONFDIR@|$(sysconfdir)|g' packaging/bulwark.service > $(BUILD)/bulwark.service
+	install -D -m 0644 $(BUILD)/bulwark.service $(DESTDIR)$(unitdir)/bulwark.service
+	install -D -m 0644 man/bulwark.8 $(DESTDIR)$(mandir)/man8/bulwark.8
+	install -D -m 0644 man/bulwark-rules.5 $(DESTDIR)$(mandir)/man5/bulwark-rules.5
+	install -D -m 0644 man/bulwark.yaml.5 $(DESTDIR)$(mandir)/man5/bulwark.yaml.5
+	install -D -m 0644 packaging/bash-completion/bulwark $(DESTDIR)$(bashcompdir)/bulwark
+
+# A Debian package with debhelper (debian/), reusing build/; lintian's tags are printed.
+deb: all
+	dpkg-buildpackage -us -uc -b
+	mkdir -p $(BUILD)/deb
+	mv ../bulwark_$(VERSION)_*.deb ../bulwark_$(VERSION)_*.changes ../bulwark_$(VERSION)_*.buildinfo $(BUILD)/deb/
+	-mv ../bulwark-dbgsym_$(VERSION)_*.deb $(BUILD)/deb/ 2>/dev/null
+	-lintian --tag-display-limit 0 --display-info $(BUILD)/deb/bulwark_$(VERSION)_*.changes
+	debian/rules clean
 
 clean:
 	rm -rf $(BUILD)

@@ -18,7 +18,8 @@ declare -A ALLOWED=(
 	[actions]="core rules"
 	[outputs]="core rules"
 	[daemon]="core sql db rules journal actions kernel outputs"
-	[cli]="core sql db rules journal actions kernel daemon outputs"
+	[config]=""
+	[cli]="core sql db rules journal actions kernel daemon outputs config"
 )
 # Folders whose code may include libbpf (drives the kernel).
 KERNEL_FACING="kernel daemon"

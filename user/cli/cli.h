@@ -4,6 +4,7 @@
 #define BULWARK_CLI_H
 
 #include <argp.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit codes, the same for every command. */
@@ -60,5 +61,17 @@ int cmd_status(int argc, char **argv); /* cli/cmd_status.c */
 int cmd_rules(int argc, char **argv);  /* cli/rules_cli.c */
 int cmd_replay(int argc, char **argv); /* cli/rules_cli.c */
 int cmd_dump(int argc, char **argv);   /* cli/dump.c */
+int cmd_config(int argc, char **argv); /* cli/cmd_config.c */
+
+struct config;
+/*
+ * Reads the config file at path (a missing file is an error only when
+ * explicit), applies the -o overrides, and checks every value with the run
+ * parser. Errors go to err as PATH:LINE:COL: message. 0, -EINVAL after
+ * errors, or -ENOMEM. c is initialised here; free it with config_free().
+ * (cli/cmd_run.c)
+ */
+int run_config_read(struct config *c, const char *path, bool explicit, const char *const *ov,
+		    int nov, FILE *err);
 
 #endif /* BULWARK_CLI_H */

@@ -7,6 +7,7 @@ static const struct cmd cmds[] = {
 	{ "rules", cmd_rules, "check, list and explain rule files" },
 	{ "replay", cmd_replay, "run rules over recorded JSON events, no root needed" },
 	{ "dump", cmd_dump, "print events and alerts recorded in the journal" },
+	{ "config", cmd_config, "check the config file and list its keys" },
 	{ "status", cmd_status, "show what the daemon attached, its counters and drops" },
 	{ 0 },
 };
@@ -22,6 +23,7 @@ static const char doc[] =
 	"EXAMPLES:\n"
 	"  sudo bulwark run --rules rules/ --no-kill\n"
 	"  bulwark rules check rules/\n"
+	"  bulwark config check /etc/bulwark/bulwark.yaml\n"
 	"  bulwark dump --session 7 --text\n"
 	"  bulwark run --help";
 

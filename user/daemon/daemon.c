@@ -17,6 +17,7 @@
 #include "journal/journal.h"
 #include "rules/rules.h"
 #include "daemon/status.h"
+#include "daemon/metrics.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested, reopen_requested;
 
@@ -277,24 +278,123 @@ static void report_drops(struct daemon *d, const uint64_t *k)
 	}
 }
 
-static void reload_rules(struct daemon *d)
+static bool str_differs(const char *a, const char *b)
 {
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
+}
+
+static bool db_differs(const struct dbcapture_opts *a, const struct dbcapture_opts *b)
+{
+	if (a->nports != b->nports || a->nsockets != b->nsockets || a->nbinaries != b->nbinaries ||
+	    a->uprobes != b->uprobes || a->no_db != b->no_db || a->client != b->client ||
+	    a->server != b->server || a->max_conns != b->max_conns ||
+	    a->all_statements != b->all_statements)
+		return true;
+	for (int i = 0; i < a->nports; i++)
+		if (a->ports[i].port != b->ports[i].port || a->ports[i].system != b->ports[i].system)
+			return true;
+	for (int i = 0; i < a->nsockets; i++)
+		if (str_differs(a->sockets[i].path, b->sockets[i].path))
+			return true;
+	for (int i = 0; i < a->nbinaries; i++)
+		if (str_differs(a->binaries[i], b->binaries[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The options a reload cannot apply: they shape what was loaded into the
+ * kernel (ring buffer, capture, kernel kills, database hooks) or opened
+ * once (journal lock, status dir, metrics socket). Returns the first that
+ * changed, or NULL.
+ */
+static const char *restart_only_change(const struct daemon_opts *a, const struct daemon_opts *b)
+{
+	if (str_differs(a->journal_dir, b->journal_dir))
+		return "journal.dir (--journal)";
+	if (str_differs(a->run_dir, b->run_dir))
+		return "run_dir (--run-dir)";
+	if (a->ringbuf_mb != b->ringbuf_mb)
+		return "ringbuf_mb (--ringbuf-mb)";
+	if (a->capture_all != b->capture_all)
+		return "capture_all (--capture-all)";
+	if (a->no_kill != b->no_kill)
+		return "no_kill (--no-kill): the kernel's kill switch is set at load";
+	if (a->verbose != b->verbose)
+		return "verbose (--verbose)";
+	if (str_differs(a->metrics_listen, b->metrics_listen))
+		return "metrics.listen (--metrics)";
+	if (a->nallow_exe != b->nallow_exe)
+		return "allow_exe (--allow-exe)";
+	for (int i = 0; i < a->nallow_exe; i++)
+		if (str_differs(a->allow_exe[i], b->allow_exe[i]))
+			return "allow_exe (--allow-exe)";
+	if (db_differs(&a->db, &b->db))
+		return "db.* (--db-*)";
+	return NULL;
+}
+
+/*
+ * SIGHUP: the config file and the rules together, all or nothing. The new
+ * options are read first, then the rules they name; only when both load
+ * are they swapped in. Options that need a restart make the whole reload
+ * fail, so the running state is always one consistent configuration.
+ */
+static void reload_all(struct daemon *d)
+{
+	struct daemon_opts next = d->opts;
 	struct rules *nr = NULL;
+	void *h = NULL;
+	const char *what;
 	int err;
 
-	err = rules_load(d->opts.rule_paths, d->opts.nrule_paths, &nr, stderr);
+	sd_notify_state("RELOADING=1");
+	if (d->opts.reload.load) {
+		if (d->opts.reload.load(d->opts.reload.arg, &next, &h, stderr)) {
+			d->c.reload_errors++;
+			fprintf(stderr, "bulwark: SIGHUP: the configuration did not load (above); "
+					"still running with the previous configuration and %d rules\n",
+				rules_count(d->rules));
+			goto out;
+		}
+		next.reload = d->opts.reload;
+		next.reload.handle = h;
+		/* outputs are opened once: a change takes a restart, the running set stays */
+		outputs_config_free(&next.outputs);
+		next.outputs = d->opts.outputs;
+		what = restart_only_change(&d->opts, &next);
+		if (what) {
+			d->c.reload_errors++;
+			fprintf(stderr, "bulwark: SIGHUP: %s changed, which takes a restart "
+					"(systemctl restart bulwark); nothing reloaded, still running "
+					"with the previous configuration and %d rules\n",
+				what, rules_count(d->rules));
+			goto release_new;
+		}
+	}
+	err = rules_load(next.rule_paths, next.nrule_paths, &nr, stderr);
 	if (err) {
 		d->c.reload_errors++;
 		fprintf(stderr, "bulwark: SIGHUP: the new rules did not load (%d error%s above); "
-				"still running with the previous %d rules\n",
+				"still running with the previous configuration and %d rules\n",
 			err, err == 1 ? "" : "s", rules_count(d->rules));
-		return;
+		goto release_new;
 	}
 	rules_free(d->rules);
 	d->rules = nr;
+	if (h) {
+		h = d->opts.reload.handle; /* the old options' strings go */
+		d->opts = next;
+	}
 	d->c.reloads++;
 	apply_trees(d);
-	fprintf(stderr, "bulwark: SIGHUP: reloaded %d rules\n", rules_count(nr));
+	fprintf(stderr, "bulwark: SIGHUP: reloaded the configuration and %d rules\n",
+		rules_count(nr));
+release_new:
+	if (h)
+		d->opts.reload.release(d->opts.reload.arg, h);
+out:
+	sd_notify_state("READY=1");
 }
 
 static void periodic(struct daemon *d)
@@ -330,6 +430,42 @@ static void periodic(struct daemon *d)
 	}
 	outputs_tick(d->outputs);
 	status_write(d, k);
+	metrics_publish(d->metrics, d, k);
+}
+
+static uint64_t now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * systemd's watchdog (WatchdogSec=): WATCHDOG=1 from the poll loop itself,
+ * at half the interval, so a loop stuck anywhere (a hung kill, a blocked
+ * write) gets the service restarted.
+ */
+static void watchdog_init(struct daemon *d)
+{
+	const char *us = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+
+	if (!us || (pid && strtol(pid, NULL, 10) != getpid()))
+		return;
+	d->watchdog_us = strtoull(us, NULL, 10);
+}
+
+static void watchdog_tick(struct daemon *d)
+{
+	uint64_t now;
+
+	if (!d->watchdog_us)
+		return;
+	now = now_mono_ns();
+	if (now - d->last_watchdog_ns >= d->watchdog_us * 500ull) {
+		d->last_watchdog_ns = now;
+		sd_notify_state("WATCHDOG=1");
+	}
 }
 
 int daemon_run(const struct daemon_opts *opts)
@@ -422,6 +558,16 @@ int daemon_run(const struct daemon_opts *opts)
 		goto cleanup;
 	}
 
+	/* Serve /metrics and /healthz when configured */
+	if (d->opts.metrics_listen) {
+		if (metrics_start(d->opts.metrics_listen, &d->metrics, err, sizeof(err))) {
+			fprintf(stderr, "bulwark: %s\n", err);
+			goto cleanup;
+		}
+		metrics_publish(d->metrics, d, NULL);
+	}
+	watchdog_init(d);
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -458,7 +604,7 @@ int daemon_run(const struct daemon_opts *opts)
 		fflush(d->out);
 		if (reload_requested) {
 			reload_requested = 0;
-			reload_rules(d);
+			reload_all(d);
 		}
 		if (reopen_requested) {
 			reopen_requested = 0;
@@ -468,6 +614,7 @@ int daemon_run(const struct daemon_opts *opts)
 			last = now_epoch_ns();
 			periodic(d);
 		}
+		watchdog_tick(d);
 	}
 	/* Drain what is already in the ring buffer before stopping */
 	ring_buffer__consume(d->rb);
@@ -483,6 +630,7 @@ int daemon_run(const struct daemon_opts *opts)
 		(unsigned long long)d->c.events, (unsigned long long)d->c.alerts);
 	rc = 0;
 cleanup:
+	metrics_stop(d->metrics);
 	ring_buffer__free(d->rb);
 	/* before the journal closes: flushing connections may still emit */
 	dbcapture_free(d->db);
@@ -501,6 +649,8 @@ cleanup:
 	jbuf_free(&d->result);
 	actions_free(&d->actions);
 	outputs_config_free(&d->opts.outputs);
+	if (d->opts.reload.release)
+		d->opts.reload.release(d->opts.reload.arg, d->opts.reload.handle);
 	free(d);
 	return rc;
 }

@@ -20,6 +20,21 @@
 #define DAEMON_MAX_WATCH 64
 #define DAEMON_DEFAULT_RUN_DIR "/run/bulwark"
 
+struct daemon_opts;
+
+/*
+ * SIGHUP: how to read the options again (the config file and the command
+ * line, cli/cmd_run.c). load fills next and a handle that owns next's
+ * strings; release frees a handle. daemon_run() releases the handle of the
+ * options it runs with when it ends.
+ */
+struct daemon_reload {
+	int (*load)(void *arg, struct daemon_opts *next, void **handle, FILE *err);
+	void (*release)(void *arg, void *handle);
+	void *arg;
+	void *handle;              /* owns the running options' strings */
+};
+
 struct daemon_opts {
 	const char *rule_paths[DAEMON_MAX_RULE_PATHS]; /* --rules, in order */
 	int nrule_paths;
@@ -39,6 +54,8 @@ struct daemon_opts {
 	uint32_t ringbuf_mb;       /* --ringbuf-mb */
 	struct dbcapture_opts db;  /* --db-*, --no-db */
 	struct outputs_config outputs; /* where alerts go (default: stdout only) */
+	const char *metrics_listen; /* --metrics [HOST:]PORT; NULL: no metrics server */
+	struct daemon_reload reload; /* SIGHUP; load NULL: the rules alone are reloaded */
 };
 
 /* Counters kept by user space; shown by status and in the stop summary. */
@@ -66,6 +83,7 @@ struct daemon {
 	struct dbcapture *db;      /* database capture (NULL until set up) */
 	struct outputs *outputs;   /* alert fan-out (NULL until set up) */
 	struct dbprobes *dbprobes; /* its programs, maps and uprobes in the kernel */
+	struct metrics *metrics;   /* /metrics and /healthz (NULL when off) */
 	struct ring_buffer *rb;
 	struct bw_event ev;        /* the event being handled */
 	struct jbuf line;          /* its JSON */
@@ -75,6 +93,8 @@ struct daemon {
 	char hostname[256];
 	uint64_t started_ns;       /* epoch ns */
 	uint64_t ticks;            /* periodic() calls */
+	uint64_t watchdog_us;      /* $WATCHDOG_USEC: WATCHDOG=1 at half of it; 0 off */
+	uint64_t last_watchdog_ns; /* monotonic */
 	FILE *out;                 /* events, and alerts of the stdout output */
 };
 
