@@ -2,9 +2,11 @@
 /*
  * BPF-LSM deny path for protected trees: where the kernel allows BPF-LSM
  * programs, a deletion below a protected tree from a login session is
- * refused (-EPERM) before it happens, so nothing is lost. On kernels where
- * LSM programs cannot load (ours: EPERM), the loader probes, leaves these
- * unloaded and the tracepoint SIGKILL path in file.bpf.c enforces instead.
+ * refused (-EPERM) before it happens, so nothing is lost, whichever way it
+ * came in (syscalls, io_uring, open(O_TRUNC)). On kernels where LSM
+ * programs cannot load (ours: EPERM) or BPF-LSM is not in lsm= (Debian
+ * 11), the loader probes, leaves these unloaded and the SIGKILL at syscall
+ * entry of the capture backend (lib/file.bpf.h) enforces instead.
  */
 #include "lib/common.bpf.h"
 #include "lib/path.bpf.h"
@@ -66,4 +68,32 @@ SEC("lsm/path_truncate")
 int BPF_PROG(lsm_path_truncate, const struct path *path, int ret)
 {
 	return ret ? ret : lsm_check(path, BW_EV_TRUNCATE);
+}
+
+/*
+ * open(O_TRUNC) truncates in do_open() without the truncate syscalls.
+ * From 6.2 that truncation (and ftruncate) calls security_file_truncate;
+ * the loader then uses this program and leaves lsm_file_open out.
+ */
+SEC("lsm/file_truncate")
+int BPF_PROG(lsm_file_truncate, struct file *file, int ret)
+{
+	return ret ? ret : lsm_check(&file->f_path, BW_EV_TRUNCATE);
+}
+
+#define O_TRUNC       01000
+#define FMODE_CREATED 0x100000  /* include/linux/fs.h of 5.10..6.1, where this program runs */
+
+/*
+ * Before 6.2 there is no file_truncate hook: an open with O_TRUNC of an
+ * existing file below a protected tree is refused at file_open, which
+ * runs before the truncation (f_flags still holds O_TRUNC there). A file
+ * the open creates has nothing to lose and is let through.
+ */
+SEC("lsm/file_open")
+int BPF_PROG(lsm_file_open, struct file *file, int ret)
+{
+	if (ret || !(file->f_flags & O_TRUNC) || (file->f_mode & FMODE_CREATED))
+		return ret;
+	return lsm_check(&file->f_path, BW_EV_TRUNCATE);
 }

@@ -12,6 +12,26 @@
 #define NO_SESSION 4294967295u
 
 /*
+ * The kernel function behind a syscall, for the fentry/fexit backends.
+ * With the syscall wrappers (x86-64, arm64) it takes the user registers
+ * (struct pt_regs *) and the PT_REGS_PARMn_CORE_SYSCALL macros read them.
+ * 32-bit compat syscalls enter through other functions (__ia32_sys_*) and
+ * are not seen by that backend.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_FN(name) "__x64_sys_" #name
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_FN(name) "__arm64_sys_" #name
+#else
+#error "common.bpf.h: add this architecture's syscall function prefix"
+#endif
+#define SC_ARG1(regs) PT_REGS_PARM1_CORE_SYSCALL(regs)
+#define SC_ARG2(regs) PT_REGS_PARM2_CORE_SYSCALL(regs)
+#define SC_ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
+#define SC_ARG4(regs) PT_REGS_PARM4_CORE_SYSCALL(regs)
+#define SC_ARG5(regs) PT_REGS_PARM5_CORE_SYSCALL(regs)
+
+/*
  * Maps are defined in this header and marked __weak so that every
  * .bpf.c that includes it refers to the same map once bpftool links the
  * objects into one.
@@ -90,6 +110,9 @@ struct {
 	__type(key, struct lpm_key);
 	__type(value, __u32);
 } watch_prefixes SEC(".maps") __weak;
+
+/* The event ABI this object was built with; the loader refuses another (bulwark_abi.h). */
+const volatile __u32 bw_abi_version __weak = BW_ABI_VERSION;
 
 /* Load-time settings (skel->rodata). */
 const volatile __u32 self_tgid __weak = 0;      /* the daemon: never reported */
