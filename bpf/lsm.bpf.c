@@ -8,14 +8,17 @@
  * 11), the loader probes, leaves these unloaded and the SIGKILL at syscall
  * entry of the capture backend (lib/file.bpf.h) enforces instead.
  */
-#include "lib/common.bpf.h"
-#include "lib/path.bpf.h"
-#include "lib/enforce.bpf.h"
+#include "lib/file.bpf.h"
 
 #define EPERM 1
+#define AT_REMOVEDIR 0x200
 
-/* 0 to allow, -EPERM to deny; kills and reports like the tracepoint path. */
-static __always_inline int lsm_check(const struct path *dir, __u32 type)
+/*
+ * The verdict for a target below dir: 0 to allow, else the BW_F_* bits
+ * to report (the SIGKILL is sent, the session quarantined, as on the
+ * syscall path in lib/file.bpf.h).
+ */
+static __always_inline __u32 lsm_decide(const struct path *dir, __u32 type)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	__u32 bits, sid = t->sessionid;
@@ -25,7 +28,7 @@ static __always_inline int lsm_check(const struct path *dir, __u32 type)
 		return 0;
 	if (quarantined(t)) {
 		kill_current(BW_KILL_QUARANTINE, type);
-		return enforce_kill ? -EPERM : 0;
+		return enforce_kill ? BW_F_KILLED : 0;
 	}
 	if (!protect_count)
 		return 0;
@@ -37,63 +40,73 @@ static __always_inline int lsm_check(const struct path *dir, __u32 type)
 		bpf_map_update_elem(&quarantine, &sid, &now, BPF_ANY);
 	}
 	kill_current(BW_KILL_PROTECT, type);
+	return BW_F_PROTECTED | (enforce_kill ? BW_F_KILLED : 0) |
+	       ((bits & BW_WATCH_PROTECT_SESSION) ? BW_F_SESSION_KILL : 0);
+}
+
+/* Denies (unless --no-kill) what lsm_decide flagged, reporting it if no capture has it. */
+static __always_inline int lsm_deny(__u32 flags, __u32 type, struct dentry *d, struct vfsmount *m,
+				    struct dentry *nd, struct vfsmount *nm, __s64 arg)
+{
+	if (!flags)
+		return 0;
+	file_report_lsm(type, d, m, nd, nm, flags, arg);
 	return enforce_kill ? -EPERM : 0;
 }
 
 SEC("lsm/path_unlink")
 int BPF_PROG(lsm_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
 {
-	return ret ? ret : lsm_check(dir, BW_EV_UNLINKAT);
+	if (ret)
+		return ret;
+	return lsm_deny(lsm_decide(dir, BW_EV_UNLINKAT), BW_EV_UNLINKAT, dentry,
+			BPF_CORE_READ(dir, mnt), NULL, NULL, 0);
 }
 
 SEC("lsm/path_rmdir")
 int BPF_PROG(lsm_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
 {
-	return ret ? ret : lsm_check(dir, BW_EV_RMDIR);
+	if (ret)
+		return ret;
+	return lsm_deny(lsm_decide(dir, BW_EV_RMDIR), BW_EV_UNLINKAT, dentry,
+			BPF_CORE_READ(dir, mnt), NULL, NULL, AT_REMOVEDIR);
 }
 
 SEC("lsm/path_rename")
 int BPF_PROG(lsm_path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
-	int r;
+	__u32 f;
 
 	if (ret)
 		return ret;
-	r = lsm_check(old_dir, BW_EV_RENAMEAT2);
-	return r ? r : lsm_check(new_dir, BW_EV_RENAMEAT2);
+	f = lsm_decide(old_dir, BW_EV_RENAMEAT2);
+	if (!f)
+		f = lsm_decide(new_dir, BW_EV_RENAMEAT2);
+	return lsm_deny(f, BW_EV_RENAMEAT2, old_dentry, BPF_CORE_READ(old_dir, mnt), new_dentry,
+			BPF_CORE_READ(new_dir, mnt), flags);
 }
 
+/* truncate(2); before 6.2 also ftruncate and open(O_TRUNC) (handle_truncate calls it). */
 SEC("lsm/path_truncate")
 int BPF_PROG(lsm_path_truncate, const struct path *path, int ret)
 {
-	return ret ? ret : lsm_check(path, BW_EV_TRUNCATE);
+	if (ret)
+		return ret;
+	return lsm_deny(lsm_decide(path, BW_EV_TRUNCATE), BW_EV_TRUNCATE, BPF_CORE_READ(path, dentry),
+			BPF_CORE_READ(path, mnt), NULL, NULL, 0);
 }
 
 /*
- * open(O_TRUNC) truncates in do_open() without the truncate syscalls.
- * From 6.2 that truncation (and ftruncate) calls security_file_truncate;
- * the loader then uses this program and leaves lsm_file_open out.
+ * From 6.2, ftruncate and the truncation of open(O_TRUNC) call
+ * security_file_truncate instead of path_truncate. The loader loads this
+ * where the hook exists; before 6.2 lsm_path_truncate covers both.
  */
 SEC("lsm/file_truncate")
 int BPF_PROG(lsm_file_truncate, struct file *file, int ret)
 {
-	return ret ? ret : lsm_check(&file->f_path, BW_EV_TRUNCATE);
-}
-
-#define O_TRUNC       01000
-#define FMODE_CREATED 0x100000  /* include/linux/fs.h of 5.10..6.1, where this program runs */
-
-/*
- * Before 6.2 there is no file_truncate hook: an open with O_TRUNC of an
- * existing file below a protected tree is refused at file_open, which
- * runs before the truncation (f_flags still holds O_TRUNC there). A file
- * the open creates has nothing to lose and is let through.
- */
-SEC("lsm/file_open")
-int BPF_PROG(lsm_file_open, struct file *file, int ret)
-{
-	if (ret || !(file->f_flags & O_TRUNC) || (file->f_mode & FMODE_CREATED))
+	if (ret)
 		return ret;
-	return lsm_check(&file->f_path, BW_EV_TRUNCATE);
+	return lsm_deny(lsm_decide(&file->f_path, BW_EV_TRUNCATE), BW_EV_TRUNCATE,
+			BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), NULL, NULL, 0);
 }

@@ -233,7 +233,6 @@ static const char *const files_tp[] = { FILE_SC("tp_enter_", "tp_exit_") };
 static const char *const lsm_base[] = { "lsm_path_unlink", "lsm_path_rmdir", "lsm_path_rename",
 					"lsm_path_truncate", NULL };
 static const char *const lsm_ftrunc[] = { "lsm_file_truncate", NULL };
-static const char *const lsm_fopen[] = { "lsm_file_open", NULL };
 static const char *const dbsock_fentry[] = { "fentry_connect", "fexit_connect", "fexit_accept",
 					     "fexit_accept4", "fentry_close", NULL };
 static const char *const dbsock_tp[] = { "tp_enter_connect", "tp_exit_connect", "tp_exit_accept",
@@ -268,9 +267,10 @@ static const struct slot_def slots[NSLOT] = {
 	[S_LSM] = { F_LSM, "enforcement", false, 0, { "bpf-lsm", NULL },
 		    { "bpf-lsm path_{unlink,rmdir,rename,truncate}: denied before the operation", NULL },
 		    { lsm_base, NULL } },
-	[S_OTRUNC] = { F_LSM, "open(O_TRUNC)", true, 0, { "lsm/file_truncate", "lsm/file_open" },
-		       { "bpf-lsm file_truncate", "bpf-lsm file_open with O_TRUNC" },
-		       { lsm_ftrunc, lsm_fopen } },
+	/* before 6.2, handle_truncate() and ftruncate call path_truncate: nothing more to load */
+	[S_OTRUNC] = { F_LSM, "open(O_TRUNC)", true, 0, { "lsm/file_truncate", "path_truncate" },
+		       { "bpf-lsm file_truncate", "bpf-lsm path_truncate (called for it before 6.2)" },
+		       { lsm_ftrunc, none } },
 	[S_DBSOCK] = { F_DB, "db sockets", false, 1, { "fentry", "tracepoint" },
 		       { "fentry/fexit connect, accept, accept4, close",
 			 "syscall tracepoints connect, accept, accept4, close" },

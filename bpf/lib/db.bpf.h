@@ -673,6 +673,16 @@ static __always_inline int db_close(int fd)
  * we cannot find (sendmmsg, recvmmsg, splice, io_uring) copy nothing and
  * are counted.
  */
+/*
+ * A copy size the verifier can bound on every kernel: want is at most
+ * BW_DATA_MAX already, but 6.1's verifier loses that clamp when clang
+ * spills the value before comparing it ("R2 unbounded memory access").
+ * The mask is a no-op on the value; barrier_var keeps clang from folding
+ * it away, so the verifier sees it right before the call. data[] has
+ * spill[] behind it, so any masked size fits.
+ */
+#define DB_SIZE(v) ({ __u32 __n = (v); barrier_var(__n); __n & (2 * BW_DATA_MAX - 1); })
+
 static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, const void *buf)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(
@@ -689,7 +699,7 @@ static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, c
 	if (want > BW_DATA_MAX)
 		want = BW_DATA_MAX;
 	if (buf) {  /* a library's buffer (TLS read uretprobe) */
-		n = want;
+		n = DB_SIZE(want);
 		if (bpf_probe_read_user(e->data, n, buf)) {
 			stat_inc(BW_STAT_READ_ERR);
 			return 0;
@@ -715,9 +725,7 @@ static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, c
 
 	switch (nr) {
 	case NR_write: case NR_sendto: case NR_read: case NR_recvfrom:
-		n = want;
-		if (n > BW_DATA_MAX)
-			n = BW_DATA_MAX;
+		n = DB_SIZE(want);
 		if (bpf_probe_read_user(e->data, n, (void *)a2)) {
 			stat_inc(BW_STAT_READ_ERR);
 			return 0;
@@ -755,7 +763,7 @@ static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, c
 		if (len > BW_DATA_MAX)
 			len = BW_DATA_MAX;
 		barrier_var(off);  /* keep the mask: clang drops it, knowing off < BW_DATA_MAX */
-		if (bpf_probe_read_user(&e->data[off & (BW_DATA_MAX - 1)], len, iov.iov_base))
+		if (bpf_probe_read_user(&e->data[off & (BW_DATA_MAX - 1)], DB_SIZE(len), iov.iov_base))
 			break;
 		off += len;
 	}

@@ -195,4 +195,50 @@ out:
 	return 0;
 }
 
+/*
+ * A deletion BPF-LSM refused (or, with --no-kill, reported) that no
+ * capture program has in flight: it came through io_uring, open(O_TRUNC)
+ * or another way the syscall hooks do not see. Reported here as the
+ * syscall event it stands for, with res -EPERM and the same BW_F_* bits,
+ * so the same rules fire and the session is swept as on the syscall
+ * path. A deletion the capture has in flight is reported at its exit.
+ */
+static __always_inline void file_report_lsm(__u32 type, struct dentry *d, struct vfsmount *m,
+					    struct dentry *nd, struct vfsmount *nm, __u32 flags,
+					    __s64 arg)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct bw_file_event *e;
+	struct path_scratch *s;
+	int len, nlen;
+
+	if (bpf_map_lookup_elem(&file_inflight, &tid))
+		return;
+	e = bpf_map_lookup_elem(&file_scratch, &zero);
+	s = path_scratch_get();
+	if (!e || !s)
+		return;
+	fill_hdr(&e->hdr, (struct task_struct *)bpf_get_current_task_btf(), type);
+	e->hdr.flags = flags;
+	e->res = enforce_kill ? -1 /* -EPERM */ : 0;
+	e->arg = arg;
+	e->_pad0 = 0;
+	e->newpath_len = 0;
+	len = path_of_dentry(d, m, s, &e->hdr.flags, BW_F_PATH_TRUNC) & PATH_MASK;
+	bpf_probe_read_kernel(e->data, len, s->out);
+	e->path_len = len;
+	if (nd) {
+		nlen = path_of_dentry(nd, nm, s, &e->hdr.flags, BW_F_NEWPATH_TRUNC) & PATH_MASK;
+		bpf_probe_read_kernel(&e->data[len], nlen, s->out);
+		e->newpath_len = nlen;
+		len += nlen;
+	}
+	if (e->hdr.flags & (BW_F_PATH_TRUNC | BW_F_NEWPATH_TRUNC))
+		stat_inc(BW_STAT_PATH_TRUNC);
+	if (len > 2 * PATH_MASK)  /* cannot happen; bounds the size for the verifier */
+		len = 2 * PATH_MASK;
+	e->hdr.size = offsetof(struct bw_file_event, data) + len;
+	submit(e, offsetof(struct bw_file_event, data) + len);
+}
+
 #endif /* BULWARK_FILE_BPF_H */

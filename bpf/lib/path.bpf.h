@@ -220,12 +220,11 @@ static __noinline __attribute__((unused)) int path_resolve_at(int dfd, const cha
 	return total;
 }
 
-/* Absolute path of an open file into s->out; returns the length. */
-static __noinline __attribute__((unused)) int path_of_file(struct file *f, struct path_scratch *s, __u32 *flags,
-				   __u32 trunc_flag)
+/* Absolute path of (dentry, vfsmnt) into s->out; returns the length. */
+static __noinline __attribute__((unused)) int path_of_dentry(struct dentry *d, struct vfsmount *m,
+							     struct path_scratch *s, __u32 *flags,
+							     __u32 trunc_flag)
 {
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-	struct vfsmount *m = BPF_CORE_READ(f, f_path.mnt);
 	int off, len;
 
 	if (!d || !m)
@@ -234,6 +233,14 @@ static __noinline __attribute__((unused)) int path_of_file(struct file *f, struc
 	len = BW_PATH_MAX - off;
 	bpf_probe_read_kernel(s->out, len & PATH_MASK, &s->walk[off & PATH_MASK]);
 	return len & PATH_MASK;
+}
+
+/* Absolute path of an open file into s->out; returns the length. */
+static __always_inline __attribute__((unused)) int path_of_file(struct file *f, struct path_scratch *s,
+								 __u32 *flags, __u32 trunc_flag)
+{
+	return path_of_dentry(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), s, flags,
+			      trunc_flag);
 }
 
 /* The watch_mounts verdict for what lies above mnt's root, or NULL if unknown. */
