@@ -181,7 +181,7 @@ struct {
 /* The record, with room behind data[] so masked offsets + sizes stay inside. */
 struct db_scratch {
 	struct bw_sock_event ev;
-	char spill[BW_DATA_MAX];
+	char spill[2 * BW_DATA_MAX];  /* masked copy sizes (DB_SIZE) reach 2 * BW_DATA_MAX - 1 */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -683,10 +683,45 @@ static __always_inline int db_close(int fd)
  */
 #define DB_SIZE(v) ({ __u32 __n = (v); barrier_var(__n); __n & (2 * BW_DATA_MAX - 1); })
 
+/*
+ * One iovec of a writev/sendmsg/readv/recvmsg copied into the scratch
+ * record, as a bpf_loop step: verified once, where an open-coded loop
+ * over DB_IOV_MAX iovecs took 6.1's verifier past its 1M instructions.
+ */
+struct db_iov_ctx {
+	const struct iovec *uiov;  /* the user's iovec array */
+	__u64 cnt;                 /* its length */
+	__u32 want;                /* bytes to copy in all */
+	__u32 off;                 /* bytes copied so far */
+};
+
+static long __attribute__((unused)) db_iov_step(__u32 i, void *arg)
+{
+	struct db_iov_ctx *c = arg;
+	struct bw_sock_event *e = db_scratch_get();  /* the record being filled */
+	struct iovec iov;
+	__u32 off = c->off;
+	__u64 len;
+
+	if (!e || i >= c->cnt || off >= c->want || off >= BW_DATA_MAX)
+		return 1;
+	if (bpf_probe_read_user(&iov, sizeof(iov), &c->uiov[i]))
+		return 1;
+	len = c->want - off;
+	if (iov.iov_len < len)
+		len = iov.iov_len;
+	/* off < BW_DATA_MAX and len <= BW_DATA_MAX: inside data[] + spill[] */
+	if (bpf_probe_read_user(&e->data[off & (BW_DATA_MAX - 1)], DB_SIZE(len), iov.iov_base))
+		return 1;
+	c->off = off + (__u32)len;
+	return 0;
+}
+
 static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, const void *buf)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(
 		(struct task_struct *)bpf_get_current_task_btf());
+	struct db_iov_ctx ic = {};
 	struct user_msghdr msg;
 	struct iovec *uiov;
 	__u64 nr, cnt, a2, a3;
@@ -747,26 +782,11 @@ static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, c
 		stat_inc(BW_STAT_DB_UNREADABLE);
 		return 0;
 	}
-	for (int i = 0; i < DB_IOV_MAX; i++) {
-		struct iovec iov;
-		__u64 len;
-
-		if (i >= cnt || off >= want || off >= BW_DATA_MAX)
-			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), &uiov[i]))
-			break;
-		len = want - off;
-		if (iov.iov_len < len)
-			len = iov.iov_len;
-		/* off < BW_DATA_MAX and len <= BW_DATA_MAX: inside data[] + spill[] */
-		barrier_var(len);
-		if (len > BW_DATA_MAX)
-			len = BW_DATA_MAX;
-		barrier_var(off);  /* keep the mask: clang drops it, knowing off < BW_DATA_MAX */
-		if (bpf_probe_read_user(&e->data[off & (BW_DATA_MAX - 1)], DB_SIZE(len), iov.iov_base))
-			break;
-		off += len;
-	}
+	ic.uiov = uiov;
+	ic.cnt = cnt;
+	ic.want = want;
+	bpf_loop(DB_IOV_MAX, db_iov_step, &ic, 0);
+	off = ic.off;
 	return off > BW_DATA_MAX ? BW_DATA_MAX : off;
 }
 
