@@ -20,8 +20,8 @@
  */
 static __always_inline __u32 lsm_decide(const struct path *dir, __u32 type)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	__u32 bits, sid = t->sessionid;
+	struct task_struct *t = cur_task();
+	__u32 bits, sid = TASK_RD(t, sessionid);
 	__u64 now;
 
 	if (is_self() || sid == NO_SESSION)

@@ -203,7 +203,7 @@ static bool is_manual_prog(struct bpf_program *prog)
  * also has fixed programs that load with it. Everything else in the
  * object is core: it must load, or bulwark does not start.
  */
-#define NB 2  /* backends per slot */
+#define NB 3  /* backends per slot */
 
 enum { F_PROCESS, F_FILES, F_LSM, F_DB, NFAM };
 
@@ -229,6 +229,7 @@ struct family_def {
 	pfx_out "unlinkat", pfx_out "rmdir", pfx_out "rename", pfx_out "renameat",              \
 	pfx_out "renameat2", pfx_out "truncate", pfx_out "ftruncate", NULL
 static const char *const files_fentry[] = { FILE_SC("fentry_", "fexit_") };
+static const char *const files_fentry_nl[] = { FILE_SC("fentry_nl_", "fexit_nl_") };
 static const char *const files_tp[] = { FILE_SC("tp_enter_", "tp_exit_") };
 static const char *const lsm_base[] = { "lsm_path_unlink", "lsm_path_rmdir", "lsm_path_rename",
 					"lsm_path_truncate", NULL };
@@ -241,9 +242,12 @@ static const char *const dbstream_tpbtf[] = { "tp_btf_sock_send_length",
 					      "tp_btf_sock_recv_length", NULL };
 static const char *const dbstream_fexit[] = { "fexit_sock_sendmsg", "fexit_sock_recvmsg", NULL };
 
-static const char *const process_fixed[] = { "tp_btf_sched_process_exec",
-					     "tp_btf_sched_process_fork",
-					     "tp_btf_sched_process_exit", NULL };
+static const char *const process_tp[] = { "tp_btf_sched_process_exec",
+					  "tp_btf_sched_process_fork",
+					  "tp_btf_sched_process_exit", NULL };
+static const char *const process_tp_nl[] = { "tp_btf_sched_process_exec_nl",
+					     "tp_btf_sched_process_fork_nl",
+					     "tp_btf_sched_process_exit_nl", NULL };
 static const char *const db_fixed[] = { "tp_btf_inet_sock_set_state",
 					"tp_btf_sched_process_fork_db", "tp_btf_sched_process_exit_db",
 					"uprobe_pg_parse_query", "uprobe_InitPostgres",
@@ -252,18 +256,25 @@ static const char *const db_fixed[] = { "tp_btf_inet_sock_set_state",
 static const char *const none[] = { NULL };
 
 static const struct family_def families[NFAM] = {
-	[F_PROCESS] = { "process", true, process_fixed },
+	[F_PROCESS] = { "process", true, none },
 	[F_FILES] = { "files", true, none },
 	[F_LSM] = { "enforcement", false, none },
 	[F_DB] = { "db", false, db_fixed },
 };
 
-enum { S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM, NSLOT };
+enum { S_PROC, S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM, NSLOT };
 
 static const struct slot_def slots[NSLOT] = {
-	[S_FILES] = { F_FILES, "files", false, 1, { "fentry", "tracepoint" },
-		      { "fentry/fexit on the syscall functions", "syscall tracepoints sys_{enter,exit}_*" },
-		      { files_fentry, files_tp } },
+	/* the *_nl builds: no bpf_loop (5.17) nor bpf_get_current_task_btf (5.11), for 5.10 */
+	[S_PROC] = { F_PROCESS, "process", false, 0, { "tp_btf", "tp_btf (5.10 build)" },
+		     { "tp_btf sched_process_{exec,fork,exit}",
+		       "tp_btf sched_process_{exec,fork,exit}, bounded-loop build" },
+		     { process_tp, process_tp_nl } },
+	[S_FILES] = { F_FILES, "files", false, 2, { "fentry", "fentry (5.10 build)", "tracepoint" },
+		      { "fentry/fexit on the syscall functions",
+			"fentry/fexit on the syscall functions, bounded-loop build",
+			"syscall tracepoints sys_{enter,exit}_*" },
+		      { files_fentry, files_fentry_nl, files_tp } },
 	[S_LSM] = { F_LSM, "enforcement", false, 0, { "bpf-lsm", NULL },
 		    { "bpf-lsm path_{unlink,rmdir,rename,truncate}: denied before the operation", NULL },
 		    { lsm_base, NULL } },
@@ -487,12 +498,12 @@ static int slot_lost(struct plan *pl, int s, const char *rel, FILE *log)
 	if (slots[s].optional)
 		return 0;
 	if (families[f].required) {
-		int b = NB - 1;
-
-		while (b > 0 && !slots[s].progs[b])
-			b--;
-		fprintf(log, "bulwark: the kernel (Linux %s) cannot run the %s hooks (%s): %s\n",
-			rel, slots[s].name, slots[s].backend[b], pl->why[s][b]);
+		fprintf(log, "bulwark: the kernel (Linux %s) cannot run any backend of the %s hooks, "
+			     "which bulwark needs:\n", rel, slots[s].name);
+		for (int b = 0; b < NB; b++)
+			if (slots[s].progs[b])
+				fprintf(log, "  %s: %s\n", slots[s].backend[b], pl->why[s][b]);
+		fprintf(log, "bulwark: run with --verbose for the verifier log\n");
 		return -ENOTSUP;
 	}
 	pl->fam_off[f] = true;
@@ -631,16 +642,12 @@ static void plan_report(struct loader *l, struct plan *pl)
 	struct loader_family *lf;
 
 	l->lsm = !pl->fam_off[F_LSM] && pl->chosen[S_LSM] == 0 && pl->roles[S_LSM];
-	l->fentry = pl->chosen[S_FILES] == 0;
+	l->fentry = pl->chosen[S_FILES] == 0 || pl->chosen[S_FILES] == 1;
 	if (!l->lsm && !l->lsm_why[0])
 		snprintf(l->lsm_why, sizeof(l->lsm_why), "BPF-LSM unavailable: %.200s",
 			 pl->fam_why[F_LSM][0] ? pl->fam_why[F_LSM] : pl->why[S_LSM][0]);
 	l->nfam = 0;
-	lf = &l->fam[l->nfam++];
-	snprintf(lf->name, sizeof(lf->name), "process");
-	snprintf(lf->backend, sizeof(lf->backend), "tp_btf sched_process_{exec,fork,exit}");
-	lf->fallback[0] = 0;
-	lf->on = true;
+	report_slot(l, pl, S_PROC);
 	report_slot(l, pl, S_FILES);
 	if (l->lsm) {
 		report_slot(l, pl, S_LSM);

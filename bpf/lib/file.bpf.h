@@ -50,10 +50,10 @@ struct {
  */
 static __always_inline bool file_wanted(struct file_args *a)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	struct path_scratch *s;
 
-	if (capture_all || t->sessionid != NO_SESSION)
+	if (capture_all || TASK_RD(t, sessionid) != NO_SESSION)
 		return true;
 	if (!watch_count)
 		return false;
@@ -79,7 +79,7 @@ static __always_inline bool file_wanted(struct file_args *a)
 static __always_inline __u32 file_protect(struct task_struct *t, struct file_args *a)
 {
 	struct path_scratch *s;
-	__u32 bits, sid = t->sessionid;
+	__u32 bits, sid = TASK_RD(t, sessionid);
 	__u64 now;
 
 	if (!protect_count || sid == NO_SESSION)
@@ -120,7 +120,7 @@ static __always_inline int file_enter(__u32 type, int dfd, const void *name, int
 		.type = type, .dfd = dfd, .name = (__u64)name,
 		.newdfd = newdfd, .newname = (__u64)newname, .arg = arg,
 	};
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	if (is_self())
@@ -142,7 +142,7 @@ static __always_inline int file_enter(__u32 type, int dfd, const void *name, int
 static __always_inline int file_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	struct bw_file_event *e;
 	struct path_scratch *s;
 	struct file_args *a;
@@ -218,7 +218,7 @@ static __always_inline void file_report_lsm(__u32 type, struct dentry *d, struct
 	s = path_scratch_get();
 	if (!e || !s)
 		return;
-	fill_hdr(&e->hdr, (struct task_struct *)bpf_get_current_task_btf(), type);
+	fill_hdr(&e->hdr, cur_task(), type);
 	e->hdr.flags = flags;
 	e->res = enforce_kill ? -1 /* -EPERM */ : 0;
 	e->arg = arg;
