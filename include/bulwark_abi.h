@@ -8,10 +8,13 @@
 #endif
 
 /*
- * Bump BW_ABI_VERSION on any change to a struct below. User space refuses
- * to run against an object built with another version.
+ * Bump BW_ABI_VERSION on any change to a struct below. The BPF object
+ * carries the version it was built with (bw_abi_version, rodata) and the
+ * loader refuses an object of another version.
+ *   1: process and file events
+ *   2: socket events (bw_sock_event); the object carries bw_abi_version
  */
-#define BW_ABI_VERSION 1
+#define BW_ABI_VERSION 2
 
 #define BW_COMM_LEN      16
 #define BW_PATH_MAX      4096  /* one absolute path, NUL included */

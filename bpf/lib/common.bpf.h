@@ -12,6 +12,26 @@
 #define NO_SESSION 4294967295u
 
 /*
+ * The kernel function behind a syscall, for the fentry/fexit backends.
+ * With the syscall wrappers (x86-64, arm64) it takes the user registers
+ * (struct pt_regs *) and the PT_REGS_PARMn_CORE_SYSCALL macros read them.
+ * 32-bit compat syscalls enter through other functions (__ia32_sys_*) and
+ * are not seen by that backend.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_FN(name) "__x64_sys_" #name
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_FN(name) "__arm64_sys_" #name
+#else
+#error "common.bpf.h: add this architecture's syscall function prefix"
+#endif
+#define SC_ARG1(regs) PT_REGS_PARM1_CORE_SYSCALL(regs)
+#define SC_ARG2(regs) PT_REGS_PARM2_CORE_SYSCALL(regs)
+#define SC_ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
+#define SC_ARG4(regs) PT_REGS_PARM4_CORE_SYSCALL(regs)
+#define SC_ARG5(regs) PT_REGS_PARM5_CORE_SYSCALL(regs)
+
+/*
  * Maps are defined in this header and marked __weak so that every
  * .bpf.c that includes it refers to the same map once bpftool links the
  * objects into one.
@@ -91,6 +111,26 @@ struct {
 	__type(value, __u32);
 } watch_prefixes SEC(".maps") __weak;
 
+/* The event ABI this object was built with; the loader refuses another (bulwark_abi.h). */
+const volatile __u32 bw_abi_version __weak = BW_ABI_VERSION;
+
+/*
+ * The current task and its fields. Kernels from 5.11 give a BTF pointer
+ * (bpf_get_current_task_btf) that the verifier lets us load from
+ * directly. 5.10 has only bpf_get_current_task(): the files built for it
+ * (*_nl.bpf.c, with BW_NO_BPF_LOOP) read every field with
+ * BPF_CORE_READ, which works on either pointer.
+ */
+#ifdef BW_NO_BPF_LOOP
+#define cur_task() ((struct task_struct *)bpf_get_current_task())
+#define TASK_RD(t, a) BPF_CORE_READ(t, a)
+#define TASK_RD2(t, a, b) BPF_CORE_READ(t, a, b)
+#else
+#define cur_task() ((struct task_struct *)bpf_get_current_task_btf())
+#define TASK_RD(t, a) ((t)->a)
+#define TASK_RD2(t, a, b) ((t)->a->b)
+#endif
+
 /* Load-time settings (skel->rodata). */
 const volatile __u32 self_tgid __weak = 0;      /* the daemon: never reported */
 const volatile __u32 capture_all __weak = 0;    /* 1: report file events of every process */
@@ -109,15 +149,15 @@ static __always_inline void stat_inc(__u32 idx)
 static __always_inline void fill_hdr(struct bw_event_hdr *h, struct task_struct *t,
 				     __u32 type)
 {
-	/* t is a BTF pointer: direct loads, no helper call per field */
+	/* t is a BTF pointer (but on 5.10): direct loads, no helper call per field */
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->type = type;
-	h->pid = t->tgid;
-	h->tid = t->pid;
-	h->ppid = t->real_parent->tgid;
-	h->uid = t->cred->uid.val;
-	h->loginuid = t->loginuid.val;
-	h->sessionid = t->sessionid;
+	h->pid = TASK_RD(t, tgid);
+	h->tid = TASK_RD(t, pid);
+	h->ppid = TASK_RD2(t, real_parent, tgid);
+	h->uid = TASK_RD2(t, cred, uid.val);
+	h->loginuid = TASK_RD(t, loginuid.val);
+	h->sessionid = TASK_RD(t, sessionid);
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->flags = 0;
 	h->_pad0 = 0;

@@ -42,7 +42,7 @@ extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
 static __always_inline bool quarantined(struct task_struct *t)
 {
-	__u32 sid = t->sessionid;
+	__u32 sid = TASK_RD(t, sessionid);
 
 	return sid != NO_SESSION && bpf_map_lookup_elem(&quarantine, &sid);
 }
@@ -76,7 +76,7 @@ static __always_inline void report_kill(struct task_struct *t, __u32 reason, __u
 /* SIGKILL to the current process (every thread); counted and reported. */
 static __always_inline void kill_current(__u32 reason, __u32 sc_type)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 
 	if (enforce_kill) {
 		bpf_send_signal(SIGKILL);

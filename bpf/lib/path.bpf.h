@@ -14,6 +14,23 @@
 #define PATH_MASK (BW_PATH_MAX - 1)
 #define NAME_MASK 255
 
+/*
+ * Walks run as bpf_loop() steps, verified once (5.17+). Kernels without
+ * bpf_loop refuse any program that even names a loop callback, so the
+ * files built for them (BW_NO_BPF_LOOP) walk with a bounded loop the
+ * verifier unrolls instead; WALK_LOOP() picks one.
+ */
+#ifdef BW_NO_BPF_LOOP
+#define WALK_LOOP(n, step, ctx)                                              \
+	do {                                                                 \
+		for (int __i = 0; __i < (n); __i++)                          \
+			if (step(__i, ctx))                                  \
+				break;                                       \
+	} while (0)
+#else
+#define WALK_LOOP(n, step, ctx) bpf_loop((n), (step), (ctx), 0)
+#endif
+
 struct path_scratch {
 	char walk[2 * BW_PATH_MAX]; /* dentry walk, built backwards to walk[BW_PATH_MAX] */
 	char out[2 * BW_PATH_MAX];  /* the finished path, from out[0] */
@@ -37,7 +54,7 @@ static __always_inline struct path_scratch *path_scratch_get(void)
 /* The struct file behind fd in the current task, or NULL. */
 static __always_inline struct file *fd_to_file(int fd)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
 	struct file **arr;
 	struct file *f = NULL;
@@ -53,7 +70,7 @@ static __always_inline struct file *fd_to_file(int fd)
 /* The directory a dirfd-relative name starts from: the fd's path or the cwd. */
 static __always_inline bool start_dir(int dfd, struct dentry **d, struct vfsmount **m)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	struct file *f;
 
 	if (dfd == AT_FDCWD) {
@@ -147,6 +164,60 @@ static long __attribute__((unused)) path_walk_step(__u64 i, struct walk_ctx *c)
  * longer path is truncated at its top and flagged. Paths are as seen from
  * the initial mount namespace root, not the task's chroot.
  */
+#ifdef BW_NO_BPF_LOOP
+/*
+ * 5.10: the walks are global functions. The verifier checks a global
+ * function once, with its scalar arguments unknown, and the caller sees
+ * only an unknown return value; a static one is re-verified for every
+ * state that calls it, and three bounded 64-step walks in one program
+ * took 5.10's verifier past its 1M instructions. Arguments are scalars
+ * (5.10 allows no pointer arguments); the results go through the per-CPU
+ * path scratch. BW_NL() gives each 5.10 file its own symbol names, so
+ * the objects still link into one.
+ */
+#define BW_NL_CAT2(a, b) a##_##b
+#define BW_NL_CAT(a, b) BW_NL_CAT2(a, b)
+#define BW_NL(name) BW_NL_CAT(name, BW_NL_UNIT)
+
+/* Returns the start offset in s->walk, plus 1 << 16 when truncated. */
+__noinline int BW_NL(path_walk_g)(__u64 dentry, __u64 vfsmnt)
+{
+	struct path_scratch *s = path_scratch_get();
+	struct walk_ctx c = {
+		.dentry = (struct dentry *)dentry, .vfsmnt = (struct vfsmount *)vfsmnt,
+		.mnt = container_of((struct vfsmount *)vfsmnt, struct mount, mnt),
+		.off = BW_PATH_MAX,
+	};
+	struct mount *mnt = c.mnt;
+	int off;
+
+	if (!s)
+		return BW_PATH_MAX - 1;
+	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	WALK_LOOP(BW_PATH_DEPTH, path_walk_step, &c);
+	off = c.off;
+	if (off < 0 || off > BW_PATH_MAX)
+		off = BW_PATH_MAX;
+	if (off == BW_PATH_MAX) {
+		off = BW_PATH_MAX - 1;
+		s->walk[off & PATH_MASK] = '/';
+	}
+	return off | (c.done ? 0 : 1 << 16);
+}
+
+static __noinline int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
+				char *walk, __u32 *flags, __u32 trunc_flag)
+{
+	int r = BW_NL(path_walk_g)((__u64)dentry, (__u64)vfsmnt), off;
+
+	if (r >> 16)
+		*flags |= trunc_flag;
+	off = r & 0xffff;
+	if (off < 0 || off > BW_PATH_MAX - 1)
+		off = BW_PATH_MAX - 1;
+	return off;
+}
+#else
 static __noinline int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
 				char *walk, __u32 *flags, __u32 trunc_flag)
 {
@@ -160,7 +231,7 @@ static __noinline int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
 	struct mount *mnt = c.mnt;
 
 	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	bpf_loop(BW_PATH_DEPTH, path_walk_step, &c, 0);
+	WALK_LOOP(BW_PATH_DEPTH, path_walk_step, &c);
 	if (!c.done)
 		*flags |= trunc_flag;
 	off = c.off;
@@ -172,6 +243,7 @@ static __noinline int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
 	}
 	return off;
 }
+#endif
 
 /*
  * Resolves the user-space name relative to dfd (or the cwd) into s->out.
@@ -220,12 +292,11 @@ static __noinline __attribute__((unused)) int path_resolve_at(int dfd, const cha
 	return total;
 }
 
-/* Absolute path of an open file into s->out; returns the length. */
-static __noinline __attribute__((unused)) int path_of_file(struct file *f, struct path_scratch *s, __u32 *flags,
-				   __u32 trunc_flag)
+/* Absolute path of (dentry, vfsmnt) into s->out; returns the length. */
+static __noinline __attribute__((unused)) int path_of_dentry(struct dentry *d, struct vfsmount *m,
+							     struct path_scratch *s, __u32 *flags,
+							     __u32 trunc_flag)
 {
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-	struct vfsmount *m = BPF_CORE_READ(f, f_path.mnt);
 	int off, len;
 
 	if (!d || !m)
@@ -234,6 +305,14 @@ static __noinline __attribute__((unused)) int path_of_file(struct file *f, struc
 	len = BW_PATH_MAX - off;
 	bpf_probe_read_kernel(s->out, len & PATH_MASK, &s->walk[off & PATH_MASK]);
 	return len & PATH_MASK;
+}
+
+/* Absolute path of an open file into s->out; returns the length. */
+static __always_inline __attribute__((unused)) int path_of_file(struct file *f, struct path_scratch *s,
+								 __u32 *flags, __u32 trunc_flag)
+{
+	return path_of_dentry(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), s, flags,
+			      trunc_flag);
 }
 
 /* The watch_mounts verdict for what lies above mnt's root, or NULL if unknown. */
@@ -293,6 +372,26 @@ static long __attribute__((unused)) watch_step(__u64 i, struct walk_ctx *c)
  * included), or 0. Walks inodes only, no strings: cheap enough to run for
  * every file syscall outside login sessions.
  */
+#ifdef BW_NO_BPF_LOOP
+/* 5.10: a global function, as path_walk_g above. */
+__noinline __u32 BW_NL(watch_ancestry_g)(__u64 dentry, __u64 vfsmnt)
+{
+	struct walk_ctx c = {
+		.dentry = (struct dentry *)dentry, .vfsmnt = (struct vfsmount *)vfsmnt,
+		.mnt = container_of((struct vfsmount *)vfsmnt, struct mount, mnt),
+	};
+	struct mount *mnt = c.mnt;
+
+	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	WALK_LOOP(BW_PATH_DEPTH, watch_step, &c);
+	return c.watch;
+}
+
+static __always_inline __u32 watch_ancestry(struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	return BW_NL(watch_ancestry_g)((__u64)dentry, (__u64)vfsmnt);
+}
+#else
 static __noinline __u32 watch_ancestry(struct dentry *dentry, struct vfsmount *vfsmnt)
 {
 	struct walk_ctx c = {
@@ -303,9 +402,10 @@ static __noinline __u32 watch_ancestry(struct dentry *dentry, struct vfsmount *v
 	struct mount *mnt = c.mnt;
 
 	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	bpf_loop(BW_PATH_DEPTH, watch_step, &c, 0);
+	WALK_LOOP(BW_PATH_DEPTH, watch_step, &c);
 	return c.watch;
 }
+#endif
 
 /* BW_WATCH_* bits for a name about to be acted on relative to dfd. */
 static __noinline __attribute__((unused)) __u32 watch_name(int dfd, const char *uname, struct path_scratch *s)

@@ -473,7 +473,7 @@ int daemon_run(const struct daemon_opts *opts)
 	struct daemon *d;
 	struct journal_opts jo = { 0 };
 	struct loader_opts lo = { 0 };
-	char err[512];
+	char err[512], backends[2048];
 	int rc = 1, n;
 
 	d = calloc(1, sizeof(*d));
@@ -575,10 +575,12 @@ int daemon_run(const struct daemon_opts *opts)
 	signal(SIGPIPE, SIG_IGN);
 	status_write(d, NULL);
 	dbcapture_summary(d->db, err, sizeof(err));
+	loader_backends(&d->loader, backends, sizeof(backends));
 	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s, "
-			"enforcement %s, %s%s\n",
+			"enforcement %s, %s%s; kernel %s, backends: %s\n",
 		d->loader.nattached, rules_count(d->rules), d->opts.journal_dir,
-		loader_enforcement(&d->loader), err, d->opts.no_kill ? ", --no-kill" : "");
+		loader_enforcement(&d->loader), err, d->opts.no_kill ? ", --no-kill" : "",
+		d->loader.kernel, backends);
 	sd_notify_state("READY=1");
 
 	/* Poll loop */

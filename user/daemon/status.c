@@ -53,6 +53,21 @@ void status_write(struct daemon *d, const uint64_t *k)
 	jbuf_puts(&b, ",\"lsm\":");
 	json_put_str(&b, d->loader.lsm ? "active" : d->loader.lsm_why,
 		     strlen(d->loader.lsm ? "active" : d->loader.lsm_why));
+	jbuf_puts(&b, ",\"kernel_release\":");
+	json_put_str(&b, d->loader.kernel, strlen(d->loader.kernel));
+	jbuf_puts(&b, ",\"backends\":[");
+	for (int i = 0; i < d->loader.nfam; i++) {
+		const struct loader_family *f = &d->loader.fam[i];
+
+		jbuf_puts(&b, i ? ",{\"family\":" : "{\"family\":");
+		json_put_str(&b, f->name, strlen(f->name));
+		jbuf_puts(&b, ",\"backend\":");
+		json_put_str(&b, f->backend, strlen(f->backend));
+		jbuf_puts(&b, ",\"fell_back\":");
+		json_put_str(&b, f->fallback, strlen(f->fallback));
+		jbuf_printf(&b, ",\"on\":%s}", f->on ? "true" : "false");
+	}
+	jbuf_puts(&b, "]");
 	jbuf_puts(&b, ",\"programs\":[");
 	for (int i = 0; i < d->loader.nprogs; i++) {
 		const struct loader_prog *p = &d->loader.progs[i];
@@ -121,8 +136,16 @@ static void print_val(const char *js, const char *section, const char *key, cons
 		return;
 	s += strlen(pat);
 	e = s;
-	while (*e && *e != ',' && *e != '}' && *e != ']')
-		e++;
+	if (*e == '"') {  /* a string: up to its closing quote */
+		for (e++; *e && *e != '"'; e++)
+			if (*e == '\\' && e[1])
+				e++;
+		if (*e)
+			e++;
+	} else {
+		while (*e && *e != ',' && *e != '}' && *e != ']')
+			e++;
+	}
 	printf("  %-22s %.*s\n", label, (int)(e - s), s);
 }
 
@@ -169,6 +192,20 @@ int status_show(const char *run_dir, bool json)
 	print_val(js, NULL, "journal", "journal");
 	print_val(js, NULL, "enforcement", "enforcement");
 	print_val(js, NULL, "lsm", "bpf-lsm");
+	print_val(js, NULL, "kernel_release", "kernel");
+	printf("backends:\n");
+	for (const char *s = strstr(js, "\"backends\":["); s && (s = strstr(s, "{\"family\":"));) {
+		char name[32] = "", be[160] = "", fb[512] = "";
+
+		/* the fields are written by status_write: no escaped quotes in them */
+		if (sscanf(s, "{\"family\":\"%31[^\"]\",\"backend\":\"%159[^\"]\",\"fell_back\":\"%511[^\"]\"",
+			   name, be, fb) >= 2)
+			printf("  %-22s %s%s%s%s\n", name, be, fb[0] ? " (fell back: " : "", fb,
+			       fb[0] ? ")" : "");
+		else if (sscanf(s, "{\"family\":\"%31[^\"]\",\"backend\":\"%159[^\"]\"", name, be) == 2)
+			printf("  %-22s %s\n", name, be);
+		s++;
+	}
 	printf("programs:\n");
 	for (const char *s = strstr(js, "\"programs\":["); s && (s = strstr(s, "{\"name\":\""));) {
 		char name[64] = "", hook[224] = "", att[8] = "";

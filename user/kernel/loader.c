@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <linux/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bulwark_abi.h"
@@ -39,13 +42,59 @@ struct watch_key_u {
 };
 
 static bool verbose_libbpf;
-static bool quiet_libbpf;  /* during the BPF-LSM probe */
+
+/*
+ * libbpf's warnings while a load is attempted: they name the program the
+ * kernel refused and carry the verifier's log, from which the fallback
+ * reason is taken. Printed only with --verbose.
+ */
+static struct {
+	bool on;       /* capturing */
+	char *buf;     /* the messages, NUL terminated */
+	size_t len, cap;
+} capture;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if ((level == LIBBPF_DEBUG && !verbose_libbpf) || quiet_libbpf)
+	if (capture.on && level != LIBBPF_DEBUG) {
+		va_list a2;
+		int n;
+
+		va_copy(a2, args);
+		n = vsnprintf(NULL, 0, fmt, a2);
+		va_end(a2);
+		if (n > 0 && capture.len + (size_t)n + 1 > capture.cap && capture.cap < (4u << 20)) {
+			size_t nc = (capture.len + (size_t)n + 1) * 2;
+			char *nb = realloc(capture.buf, nc);
+
+			if (nb) {
+				capture.buf = nb;
+				capture.cap = nc;
+			}
+		}
+		if (n > 0 && capture.len + (size_t)n + 1 <= capture.cap) {
+			va_copy(a2, args);
+			vsnprintf(capture.buf + capture.len, (size_t)n + 1, fmt, a2);
+			va_end(a2);
+			capture.len += (size_t)n;
+		}
+	}
+	if (level == LIBBPF_DEBUG ? !verbose_libbpf : (capture.on && !verbose_libbpf))
 		return 0;
 	return vfprintf(stderr, fmt, args);
+}
+
+static void capture_start(void)
+{
+	capture.on = true;
+	capture.len = 0;
+	if (capture.buf)
+		capture.buf[0] = 0;
+}
+
+static void capture_stop(void)
+{
+	capture.on = false;
 }
 
 static int ensure_mount(const char *dir, const char *type, long magic, FILE *log)
@@ -67,30 +116,74 @@ static int ensure_mount(const char *dir, const char *type, long magic, FILE *log
 	return 0;
 }
 
+static void kernel_release(char *buf, size_t n)
+{
+	struct utsname u;
+
+	snprintf(buf, n, "%s", uname(&u) ? "unknown" : u.release);
+}
+
+/* The bracketed mode of /sys/kernel/security/lockdown ("none" when absent). */
+static void lockdown_mode(char *buf, size_t n)
+{
+	char line[128] = "", *a, *b;
+	FILE *f = fopen("/sys/kernel/security/lockdown", "re");
+
+	snprintf(buf, n, "none");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && (a = strchr(line, '[')) && (b = strchr(a, ']'))) {
+		*b = 0;
+		snprintf(buf, n, "%s", a + 1);
+	}
+	fclose(f);
+}
+
 int loader_check_host(FILE *log)
 {
-	int err;
+	char rel[96], mode[32];
+	int err, fd;
 
+	kernel_release(rel, sizeof(rel));
 	if (geteuid() != 0) {
 		fprintf(log, "bulwark: run needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN); "
 			     "run it as root, e.g. sudo bulwark run\n");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(log, "bulwark: the kernel has no BTF (/sys/kernel/btf/vmlinux: %s); "
-			     "bulwark needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n",
-			strerror(errno));
+		fprintf(log, "bulwark: the kernel (Linux %s) has no BTF (/sys/kernel/btf/vmlinux: %s); "
+			     "bulwark needs a kernel built with CONFIG_DEBUG_INFO_BTF=y "
+			     "(every Debian kernel from 11 on has it)\n", rel, strerror(errno));
 		return -ENOTSUP;
+	}
+	/* BPF itself: a kernel without CONFIG_BPF_SYSCALL answers ENOSYS */
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOSYS)
+			fprintf(log, "bulwark: the kernel (Linux %s) has BPF disabled (bpf(): %s); "
+				     "bulwark needs a kernel built with CONFIG_BPF_SYSCALL=y\n",
+				rel, strerror(-err));
+		else
+			fprintf(log, "bulwark: the kernel (Linux %s) refused a BPF map (bpf(): %s); "
+				     "run as root with CAP_BPF and CAP_SYS_ADMIN (in a container: "
+				     "a privileged one)\n", rel, strerror(-err));
+		return err;
+	}
+	close(fd);
+	/* lockdown=confidentiality takes bpf_probe_read_kernel away: nothing could load */
+	lockdown_mode(mode, sizeof(mode));
+	if (!strcmp(mode, "confidentiality")) {
+		fprintf(log, "bulwark: the kernel (Linux %s) is locked down in confidentiality mode "
+			     "(/sys/kernel/security/lockdown), which forbids BPF programs to read "
+			     "kernel memory; boot with lockdown=integrity (or without lockdown=) to "
+			     "run bulwark\n", rel);
+		return -EPERM;
 	}
 	err = ensure_mount("/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC, log);
 	if (err)
 		return err;
 	return ensure_mount("/sys/fs/bpf", "bpf", BPF_FS_MAGIC, log);
-}
-
-static bool is_lsm_prog(struct bpf_program *prog)
-{
-	return !strncmp(bpf_program__section_name(prog), "lsm/", 4);
 }
 
 /* SEC("uprobe") without a target: the binary is chosen at run time by its module. */
@@ -102,80 +195,487 @@ static bool is_manual_prog(struct bpf_program *prog)
 }
 
 /*
- * Probes BPF-LSM by loading and attaching one LSM program on its own. Many
- * kernels build BPF-LSM but leave it out of lsm= or refuse it under
- * lockdown (ours: EPERM), so only a real load tells.
+ * Hook families and their backends, best first. A slot is one job with
+ * interchangeable backends whose programs are parallel lists: program i
+ * of every backend plays the same role, and a role is wanted when the
+ * canonical backend's program i is still set to load after the modules'
+ * configure (dbcapture turns its programs off with --no-db...). A family
+ * also has fixed programs that load with it. Everything else in the
+ * object is core: it must load, or bulwark does not start.
  */
-static bool probe_lsm(struct loader *l)
-{
-	struct bulwark_bpf *p = bulwark_bpf__open();
-	struct bpf_program *prog;
-	struct bpf_link *link;
-	int err;
+#define NB 3  /* backends per slot */
 
-	l->lsm_probed = true;
-	if (!p) {
-		snprintf(l->lsm_why, sizeof(l->lsm_why), "probe: cannot open the object");
-		return false;
-	}
-	bpf_object__for_each_program(prog, p->obj)
-		bpf_program__set_autoload(prog, prog == p->progs.lsm_path_unlink);
-	quiet_libbpf = true;
-	err = bulwark_bpf__load(p);
-	if (!err) {
-		link = bpf_program__attach_lsm(p->progs.lsm_path_unlink);
-		err = link ? 0 : -errno;
-		bpf_link__destroy(link);
-	}
-	quiet_libbpf = false;
-	bulwark_bpf__destroy(p);
-	if (err)
-		snprintf(l->lsm_why, sizeof(l->lsm_why), "BPF-LSM unavailable: %s", strerror(-err));
-	return !err;
+enum { F_PROCESS, F_FILES, F_LSM, F_DB, NFAM };
+
+struct slot_def {
+	int family;
+	const char *name;               /* status label */
+	bool optional;                  /* the family works without this slot */
+	int canon;                      /* backend whose program names the configure sees */
+	const char *backend[NB];        /* short name: "fentry", "tracepoint" */
+	const char *desc[NB];           /* for status: the hooks it uses */
+	const char *const *progs[NB];   /* NULL-terminated, parallel */
+};
+
+struct family_def {
+	const char *name;
+	bool required;                  /* no backend: bulwark does not start */
+	const char *const *fixed;       /* NULL-terminated */
+};
+
+#define FILE_SC(pfx_in, pfx_out)                                                            \
+	pfx_in "unlink", pfx_in "unlinkat", pfx_in "rmdir", pfx_in "rename", pfx_in "renameat", \
+	pfx_in "renameat2", pfx_in "truncate", pfx_in "ftruncate", pfx_out "unlink",            \
+	pfx_out "unlinkat", pfx_out "rmdir", pfx_out "rename", pfx_out "renameat",              \
+	pfx_out "renameat2", pfx_out "truncate", pfx_out "ftruncate", NULL
+static const char *const files_fentry[] = { FILE_SC("fentry_", "fexit_") };
+static const char *const files_fentry_nl[] = { FILE_SC("fentry_nl_", "fexit_nl_") };
+static const char *const files_tp[] = { FILE_SC("tp_enter_", "tp_exit_") };
+static const char *const lsm_base[] = { "lsm_path_unlink", "lsm_path_rmdir", "lsm_path_rename",
+					"lsm_path_truncate", NULL };
+static const char *const lsm_ftrunc[] = { "lsm_file_truncate", NULL };
+static const char *const dbsock_fentry[] = { "fentry_connect", "fexit_connect", "fexit_accept",
+					     "fexit_accept4", "fentry_close", NULL };
+static const char *const dbsock_tp[] = { "tp_enter_connect", "tp_exit_connect", "tp_exit_accept",
+					 "tp_exit_accept4", "tp_enter_close", NULL };
+static const char *const dbstream_tpbtf[] = { "tp_btf_sock_send_length",
+					      "tp_btf_sock_recv_length", NULL };
+static const char *const dbstream_fexit[] = { "fexit_sock_sendmsg", "fexit_sock_recvmsg", NULL };
+
+static const char *const process_tp[] = { "tp_btf_sched_process_exec",
+					  "tp_btf_sched_process_fork",
+					  "tp_btf_sched_process_exit", NULL };
+static const char *const process_tp_nl[] = { "tp_btf_sched_process_exec_nl",
+					     "tp_btf_sched_process_fork_nl",
+					     "tp_btf_sched_process_exit_nl", NULL };
+static const char *const db_fixed[] = { "tp_btf_inet_sock_set_state",
+					"tp_btf_sched_process_fork_db", "tp_btf_sched_process_exit_db",
+					"uprobe_pg_parse_query", "uprobe_InitPostgres",
+					"uprobe_dispatch_command", "uprobe_mysql_change_db",
+					"uprobe_tls_read", "uretprobe_tls_read", NULL };
+static const char *const none[] = { NULL };
+
+static const struct family_def families[NFAM] = {
+	[F_PROCESS] = { "process", true, none },
+	[F_FILES] = { "files", true, none },
+	[F_LSM] = { "enforcement", false, none },
+	[F_DB] = { "db", false, db_fixed },
+};
+
+enum { S_PROC, S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM, NSLOT };
+
+static const struct slot_def slots[NSLOT] = {
+	/* the *_nl builds: no bpf_loop (5.17) nor bpf_get_current_task_btf (5.11), for 5.10 */
+	[S_PROC] = { F_PROCESS, "process", false, 0, { "tp_btf", "tp_btf (5.10 build)" },
+		     { "tp_btf sched_process_{exec,fork,exit}",
+		       "tp_btf sched_process_{exec,fork,exit}, bounded-loop build" },
+		     { process_tp, process_tp_nl } },
+	[S_FILES] = { F_FILES, "files", false, 2, { "fentry", "fentry (5.10 build)", "tracepoint" },
+		      { "fentry/fexit on the syscall functions",
+			"fentry/fexit on the syscall functions, bounded-loop build",
+			"syscall tracepoints sys_{enter,exit}_*" },
+		      { files_fentry, files_fentry_nl, files_tp } },
+	[S_LSM] = { F_LSM, "enforcement", false, 0, { "bpf-lsm", NULL },
+		    { "bpf-lsm path_{unlink,rmdir,rename,truncate}: denied before the operation", NULL },
+		    { lsm_base, NULL } },
+	/* before 6.2, handle_truncate() and ftruncate call path_truncate: nothing more to load */
+	[S_OTRUNC] = { F_LSM, "open(O_TRUNC)", true, 0, { "lsm/file_truncate", "path_truncate" },
+		       { "bpf-lsm file_truncate", "bpf-lsm path_truncate (called for it before 6.2)" },
+		       { lsm_ftrunc, none } },
+	[S_DBSOCK] = { F_DB, "db sockets", false, 1, { "fentry", "tracepoint" },
+		       { "fentry/fexit connect, accept, accept4, close",
+			 "syscall tracepoints connect, accept, accept4, close" },
+		       { dbsock_fentry, dbsock_tp } },
+	[S_DBSTREAM] = { F_DB, "db stream", false, 0, { "tp_btf", "fexit" },
+			 { "tp_btf sock_send_length, sock_recv_length", "fexit sock_sendmsg, sock_recvmsg" },
+			 { dbstream_tpbtf, dbstream_fexit } },
+};
+
+/* Where a program sits in the tables above. */
+struct prog_place {
+	int family;   /* -1: core */
+	int slot;     /* -1: a fixed program of the family */
+	int backend;
+	int role;
+};
+
+static struct prog_place place_of(const char *name)
+{
+	struct prog_place p = { -1, -1, -1, -1 };
+
+	for (int s = 0; s < NSLOT; s++)
+		for (int b = 0; b < NB; b++)
+			for (int i = 0; slots[s].progs[b] && slots[s].progs[b][i]; i++)
+				if (!strcmp(slots[s].progs[b][i], name))
+					return (struct prog_place){ slots[s].family, s, b, i };
+	for (int f = 0; f < NFAM; f++)
+		for (int i = 0; families[f].fixed[i]; i++)
+			if (!strcmp(families[f].fixed[i], name))
+				return (struct prog_place){ f, -1, -1, i };
+	return p;
 }
 
-int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
+/* The choices made so far; refined after every refused attempt. */
+struct plan {
+	uint64_t roles[NSLOT];       /* bit i: role i wanted */
+	bool fixed_on[NFAM][16];     /* fixed program i wanted (configure) */
+	bool failed[NSLOT][NB];
+	char why[NSLOT][NB][192];    /* why that backend cannot serve */
+	int chosen[NSLOT];           /* backend, -1 none */
+	bool fam_off[NFAM];
+	char fam_why[NFAM][224];
+};
+
+/* The hook a section name attaches to, for messages ("tp_btf/sock_send_length"). */
+static const char *hook_hint(const char *sec)
+{
+	if (!strncmp(sec, "tp/syscalls/", 12))
+		return "syscall tracepoints need CONFIG_FTRACE_SYSCALLS=y";
+	if (!strncmp(sec, "tp_btf/", 7))
+		return "BTF tracepoints need CONFIG_DEBUG_INFO_BTF=y and that tracepoint";
+	if (!strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6))
+		return "fentry/fexit need BPF trampolines (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y)";
+	if (!strncmp(sec, "lsm/", 4))
+		return "BPF-LSM needs CONFIG_BPF_LSM=y and 'bpf' in the lsm= boot parameter";
+	if (!strncmp(sec, "uprobe", 6))
+		return "uprobes need CONFIG_UPROBE_EVENTS=y";
+	return "see --verbose for the verifier log";
+}
+
+static struct btf *vmlinux_btf;
+
+/* The kernel has the attach target of sec in its BTF (or tracefs for tp/). */
+static bool hook_exists(const char *sec)
+{
+	char name[160], path[256];
+	const char *t = strchr(sec, '/');
+
+	if (!t)
+		return true;
+	t++;
+	if (!strncmp(sec, "tp/", 3)) {
+		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s", t);
+		return !access(path, F_OK);
+	}
+	if (!vmlinux_btf)
+		return true; /* cannot tell: let the load decide */
+	if (!strncmp(sec, "tp_btf/", 7)) {
+		snprintf(name, sizeof(name), "btf_trace_%s", t);
+		return btf__find_by_name_kind(vmlinux_btf, name, BTF_KIND_TYPEDEF) > 0;
+	}
+	if (!strncmp(sec, "lsm/", 4)) {
+		snprintf(name, sizeof(name), "bpf_lsm_%s", t);
+		return btf__find_by_name_kind(vmlinux_btf, name, BTF_KIND_FUNC) > 0;
+	}
+	if (!strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6))
+		return btf__find_by_name_kind(vmlinux_btf, t, BTF_KIND_FUNC) > 0;
+	return true;
+}
+
+/*
+ * Can this kernel load and attach a program of this kind at all? A
+ * two-instruction program on a function every kernel has: fentry is
+ * refused outright on some kernels (ours: EPERM), BPF-LSM where 'bpf' is
+ * not in lsm= (Debian 11). 0 or -errno.
+ */
+static int probe_kind(enum bpf_prog_type type, enum bpf_attach_type at, const char *func)
+{
+	struct bpf_insn insns[2] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, po);
+	int id, fd, lfd, err = 0;
+
+	if (!vmlinux_btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(vmlinux_btf, func, BTF_KIND_FUNC);
+	if (id <= 0)
+		return -ENOENT;
+	po.expected_attach_type = at;
+	po.attach_btf_id = (uint32_t)id;
+	fd = bpf_prog_load(type, "bw_probe", "GPL", insns, 2, &po);
+	if (fd < 0)
+		return -errno;
+	lfd = bpf_raw_tracepoint_open(NULL, fd);
+	if (lfd < 0)
+		err = -errno;
+	else
+		close(lfd);
+	close(fd);
+	return err;
+}
+
+/* "BPF-LSM: 'bpf' is not in lsm= (...)" or the probe's error. */
+static void lsm_reason(int err, char *buf, size_t n)
+{
+	char lsms[160] = "";
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+
+	if (f) {
+		if (!fgets(lsms, sizeof(lsms), f))
+			lsms[0] = 0;
+		fclose(f);
+		lsms[strcspn(lsms, "\n")] = 0;
+	}
+	if (lsms[0] && !strstr(lsms, "bpf"))
+		snprintf(buf, n, "BPF-LSM unavailable: 'bpf' is not in the active LSMs (%s); "
+				 "boot with lsm=%s,bpf", lsms, lsms);
+	else if (err == -ENOENT)
+		snprintf(buf, n, "BPF-LSM unavailable: the kernel has no BPF-LSM hooks "
+				 "(CONFIG_BPF_LSM)");
+	else
+		snprintf(buf, n, "BPF-LSM unavailable: %s", strerror(-err));
+}
+
+/* The refused program and a one-line reason, from libbpf's messages. */
+static bool blame(char *prog, size_t pn, char *why, size_t wn, int err)
+{
+	const char *b = capture.buf ? capture.buf : "", *p, *q, *log, *end;
+
+	p = strstr(b, "prog '");
+	if (!p)
+		return false;
+	p += 6;
+	q = strchr(p, '\'');
+	if (!q)
+		return false;
+	snprintf(prog, pn, "%.*s", (int)(q - p), p);
+	if ((p = strstr(b, "failed to find kernel BTF type ID of '"))) {
+		p += strlen("failed to find kernel BTF type ID of '");
+		q = strchr(p, '\'');
+		snprintf(why, wn, "%.*s not in this kernel", q ? (int)(q - p) : 0, p);
+		return true;
+	}
+	log = strstr(b, "-- BEGIN PROG LOAD LOG --");
+	end = log ? strstr(log, "-- END PROG LOAD LOG --") : NULL;
+	if (log && end) {
+		/* the verifier's verdict: the last line before "processed N insns" */
+		const char *stop = end, *ls = NULL, *le = NULL;
+
+		for (const char *x = log; x && x < end; x = strchr(x, '\n') ? strchr(x, '\n') + 1 : NULL)
+			if (!strncmp(x, "processed ", 10)) {
+				stop = x;
+				break;
+			}
+		for (const char *x = log; x && x < stop; x = strchr(x, '\n') ? strchr(x, '\n') + 1 : NULL) {
+			const char *nl = strchr(x, '\n');
+
+			if (nl && nl < stop && nl > x && strncmp(x, "-- BEGIN", 8)) {
+				ls = x;
+				le = nl;
+			}
+		}
+		if (ls) {
+			snprintf(why, wn, "verifier: %.*s", (int)(le - ls), ls);
+			return true;
+		}
+	}
+	if ((p = strstr(b, "BPF program load failed: "))) {
+		p += strlen("BPF program load failed: ");
+		snprintf(why, wn, "%.*s", (int)strcspn(p, "\n"), p);
+		return true;
+	}
+	snprintf(why, wn, "%s", strerror(-err));
+	return true;
+}
+
+/* The first backend of s not known to fail, or -1. */
+static int choose(struct plan *pl, int s)
+{
+	for (int b = 0; b < NB; b++)
+		if (slots[s].progs[b] && !pl->failed[s][b])
+			return b;
+	return -1;
+}
+
+/* A slot without a backend: the slot goes, or its family, or the start. */
+static int slot_lost(struct plan *pl, int s, const char *rel, FILE *log)
+{
+	int f = slots[s].family;
+
+	pl->chosen[s] = -1;
+	if (slots[s].optional)
+		return 0;
+	if (families[f].required) {
+		fprintf(log, "bulwark: the kernel (Linux %s) cannot run any backend of the %s hooks, "
+			     "which bulwark needs:\n", rel, slots[s].name);
+		for (int b = 0; b < NB; b++)
+			if (slots[s].progs[b])
+				fprintf(log, "  %s: %s\n", slots[s].backend[b], pl->why[s][b]);
+		fprintf(log, "bulwark: run with --verbose for the verifier log\n");
+		return -ENOTSUP;
+	}
+	pl->fam_off[f] = true;
+	snprintf(pl->fam_why[f], sizeof(pl->fam_why[f]), "%s: %s", slots[s].name,
+		 pl->why[s][NB - 1][0] ? pl->why[s][NB - 1] : pl->why[s][0]);
+	return 0;
+}
+
+/* Marks the backend of prog failed (or its family off). 0, or -errno: cannot start. */
+static int plan_refuse(struct plan *pl, const char *prog, const char *sec, const char *why,
+		       const char *rel, FILE *log)
+{
+	struct prog_place p = place_of(prog);
+
+	if (p.slot >= 0) {
+		snprintf(pl->why[p.slot][p.backend], sizeof(pl->why[0][0]), "%s: %s", sec, why);
+		pl->failed[p.slot][p.backend] = true;
+		pl->chosen[p.slot] = choose(pl, p.slot);
+		return pl->chosen[p.slot] < 0 ? slot_lost(pl, p.slot, rel, log) : 0;
+	}
+	if (p.family >= 0 && !families[p.family].required) {
+		pl->fam_off[p.family] = true;
+		snprintf(pl->fam_why[p.family], sizeof(pl->fam_why[0]), "%s: %s", sec, why);
+		return 0;
+	}
+	fprintf(log, "bulwark: the kernel (Linux %s) refused %s (%s): %s; %s\n", rel, prog, sec, why,
+		hook_hint(sec));
+	return -ENOTSUP;
+}
+
+/* Sets every program's autoload from the plan (after the modules' configure). */
+static void plan_apply(struct plan *pl, struct bpf_object *obj, bool first)
 {
 	struct bpf_program *prog;
-	int err;
 
-	memset(l, 0, sizeof(*l));
-	verbose_libbpf = o->verbose;
-	libbpf_set_print(libbpf_print);
+	/* roles wanted: the canonical programs the configure left on (first attempt only) */
+	if (first)
+		bpf_object__for_each_program(prog, obj) {
+			struct prog_place p = place_of(bpf_program__name(prog));
 
-	/* Open BPF application */
-	l->skel = bulwark_bpf__open();
-	if (!l->skel) {
-		err = -errno;
-		fprintf(log, "bulwark: cannot open the BPF object: %s\n", strerror(-err));
-		return err;
+			if (p.slot >= 0 && p.backend == slots[p.slot].canon && bpf_program__autoload(prog))
+				pl->roles[p.slot] |= 1ull << p.role;
+			if (p.slot < 0 && p.family >= 0 && p.role < 16)
+				pl->fixed_on[p.family][p.role] = bpf_program__autoload(prog);
+		}
+	bpf_object__for_each_program(prog, obj) {
+		struct prog_place p = place_of(bpf_program__name(prog));
+
+		if (p.family < 0)
+			continue;
+		if (p.slot < 0)
+			bpf_program__set_autoload(prog, !pl->fam_off[p.family] && p.role < 16 &&
+							  pl->fixed_on[p.family][p.role]);
+		else
+			bpf_program__set_autoload(prog, !pl->fam_off[p.family] &&
+							  pl->chosen[p.slot] == p.backend &&
+							  (pl->roles[p.slot] >> p.role & 1));
 	}
+}
 
-	/* Probe BPF-LSM; without it the tracepoint path enforces alone */
-	l->lsm = probe_lsm(l);
+/* Before any load: hooks missing from this kernel, and fentry/LSM refused outright. */
+static void plan_init(struct loader *l, struct plan *pl, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	int fentry_err, lsm_err;
 
-	/* Configure before load */
-	l->skel->rodata->self_tgid = (uint32_t)getpid();
-	l->skel->rodata->capture_all = o->capture_all;
-	l->skel->rodata->enforce_kill = o->enforce_kill;
-	l->enforce_kill = o->enforce_kill;
-	if (o->ringbuf_bytes)
-		bpf_map__set_max_entries(l->skel->maps.rb, o->ringbuf_bytes);
-	bpf_object__for_each_program(prog, l->skel->obj)
-		if (is_lsm_prog(prog) && !l->lsm)
-			bpf_program__set_autoload(prog, false);
-	if (o->configure)
-		o->configure(l->skel->obj, o->configure_arg);
+	memset(pl, 0, sizeof(*pl));
+	fentry_err = probe_kind(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, "__x64_sys_close");
+	if (fentry_err == -ENOENT)
+		fentry_err = probe_kind(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, "__arm64_sys_close");
+	lsm_err = probe_kind(BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_path_unlink");
+	l->lsm_probed = true;
+	if (lsm_err)
+		lsm_reason(lsm_err, l->lsm_why, sizeof(l->lsm_why));
+	bpf_object__for_each_program(prog, obj) {
+		const char *sec = bpf_program__section_name(prog);
+		struct prog_place p = place_of(bpf_program__name(prog));
+		char *why;
 
-	/* Load & verify BPF programs */
-	err = bulwark_bpf__load(l->skel);
-	if (err) {
-		fprintf(log, "bulwark: the kernel refused the BPF programs: %s; "
-			     "run with --verbose for the verifier log\n", strerror(-err));
-		goto fail;
+		if (p.slot < 0 || pl->failed[p.slot][p.backend])
+			continue;
+		why = pl->why[p.slot][p.backend];
+		if (!hook_exists(sec)) {
+			snprintf(why, sizeof(pl->why[0][0]), "%s missing: kernel %s", sec, l->kernel);
+		} else if ((!strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6)) && fentry_err) {
+			snprintf(why, sizeof(pl->why[0][0]), "fentry/fexit refused: %s",
+				 strerror(-fentry_err));
+		} else if (!strncmp(sec, "lsm/", 4) && lsm_err) {
+			snprintf(why, sizeof(pl->why[0][0]), "%.180s", l->lsm_why);
+		} else {
+			continue;
+		}
+		pl->failed[p.slot][p.backend] = true;
 	}
+	for (int s = 0; s < NSLOT; s++)
+		pl->chosen[s] = choose(pl, s);
+}
 
-	/* Attach each program on its own, so status can say what is on */
+/* Appends "; why" to a fallback text unless it is there already. */
+static void add_reason(char *buf, size_t n, const char *why)
+{
+	size_t len = strlen(buf);
+
+	if (!why[0] || strstr(buf, why))
+		return;
+	snprintf(buf + len, n - len, "%s%s", len ? "; " : "", why);
+}
+
+/* One status entry: a slot's backend and the better ones it fell back from. */
+static void report_slot(struct loader *l, struct plan *pl, int s)
+{
+	struct loader_family *lf = &l->fam[l->nfam++];
+	int f = slots[s].family, c = pl->chosen[s];
+
+	snprintf(lf->name, sizeof(lf->name), "%s", slots[s].name);
+	lf->on = false;
+	if (!pl->roles[s]) {
+		snprintf(lf->backend, sizeof(lf->backend), "off (not requested)");
+		return;
+	}
+	if (pl->fam_off[f]) {
+		snprintf(lf->backend, sizeof(lf->backend), "off");
+		add_reason(lf->fallback, sizeof(lf->fallback), pl->fam_why[f]);
+		return;
+	}
+	snprintf(lf->backend, sizeof(lf->backend), "%s", c >= 0 ? slots[s].desc[c] : "none");
+	for (int b = 0; b < NB && (c < 0 || b < c); b++)
+		if (pl->failed[s][b])
+			add_reason(lf->fallback, sizeof(lf->fallback), pl->why[s][b]);
+	lf->on = c >= 0;
+}
+
+/* The families as status shows them, one entry per slot. */
+static void plan_report(struct loader *l, struct plan *pl)
+{
+	struct loader_family *lf;
+
+	l->lsm = !pl->fam_off[F_LSM] && pl->chosen[S_LSM] == 0 && pl->roles[S_LSM];
+	l->fentry = pl->chosen[S_FILES] == 0 || pl->chosen[S_FILES] == 1;
+	if (!l->lsm && !l->lsm_why[0])
+		snprintf(l->lsm_why, sizeof(l->lsm_why), "BPF-LSM unavailable: %.200s",
+			 pl->fam_why[F_LSM][0] ? pl->fam_why[F_LSM] : pl->why[S_LSM][0]);
+	l->nfam = 0;
+	report_slot(l, pl, S_PROC);
+	report_slot(l, pl, S_FILES);
+	if (l->lsm) {
+		report_slot(l, pl, S_LSM);
+		report_slot(l, pl, S_OTRUNC);
+	} else {
+		/* without BPF-LSM the capture backend kills at syscall entry */
+		lf = &l->fam[l->nfam++];
+		snprintf(lf->name, sizeof(lf->name), "enforcement");
+		snprintf(lf->backend, sizeof(lf->backend), "SIGKILL at syscall entry (%s)",
+			 l->fentry ? "fentry" : "tracepoint");
+		snprintf(lf->fallback, sizeof(lf->fallback), "%s", l->lsm_why);
+		lf->on = true;
+		lf = &l->fam[l->nfam++];
+		snprintf(lf->name, sizeof(lf->name), "open(O_TRUNC)");
+		snprintf(lf->backend, sizeof(lf->backend), "not enforced (needs BPF-LSM)");
+		lf->fallback[0] = 0;
+		lf->on = false;
+	}
+	report_slot(l, pl, S_DBSOCK);
+	report_slot(l, pl, S_DBSTREAM);
+}
+
+/* Attaches every loaded program that attaches by itself. 0, or the refused one's -errno. */
+static int attach_all(struct loader *l, struct plan *pl, char *bad, size_t bn)
+{
+	struct bpf_program *prog;
+
+	l->nprogs = l->nattached = 0;
 	bpf_object__for_each_program(prog, l->skel->obj) {
 		struct loader_prog *lp;
 		struct bpf_link *link;
@@ -187,10 +687,20 @@ int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 		snprintf(lp->hook, sizeof(lp->hook), "%s", bpf_program__section_name(prog));
 		if (!bpf_program__autoattach(prog) || !bpf_program__autoload(prog) ||
 		    is_manual_prog(prog)) {
+			struct prog_place p = place_of(lp->name);
 			bool loaded = bpf_program__autoload(prog);
-			const char *why = loaded ? "attached by its module"
-					  : is_lsm_prog(prog) ? l->lsm_why : "disabled";
+			char why[200];
 
+			if (loaded)
+				snprintf(why, sizeof(why), "attached by its module");
+			else if (p.family >= 0 && pl->fam_off[p.family])
+				snprintf(why, sizeof(why), "%s", pl->fam_why[p.family]);
+			else if (p.slot >= 0 && pl->failed[p.slot][p.backend])
+				snprintf(why, sizeof(why), "%s", pl->why[p.slot][p.backend]);
+			else if (p.slot >= 0 && pl->chosen[p.slot] >= 0 && pl->chosen[p.slot] != p.backend)
+				snprintf(why, sizeof(why), "%s serves it", slots[p.slot].backend[pl->chosen[p.slot]]);
+			else
+				snprintf(why, sizeof(why), "disabled");
 			snprintf(lp->hook + strlen(lp->hook), sizeof(lp->hook) - strlen(lp->hook),
 				 loaded ? " (%s)" : " (not loaded: %s)", why);
 			continue;
@@ -198,10 +708,8 @@ int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 		link = bpf_program__attach(prog);
 		if (!link) {
 			lp->err = -errno;
-			fprintf(log, "bulwark: cannot attach %s (%s): %s\n", lp->name, lp->hook,
-				strerror(-lp->err));
-			err = lp->err;
-			goto fail;
+			snprintf(bad, bn, "%s", lp->name);
+			return lp->err;
 		}
 		/* the skeleton's links array owns it; record for cleanup */
 		bpf_program__set_autoattach(prog, false);
@@ -212,8 +720,101 @@ int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 				*l->skel->skeleton->progs[i].link = link;
 	}
 	return 0;
+}
+
+/*
+ * Open -> configure -> load -> attach, as often as the kernel refuses a
+ * program: each refusal marks that program's backend failed (with the
+ * verifier's reason) and the next attempt uses the family's next backend,
+ * or leaves an optional family out. A refused core program, or a required
+ * family with no backend left, stops the start with the hook, the kernel
+ * release and the config option to look at.
+ */
+int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
+{
+	struct plan *pl = calloc(1, sizeof(*pl));
+	int err = -EINVAL;
+
+	memset(l, 0, sizeof(*l));
+	if (!pl) {
+		fprintf(log, "bulwark: out of memory\n");
+		return -ENOMEM;
+	}
+	verbose_libbpf = o->verbose;
+	libbpf_set_print(libbpf_print);
+	kernel_release(l->kernel, sizeof(l->kernel));
+	vmlinux_btf = btf__load_vmlinux_btf();
+	if (!vmlinux_btf)
+		vmlinux_btf = NULL;
+
+	for (int attempt = 0; attempt < 3 * NSLOT + NFAM + 2; attempt++) {
+		struct bpf_program *prog;
+		char bad[64] = "", why[192] = "", sec[160] = "";
+
+		/* Open BPF application */
+		l->skel = bulwark_bpf__open();
+		if (!l->skel) {
+			err = -errno;
+			fprintf(log, "bulwark: cannot open the BPF object: %s\n", strerror(-err));
+			goto out;
+		}
+		if (l->skel->rodata->bw_abi_version != BW_ABI_VERSION) {
+			fprintf(log, "bulwark: the BPF object speaks event ABI %u, this program %u; "
+				     "rebuild both (make clean all)\n",
+				l->skel->rodata->bw_abi_version, BW_ABI_VERSION);
+			err = -EPROTO;
+			goto fail;
+		}
+		if (!attempt)
+			plan_init(l, pl, l->skel->obj);
+
+		/* Configure before load */
+		l->skel->rodata->self_tgid = (uint32_t)getpid();
+		l->skel->rodata->capture_all = o->capture_all;
+		l->skel->rodata->enforce_kill = o->enforce_kill;
+		l->enforce_kill = o->enforce_kill;
+		if (o->ringbuf_bytes)
+			bpf_map__set_max_entries(l->skel->maps.rb, o->ringbuf_bytes);
+		if (o->configure)
+			o->configure(l->skel->obj, o->configure_arg);
+		plan_apply(pl, l->skel->obj, !attempt);
+		plan_report(l, pl);
+
+		/* Load & verify BPF programs */
+		capture_start();
+		err = bulwark_bpf__load(l->skel);
+		capture_stop();
+		if (!err) {
+			/* Attach each program on its own, so status can say what is on */
+			err = attach_all(l, pl, bad, sizeof(bad));
+			if (!err)
+				goto out;
+			snprintf(why, sizeof(why), "attach: %s", strerror(-err));
+		} else if (!blame(bad, sizeof(bad), why, sizeof(why), err)) {
+			fprintf(log, "bulwark: the kernel (Linux %s) refused the BPF programs: %s; "
+				     "run with --verbose for the verifier log\n", l->kernel, strerror(-err));
+			goto fail;
+		}
+		bpf_object__for_each_program(prog, l->skel->obj)
+			if (!strcmp(bpf_program__name(prog), bad))
+				snprintf(sec, sizeof(sec), "%s", bpf_program__section_name(prog));
+		if (o->verbose)
+			fprintf(log, "bulwark: %s (%s) refused: %s; trying without it\n", bad, sec, why);
+		err = plan_refuse(pl, bad, sec[0] ? sec : bad, why, l->kernel, log);
+		if (err)
+			goto fail;
+		bulwark_bpf__destroy(l->skel);
+		l->skel = NULL;
+	}
+	fprintf(log, "bulwark: the kernel (Linux %s) kept refusing the BPF programs; "
+		     "run with --verbose for the verifier log\n", l->kernel);
+	err = -ENOTSUP;
 fail:
 	loader_close(l);
+out:
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+	free(pl);
 	return err;
 }
 
@@ -231,8 +832,25 @@ const char *loader_enforcement(const struct loader *l)
 		return "user space only (no --protect trees)";
 	if (l->lsm)
 		return "bpf-lsm: denied before the operation";
+	if (l->fentry)
+		return l->enforce_kill ? "fentry: SIGKILL at syscall entry (at most 1 file in flight lost)"
+				       : "fentry: report only (--no-kill)";
 	return l->enforce_kill ? "tracepoint: SIGKILL at sys_enter (at most 1 file in flight lost)"
 			       : "tracepoint: report only (--no-kill)";
+}
+
+void loader_backends(const struct loader *l, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < l->nfam && len < n; i++) {
+		const struct loader_family *f = &l->fam[i];
+
+		len += (size_t)snprintf(buf + len, n - len, "%s%s: %s%s%s%s", i ? ", " : "", f->name,
+					f->backend, f->fallback[0] ? " (" : "", f->fallback,
+					f->fallback[0] ? ")" : "");
+	}
 }
 
 /* Removes every key of a hash or LPM map (next_key walk). */

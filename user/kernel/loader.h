@@ -11,13 +11,26 @@
 struct bulwark_bpf;
 struct bpf_object;
 
-#define LOADER_MAX_PROGS 64
+#define LOADER_MAX_PROGS 96
+#define LOADER_MAX_FAMILIES 8
 
 struct loader_prog {
 	char name[64];       /* BPF program name */
 	char hook[224];       /* section: tp/syscalls/sys_enter_unlinkat ... */
 	bool attached;       /* attach succeeded */
 	int err;             /* -errno of the failed attach */
+};
+
+/*
+ * What serves one hook family on this kernel: the backend chosen (best
+ * first: BPF-LSM, fentry/fexit or BTF tracepoints, syscall tracepoints)
+ * and, when it is not the best one, what fell back and why.
+ */
+struct loader_family {
+	char name[32];       /* "files", "db stream", ... */
+	char backend[96];    /* "fentry/fexit __x64_sys_*", "off", ... */
+	char fallback[256];  /* "" or "fentry: Operation not permitted" ... */
+	bool on;             /* programs of this family are attached */
 };
 
 struct loader_opts {
@@ -41,9 +54,13 @@ struct loader {
 	struct loader_prog progs[LOADER_MAX_PROGS];
 	int nprogs;
 	int nattached;
+	struct loader_family fam[LOADER_MAX_FAMILIES];
+	int nfam;
+	char kernel[96];        /* uname release, for messages */
 	bool lsm;               /* BPF-LSM deny path active */
 	bool lsm_probed;        /* the probe ran */
-	char lsm_why[128];      /* why BPF-LSM is not in use */
+	char lsm_why[256];      /* why BPF-LSM is not in use */
+	bool fentry;            /* deletion family on fentry/fexit, no syscall tracepoint */
 	bool protect;           /* protected trees configured */
 	struct watchset trees;  /* what the watch_* maps are built from */
 	uint32_t nwatch;        /* watched trees in the kernel maps */
@@ -54,13 +71,19 @@ struct loader {
 /* "bpf-lsm (deny before the operation)", "tracepoint-sigkill (...)" or "none". */
 const char *loader_enforcement(const struct loader *l);
 
+/* One line for the ready message: "files fentry/fexit ..., db stream fexit ... (why)". */
+void loader_backends(const struct loader *l, char *buf, size_t n);
+
 /* fd of the kernel quarantine map (session ids being killed). */
 int loader_quarantine_fd(struct loader *l);
 
 /* Puts an executable (path or glob) on the kernel's allowlist. */
 int loader_allow_exe(struct loader *l, const char *pattern);
 
-/* Checks root, BTF, mounts tracefs/bpffs if missing (telling log). 0 or -errno. */
+/*
+ * Checks root, BTF, that BPF is enabled and not locked down, and mounts
+ * tracefs/bpffs if missing (telling log). 0 or -errno.
+ */
 int loader_check_host(FILE *log);
 
 /* Opens, configures, loads and attaches. Errors say what to do. 0 or -errno. */
