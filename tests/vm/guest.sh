@@ -23,7 +23,7 @@ export BW_READY_TIMEOUT=${BW_READY_TIMEOUT:-180}
 export PG_START_TIMEOUT=${PG_START_TIMEOUT:-120} MDB_START_TIMEOUT=${MDB_START_TIMEOUT:-180}
 # the guest runs nothing else: the servers take the ports bulwark always captures
 export PG_WANT_PORT=5432 MDB_WANT_PORT=3306
-WAIT=${VM_WAIT:-20}
+WAIT=${VM_WAIT:-15}
 
 mkdir -p "$VM_RESULTS"
 exec > >(tee "$VM_RESULTS/results.txt") 2>&1
@@ -119,6 +119,27 @@ echo "# kernel $(uname -r); lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)"
 uname -r > "$VM_RESULTS/uname"
 cat /sys/kernel/security/lsm > "$VM_RESULTS/lsm" 2>/dev/null
 
+# The servers take most of a guest's time under emulation (initdb,
+# mariadb-install-db): they start in the background while the daemon loads
+# and the file scenarios run. Their variables come back through a file.
+db_boot() {
+	local t0
+	t0=$(now_ms)
+	if pg_start 127.0.0.1 && pg_sql "CREATE DATABASE doomed_pg OWNER $DB_USER" > /dev/null; then
+		echo "PG_MS=$(( $(now_ms) - t0 ))"; declare -p PG_PID PG_DIR PG_SOCKDIR PG_PORT
+	else
+		echo "PG_FAILED_MS=$(( $(now_ms) - t0 ))"
+	fi
+	t0=$(now_ms)
+	if mdb_start 127.0.0.1 && mdb_sql "CREATE DATABASE doomed_my" > /dev/null; then
+		echo "MDB_MS=$(( $(now_ms) - t0 ))"; declare -p MDB_PID MDB_DIR MDB_SOCK MDB_PORT
+	else
+		echo "MDB_FAILED_MS=$(( $(now_ms) - t0 ))"
+	fi
+}
+db_boot > "$E2E_TMP/db.env" 2> "$E2E_TMP/db.err" < /dev/null &
+DB_JOB=$!
+
 # --- start: the default rules and a protected tree
 P=$E2E_TMP/protected
 mkdir -p "$P"
@@ -209,28 +230,27 @@ db_drop() {
 	check "${name}_alert_names_session" test "$(echo "$a" | jq '.output_fields."session.id"')" = "$SID"
 	check "${name}_session_killed" test "$(echo "$a" | jq -r .action_result.status)" = killed
 }
-stamp pg_start
+stamp db_wait
 t0=$(now_ms)
-if pg_start 127.0.0.1 2> "$E2E_TMP/pg.err"; then
-	info pg_start "PostgreSQL 15 ready after $(( $(now_ms) - t0 )) ms"
-	pg_sql "CREATE DATABASE doomed_pg OWNER $DB_USER" > /dev/null
+wait "$DB_JOB"
+PG_MS=""; PG_FAILED_MS=""; MDB_MS=""; MDB_FAILED_MS=""
+. "$E2E_TMP/db.env"
+stamp "db servers up (waited $(( $(now_ms) - t0 )) ms for them)"
+if [ -n "$PG_MS" ]; then
+	info pg_start "PostgreSQL 15 ready after $PG_MS ms (initdb + postmaster, while the daemon loaded)"
 	db_drop psql_drop_database 6006 \
 		"psql -X -U $DB_USER -d $DB_NAME -h $PG_SOCKDIR -p $PG_PORT -c 'DROP DATABASE doomed_pg' -c 'SELECT pg_sleep(3)'"
 else
-	fail psql_drop_database "PostgreSQL did not start within ${PG_START_TIMEOUT}s ($(( $(now_ms) - t0 )) ms)"
-	diag "$E2E_TMP/pg.err"
+	fail psql_drop_database "PostgreSQL did not start within ${PG_START_TIMEOUT}s (gave up after $PG_FAILED_MS ms)"
 fi
-stamp mdb_start
-t0=$(now_ms)
-if mdb_start 127.0.0.1 2> "$E2E_TMP/mdb.err"; then
-	info mdb_start "MariaDB ready after $(( $(now_ms) - t0 )) ms"
-	mdb_sql "CREATE DATABASE doomed_my" > /dev/null
+if [ -n "$MDB_MS" ]; then
+	info mdb_start "MariaDB ready after $MDB_MS ms (install-db + mariadbd, while the daemon loaded)"
 	db_drop mariadb_drop_database 6007 \
 		"mariadb --no-defaults --skip-ssl -u $DB_USER -p$DB_PASS -h 127.0.0.1 -P $MDB_PORT -e 'DROP DATABASE doomed_my; SELECT SLEEP(3)'"
 else
-	fail mariadb_drop_database "MariaDB did not start within ${MDB_START_TIMEOUT}s ($(( $(now_ms) - t0 )) ms)"
-	diag "$E2E_TMP/mdb.err"
+	fail mariadb_drop_database "MariaDB did not start within ${MDB_START_TIMEOUT}s (gave up after $MDB_FAILED_MS ms)"
 fi
+[ -n "$PG_MS" ] && [ -n "$MDB_MS" ] || diag "$E2E_TMP/db.err"
 
 # --- status shows the backends, and the counters after all that
 stamp status

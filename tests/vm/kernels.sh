@@ -78,7 +78,8 @@ _vm_keyring() {
 	_vm_apt_setup bookworm "$HOST_KEYRING" || return 1
 	local d=$VM_DIR/keyring/deb
 	rm -rf "$d"; mkdir -p "$d"
-	(cd "$d" && _vm_apt bookworm apt-get download debian-archive-keyring >&2) || return 1
+	(cd "$d" && _vm_apt bookworm apt-get download debian-archive-keyring > "$d/download.log" 2>&1) || {
+		cat "$d/download.log" >&2; echo "vm: cannot download debian-archive-keyring from bookworm" >&2; return 1; }
 	dpkg-deb -x "$d"/debian-archive-keyring_*.deb "$d/x" || return 1
 	cp "$d/x/usr/share/keyrings/debian-archive-keyring.gpg" "$k" || return 1
 	if ! _vm_keyring_has "$k" "$suite"; then
@@ -96,7 +97,8 @@ _vm_apt_setup() {
 	: > "$a/state/status"
 	echo "deb [signed-by=$keyring] $mirror $suite main" > "$a/sources.list"
 	echo "vm: apt-get update for $suite from $mirror" >&2
-	_vm_apt "$suite" apt-get update >&2 || {
+	_vm_apt "$suite" apt-get update > "$a/update.log" 2>&1 || {
+		cat "$a/update.log" >&2
 		echo "vm: apt-get update of $suite failed (mirror $mirror, keyring $keyring)" >&2; return 1; }
 }
 
@@ -141,7 +143,8 @@ vm_kernel_prepare() {
 			awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 		[ -n "$pkg" ] || { echo "vm: linux-image-amd64 in $suite names no kernel package" >&2; return 1; }
 		echo "vm: downloading $pkg ($suite)" >&2
-		(cd "$VM_DIR/debs" && _vm_apt "$suite" apt-get download "$pkg" >&2) || {
+		(cd "$VM_DIR/debs" && _vm_apt "$suite" apt-get download "$pkg" > "$VM_DIR/apt/$suite/download.log" 2>&1) || {
+			cat "$VM_DIR/apt/$suite/download.log" >&2
 			echo "vm: apt-get download $pkg failed" >&2; return 1; }
 		deb=$(ls "$VM_DIR/debs/${pkg}"_*.deb | sort -V | tail -1)
 	fi
