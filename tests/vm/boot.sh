@@ -13,6 +13,9 @@ VM_TIMEOUT=${VM_TIMEOUT:-600}
 VM_MEM=${VM_MEM:-2G}
 VM_SMP=${VM_SMP:-2}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
+# host variables passed on to tests/vm/guest.sh when set
+VM_GUEST_VARS="VM_EXPECT_O_TRUNC VM_EXPECT_URING_TP VM_FILES VM_WAIT BULWARK BW_READY_TIMEOUT
+	PG_START_TIMEOUT MDB_START_TIMEOUT"
 
 # vm_initramfs VER: $VM_DIR/kernel/VER/initramfs.gz with busybox, the modules, init.
 vm_initramfs() {
@@ -30,6 +33,11 @@ VM_REPO='$VM_ROOT'
 VM_RESULTS='$VM_DIR/results/$ver'
 VM_SCRIPT='$2'
 CONF
+	# the scenario switches reach the guest's environment
+	local v
+	for v in $VM_GUEST_VARS; do
+		[ -n "${!v+x}" ] && printf "%s='%s'\nexport %s\n" "$v" "${!v}" "$v" >> "$d/vm.conf"
+	done
 	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) > "$kd/initramfs.gz" || return 1
 	rm -rf "$d"
 }
