@@ -22,7 +22,7 @@ FAMILY='def family: if test("unlink|rmdir|rename|truncate|open") then "files"
 	elif test("sched_process") then "process"
 	else "database" end;'
 
-echo "Measured by \`make vmtest\` on $(date -u +%Y-%m-%d), bulwark $(git rev-parse --short HEAD 2>/dev/null || echo '?'), under qemu (TCG)."
+echo "Measured by \`make vmtest\` on $(date -u +%Y-%m-%d), ${BULWARK:-build/bulwark of $(git rev-parse --short HEAD 2>/dev/null || echo '?')}, under qemu (TCG)."
 echo
 echo "| kernel | Debian package | bulwark starts | enforcement path | capture path | what is missing | vmtest |"
 echo "|---|---|---|---|---|---|---|"
@@ -37,20 +37,37 @@ for ver in "$@"; do
 		why=$(grep -v -E '^libbpf: (prog|failed)|^processed |^-- |^$' "$r/daemon.err" 2>/dev/null | grep -v '^bulwark:' | head -1)
 		[ -n "$why" ] || why=$(grep -o 'failed to find kernel BTF type ID of [^:]*' "$r/daemon.err" 2>/dev/null | head -1)
 		if [ -n "$prog" ]; then missing="does not start: $prog refused: ${why:-see $r/daemon.err}"
-		else missing="does not start: $(grep -m1 '^bulwark:' "$r/daemon.err" 2>/dev/null || echo "no results, see $r/console.log")"; fi
+		else
+			# the daemon's own message, with the indented reasons that follow it
+			why=$(awk '/^bulwark:/ && !n { n = 1; out = $0; next }
+				n == 1 && /^  / { sub(/^ +/, ""); out = out " " $0 "."; next }
+				n == 1 { n = 2 } END { print out }' "$r/daemon.err" 2>/dev/null)
+			missing="does not start: ${why:-no results, see $r/console.log}"
+		fi
 		echo "| $ver | ${pkg:-?} | no | - | - | ${missing//|/\\|} | $tally |"
 		continue
 	fi
-	# the other helper's per-family backends, when status has them; else from the hooks
+	# status lists per-family backends ("backends": [{family, backend, fell_back, on}])
+	# where the build has them; older builds only list programs and hooks
 	row=$(jq -r "$KIND $FAMILY"'
 		. as $s
-		| (if .backends then (.backends | to_entries | map("\(.key): \(.value)") | join("; "))
-		   else ["files", "exec", "database"] | map(. as $f | "\($f): \($s.programs
-			| [.[] | select(.attached and (.hook | family) == $f and (.hook | startswith("lsm/") | not))
-			     | .hook | kind] | unique | join(" + "))") | join("; ") end) as $cap
-		| ([.programs[] | select(.attached | not) | select(.hook | test("^uprobe|^uretprobe") | not)
-		    | "\(.name) (\(.hook))"] | join(", ")) as $missing
-		| "\(.enforcement)\t\($cap)\t\($missing)"' "$r/status.json")
+		| if (.backends | type) == "array" then
+			([.enforcement] + [.backends[] | select(.family | test("O_TRUNC")) | "\(.family): \(.backend)"]
+			  | join("; ")) as $enf
+			| ([.backends[] | select(.on and (.family | test("enforcement|O_TRUNC") | not))
+			    | "\(.family): \(.backend)"] | join("; ")) as $cap
+			| ([.backends[] | select(.on | not) | "\(.family) off"]
+			   + [.backends[] | select(.fell_back != "") | "\(.family) fell back (\(.fell_back))"]
+			   | join("; ")) as $missing
+			| "\($enf)\t\($cap)\t\($missing)"
+		  else
+			(["files", "exec", "database"] | map(. as $f | "\($f): \($s.programs
+				| [.[] | select(.attached and (.hook | family) == $f and (.hook | startswith("lsm/") | not))
+				     | .hook | kind] | unique | join(" + "))") | join("; ")) as $cap
+			| ([.programs[] | select(.attached | not) | select(.hook | test("^uprobe|^uretprobe") | not)
+			    | "\(.name) (\(.hook))"] | join(", ")) as $missing
+			| "\(.enforcement)\t\($cap)\t\($missing)"
+		  end' "$r/status.json")
 	enf=${row%%$'\t'*}; rest=${row#*$'\t'}; cap=${rest%%$'\t'*}; missing=${rest#*$'\t'}
 	# per scenario that did not pass: its measurement and the checks that did not pass
 	gaps=$(awk -v scen="exec_attributed rm_rf truncate o_trunc io_uring psql_drop_database mariadb_drop_database status" '
