@@ -194,7 +194,7 @@ if [ "$VM_EXPECT_O_TRUNC" = 1 ]; then
 	lost_check o_trunc "$emptied"
 	killed_check o_trunc 6004
 else
-	skip o_trunc "open(O_TRUNC) is not hooked yet (VM_EXPECT_O_TRUNC=1 to assert)"
+	skip o_trunc "measured, not asserted (VM_EXPECT_O_TRUNC=0; set 1 once open(O_TRUNC) is enforced)"
 fi
 
 # --- io_uring unlinkat: never enters the unlink syscalls
@@ -210,7 +210,7 @@ elif [ "$LSM" = 1 ] || [ "$VM_EXPECT_URING_TP" = 1 ]; then
 	killed_check io_uring 6005
 else
 	info io_uring "$lost of $VM_FILES lost (enforcement: $ENFORCEMENT)"
-	skip io_uring "syscall tracepoints do not see io_uring (VM_EXPECT_URING_TP=1 to assert)"
+	skip io_uring "measured, not asserted: syscall tracepoints do not see io_uring (VM_EXPECT_URING_TP=1 asserts)"
 fi
 
 # --- DROP DATABASE from psql and mariadb to real servers
