@@ -53,17 +53,19 @@ UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS  := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRCS)))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps run test unit e2e bench fuzz install install-files deb clean
+.PHONY: all deps run test unit e2e vmtest bench fuzz install install-files deb clean
 all: $(BUILD)/bulwark $(UNIT_BINS) $(BUILD)/tests/outputs_driver
 
 # Installs the Debian packages needed to build, run and test (idempotent).
 deps:
 	$(Q)./scripts/deps.sh
 
-$(BUILD) $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests $(BUILD)/fuzz $(BUILD)/bench:
+$(BUILD) $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests $(BUILD)/fuzz $(BUILD)/bench $(BUILD)/helpers:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -108,6 +110,13 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# Test helpers run inside the kernel-matrix guests; not part of `all`, so
+# building bulwark does not need liburing.
+$(BUILD)/helpers/uring_unlink: LDLIBS_HELPER := -luring
+$(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS_HELPER)
+
 # libFuzzer targets: clang with -fsanitize=fuzzer,address over the user modules.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -pthread
 # Library objects are built once for every target; targets also depend on tests/fuzz/*.h.
@@ -138,6 +147,11 @@ unit: all
 
 e2e: all
 	$(Q)./tests/run.sh --e2e
+
+# The kernel matrix: Debian's stock kernels under qemu (tests/vm/run.sh).
+# VM_KERNELS="5.10 6.1 6.12" picks kernels, VM_TIMEOUT seconds bounds each boot.
+vmtest: deps all $(HELPER_BINS)
+	$(Q)./tests/vm/run.sh
 
 bench: deps all $(BENCH_BINS)
 	$(Q)./bench/run.sh

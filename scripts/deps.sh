@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-# Installs the Debian 12 packages bulwark needs to build, run, test and bench.
+# Installs the Debian 12 packages bulwark needs to build, run, test and bench,
+# and to boot the kernel matrix (make vmtest: qemu, busybox, liburing).
 # Does nothing when they are all present. --list prints the package names.
 set -euo pipefail
 PKGS=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libyaml-dev
@@ -8,7 +9,8 @@ PKGS=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libyaml-dev
       coreutils findutils postgresql-15 postgresql-client-15 postgresql-contrib
       mariadb-server mariadb-client auditd jq python3 libcurl4-openssl-dev libssl-dev
       rsyslog rsyslog-openssl openssl libmicrohttpd-dev curl
-      prometheus debhelper lintian dpkg-dev bash-completion man-db)
+      prometheus debhelper lintian dpkg-dev bash-completion man-db
+      liburing-dev qemu-system-x86 busybox-static cpio kmod xz-utils zstd gnupg file)
 if [ "${1:-}" = --list ]; then echo "${PKGS[*]}"; exit 0; fi
 missing=()
 for p in "${PKGS[@]}"; do

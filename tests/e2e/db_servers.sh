@@ -22,7 +22,11 @@
 # MDB_SSL=1 the server also offers TLS (a self-signed certificate made
 # here); psql then prefers TLS over TCP, so pass sslmode=disable for a
 # plaintext TCP session. Only the processes started here are ever
-# signalled, by the pid recorded at start.
+# signalled, by the pid recorded at start. PG_START_TIMEOUT and
+# MDB_START_TIMEOUT (seconds, default 10 and 15) bound the wait for a
+# server to answer; emulated kernels need more. PG_WANT_PORT and
+# MDB_WANT_PORT pick the port instead of a free one (a guest with nothing
+# else running takes the default ports 5432 and 3306).
 DB_USER=${DB_USER:-bwtest}
 DB_PASS=${DB_PASS:-bwtest-pw}
 DB_NAME=${DB_NAME:-bwdb}
@@ -68,7 +72,8 @@ pg_start() {
 	PG_DIR=$(mktemp -d /tmp/bulwark-pg.XXXXXX) || return 1
 	chown postgres: "$PG_DIR"
 	PG_SOCKDIR=$PG_DIR
-	PG_PORT=$(db_free_port) || return 1
+	PG_PORT=${PG_WANT_PORT:-}
+	[ -n "$PG_PORT" ] || PG_PORT=$(db_free_port) || return 1
 	echo "$DB_PASS" > "$PG_DIR/pw"; chown postgres: "$PG_DIR/pw"
 	setpriv --reuid=postgres --regid=postgres --init-groups -- \
 		"$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -E UTF8 --no-sync \
@@ -86,7 +91,7 @@ pg_start() {
 		-c full_page_writes=off -c max_connections=40 -c shared_buffers=32MB \
 		"${ssl[@]}" ${PG_EXTRA_OPTS:-} > "$PG_DIR/server.log" 2>&1 < /dev/null &
 	PG_PID=$!
-	for i in $(seq 1 100); do
+	for i in $(seq 1 $((${PG_START_TIMEOUT:-10} * 10))); do
 		"$PG_BIN/pg_isready" -q -h "$PG_SOCKDIR" -p "$PG_PORT" && break
 		kill -0 "$PG_PID" 2>/dev/null || break
 		sleep 0.1
@@ -126,7 +131,8 @@ mdb_start() {
 	MDB_DIR=$(mktemp -d /tmp/bulwark-mdb.XXXXXX) || return 1
 	chown mysql: "$MDB_DIR"
 	MDB_SOCK=$MDB_DIR/mysqld.sock
-	MDB_PORT=$(db_free_port) || return 1
+	MDB_PORT=${MDB_WANT_PORT:-}
+	[ -n "$MDB_PORT" ] || MDB_PORT=$(db_free_port) || return 1
 	mariadb-install-db --no-defaults --datadir="$MDB_DIR/data" --user=mysql \
 		--auth-root-authentication-method=socket --skip-test-db \
 		> "$MDB_DIR/install.log" 2>&1 || { cat "$MDB_DIR/install.log" >&2; return 1; }
@@ -141,7 +147,7 @@ mdb_start() {
 		--innodb-buffer-pool-size=32M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
 		--max-connections=40 "${ssl[@]}" ${MDB_EXTRA_OPTS:-} > /dev/null 2>&1 < /dev/null &
 	MDB_PID=$!
-	for i in $(seq 1 150); do
+	for i in $(seq 1 $((${MDB_START_TIMEOUT:-15} * 10))); do
 		mariadb --no-defaults -S "$MDB_SOCK" -u root -e 'SELECT 1' > /dev/null 2>&1 && break
 		kill -0 "$MDB_PID" 2>/dev/null || break
 		sleep 0.1

@@ -25,14 +25,15 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 
 # bw_start [run options...]: starts the daemon with --events, a private
-# journal and run dir; waits for "ready" on stderr. Output in $BW_OUT.
+# journal and run dir; waits for "ready" on stderr (BW_READY_TIMEOUT s,
+# default 20; emulated kernels need more). Output in $BW_OUT.
 bw_start() {
 	BW_OUT=$E2E_TMP/out.json; BW_ERR=$E2E_TMP/err.log
 	: > "$BW_OUT"; : > "$BW_ERR"
 	"$BULWARK" run --events --journal "$E2E_TMP/journal" --run-dir "$E2E_TMP/run" "$@" \
 		> "$BW_OUT" 2> "$BW_ERR" &
 	BW_PID=$!
-	for _ in $(seq 1 200); do
+	for _ in $(seq 1 $((${BW_READY_TIMEOUT:-20} * 10))); do
 		grep -q 'ready' "$BW_ERR" && return 0
 		kill -0 "$BW_PID" 2>/dev/null || break
 		sleep 0.1
@@ -62,9 +63,11 @@ session_of() { cat "$E2E_TMP/session.$1"; }
 
 # wait_json JQ-FILTER [TIMEOUT_S]: waits until a line of $BW_OUT matches.
 # Each complete line is parsed once: a large output does not slow the wait.
+# The timeout is wall-clock time: under emulation one poll can take a second.
 wait_json() {
-	local filter=$1 t=${2:-5} i seen=0 total
-	for i in $(seq 1 $((t * 10))); do
+	local filter=$1 t=${2:-5} seen=0 total end
+	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
+	while [ "${EPOCHREALTIME/./}" -lt "$end" ]; do
 		total=$(wc -l < "$BW_OUT")
 		if [ "$total" -gt "$seen" ]; then
 			sed -n "$((seen + 1)),${total}p" "$BW_OUT" | jq -c "select($filter)" 2>/dev/null |
