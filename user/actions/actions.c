@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <arpa/inet.h>
 #include "actions/actions.h"
+#include "core/clock.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -42,14 +43,6 @@ const char *const actions_default_allow[] = {
 	"/usr/lib/postgresql/*/bin/postgres", "/usr/pgsql-*/bin/postgres", "/usr/bin/postgres",
 	NULL,
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int actions_init(struct actions *a, actions_quarantine_fn quarantine, void *quarantine_ctx,
 		 struct proctable *pt, bool no_kill, const char *const *allow, int nallow)
@@ -154,13 +147,13 @@ static int signal_pid(struct actions *a, uint32_t pid)
 static int wait_dead(int *fds, int n)
 {
 	struct pollfd p[ACTIONS_MAX_PIDS];
-	uint64_t deadline = mono_ns() + WAIT_MS * 1000000ull;
+	uint64_t deadline = clock_monotonic_ns() + WAIT_MS * 1000000ull;
 	int live = n;
 
 	for (int i = 0; i < n; i++)
 		p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	while (live > 0) {
-		int64_t left = (int64_t)(deadline - mono_ns());
+		int64_t left = (int64_t)(deadline - clock_monotonic_ns());
 
 		if (left <= 0)
 			break;
@@ -406,7 +399,7 @@ static int kill_session(struct actions *a, uint32_t sid, uint32_t first, struct 
 {
 	struct jbuf spared = { 0 }, survivors = { 0 };
 	bool first_spared = true, dry = a->no_kill, quarantined = false;
-	uint64_t t0 = mono_ns(), now = 0, dead_ns = 0;
+	uint64_t t0 = clock_monotonic_ns(), now = 0, dead_ns = 0;
 	int npids = 0, killed = 0, sweeps = 0, left = 0, alive = 0, taken;
 
 	/* events queued behind the one that killed the session: one /proc sweep is enough */
@@ -429,7 +422,7 @@ static int kill_session(struct actions *a, uint32_t sid, uint32_t first, struct 
 	/* wait for what the table knew before reading /proc */
 	if (taken && !dry) {
 		left = wait_all(a, npids);
-		dead_ns = mono_ns();
+		dead_ns = clock_monotonic_ns();
 	}
 	for (sweeps = 1; sweeps <= SWEEPS_MAX; sweeps++) {
 		int seen = sweep(a, sid, &npids, dry, &spared, &first_spared);
@@ -437,11 +430,11 @@ static int kill_session(struct actions *a, uint32_t sid, uint32_t first, struct 
 		if (seen <= 0 || dry)
 			break;
 		left = wait_all(a, npids);
-		dead_ns = mono_ns(); /* the last signalled process is dead (or timed out) */
+		dead_ns = clock_monotonic_ns(); /* the last signalled process is dead (or timed out) */
 	}
 	if (!dry)
 		alive = confirm(a, sid, npids, &survivors);
-	now = mono_ns();
+	now = clock_monotonic_ns();
 	for (int i = 0; i < npids; i++) {
 		if (a->pidfds[i] >= 0 || a->pidfds[i] == TAKEN_DRY)
 			killed++;
@@ -475,7 +468,7 @@ static int kill_session(struct actions *a, uint32_t sid, uint32_t first, struct 
 static void kill_process(struct actions *a, uint32_t pid, const char *why_fallback,
 			 struct jbuf *out)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = clock_monotonic_ns();
 	const char *why = NULL;
 	int fd, left = 1;
 
@@ -500,7 +493,7 @@ static void kill_process(struct actions *a, uint32_t pid, const char *why_fallba
 			 "\"elapsed_us\":%llu%s%s%s}",
 		    fd < 0 ? (errno == ESRCH ? "gone" : "failed") : left ? "partial" : "killed", pid,
 		    fd >= 0 && !left,
-		    (unsigned long long)((mono_ns() - t0) / 1000), why_fallback ? ",\"note\":\"" : "",
+		    (unsigned long long)((clock_monotonic_ns() - t0) / 1000), why_fallback ? ",\"note\":\"" : "",
 		    why_fallback ? why_fallback : "", why_fallback ? "\"" : "");
 }
 
@@ -699,7 +692,6 @@ static void drop_connection(struct actions *a, const struct bw_event *e, struct 
 void actions_apply(struct actions *a, enum rule_action act, const struct bw_event *e,
 		   struct jbuf *out)
 {
-	struct timespec ts;
 	int64_t lag_ns = 0;
 
 	if (act == RULE_ALERT) {
@@ -711,10 +703,8 @@ void actions_apply(struct actions *a, enum rule_action act, const struct bw_even
 	 * the ring buffer, the decoder and the rules, which the figures
 	 * below (dead_us, elapsed_us) do not include.
 	 */
-	clock_gettime(CLOCK_REALTIME, &ts);
 	if (e->time_ns)
-		lag_ns = (int64_t)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec -
-				   e->time_ns);
+		lag_ns = (int64_t)(clock_realtime_ns() - e->time_ns);
 	jbuf_printf(out, "{\"after_event_us\":%lld,", (long long)(lag_ns > 0 ? lag_ns / 1000 : 0));
 	if (remote_db_event(e)) {
 		drop_connection(a, e, out);

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "core/json.h"
 #include "rules/rules.h"
+#include "core/clock.h"
 
 /* The rule paths of a command: -r/--rules PATH and, for check and list, PATH arguments. */
 struct rules_env {
@@ -260,10 +261,7 @@ struct replay {
 
 static double clock_s(clockid_t id)
 {
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_ns(id) / 1e9;
 }
 
 static double now_s(void)

@@ -16,6 +16,17 @@ uint64_t clock_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * CLOCK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+void clock_deadline(clockid_t clk, uint64_t ns, struct timespec *ts)
+{
+	clock_gettime(clk, ts);
+	ts->tv_sec += (time_t)(ns / CLOCK_NS_PER_SEC);
+	ts->tv_nsec += (long)(ns % CLOCK_NS_PER_SEC);
+	if (ts->tv_nsec >= (long)CLOCK_NS_PER_SEC) {
+		ts->tv_sec++;
+		ts->tv_nsec -= (long)CLOCK_NS_PER_SEC;
+	}
+}
+
 /* ---- durations ---- */
 
 int clock_parse_duration(const char *s, size_t len, uint64_t bare_unit_ns, uint64_t *ns)

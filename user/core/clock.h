@@ -17,6 +17,9 @@ static inline uint64_t clock_realtime_ns(void) { return clock_ns(CLOCK_REALTIME)
 static inline uint64_t clock_monotonic_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 static inline uint64_t clock_boottime_ns(void) { return clock_ns(CLOCK_BOOTTIME); }
 
+/* *ts = the clock's time plus ns: an absolute deadline for timed waits. */
+void clock_deadline(clockid_t clk, uint64_t ns, struct timespec *ts);
+
 /*
  * Durations: one or more NUMBER UNIT terms, written together: 1h30m,
  * 500ms, 2d, 1w. Units: ns us ms s m h d w. A bare number with no unit is

@@ -18,6 +18,7 @@
 #include "rules/rules.h"
 #include "daemon/status.h"
 #include "daemon/metrics.h"
+#include "core/clock.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested, reopen_requested;
 
@@ -29,14 +30,6 @@ static void on_signal(int sig)
 		reopen_requested = 1;
 	else
 		stop_requested = 1;
-}
-
-static uint64_t now_epoch_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Sends READY=1 (or another state) to systemd when NOTIFY_SOCKET is set. */
@@ -235,7 +228,7 @@ static void emit_drop(struct daemon *d, uint64_t n, const char *reason)
 	struct bw_event e;
 
 	event_reset(&e);
-	e.time_ns = now_epoch_ns();
+	e.time_ns = clock_realtime_ns();
 	e.type = BW_EVT_DROP;
 	e.type_name = (struct bw_str){ "drop", 4 };
 	e.drop_count = n;
@@ -402,7 +395,7 @@ static void periodic(struct daemon *d)
 	uint64_t k[BW_STAT_MAX];
 
 	decode_sync_clock(&d->dec);
-	dbcapture_tick(d->db, now_epoch_ns());
+	dbcapture_tick(d->db, clock_realtime_ns());
 	/*
 	 * Trees are keyed by inode: a directory created (a glob that matches
 	 * now) or re-created since start gets its new inode added here, every
@@ -416,7 +409,7 @@ static void periodic(struct daemon *d)
 		report_drops(d, k);
 	else
 		memset(k, 0, sizeof(k));
-	proctable_gc(&d->dec.pt, now_epoch_ns(), 30ull * 1000000000ull);
+	proctable_gc(&d->dec.pt, clock_realtime_ns(), 30ull * 1000000000ull);
 	if (d->journal && journal_take_disk_full_edge(d->journal)) {
 		struct journal_stats js;
 		char why[512];
@@ -431,14 +424,6 @@ static void periodic(struct daemon *d)
 	outputs_tick(d->outputs);
 	status_write(d, k);
 	metrics_publish(d->metrics, d, k);
-}
-
-static uint64_t now_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -461,7 +446,7 @@ static void watchdog_tick(struct daemon *d)
 
 	if (!d->watchdog_us)
 		return;
-	now = now_mono_ns();
+	now = clock_monotonic_ns();
 	if (now - d->last_watchdog_ns >= d->watchdog_us * 500ull) {
 		d->last_watchdog_ns = now;
 		sd_notify_state("WATCHDOG=1");
@@ -485,7 +470,7 @@ int daemon_run(const struct daemon_opts *opts)
 	d->opts = *opts;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	gethostname(d->hostname, sizeof(d->hostname) - 1);
-	d->started_ns = now_epoch_ns();
+	d->started_ns = clock_realtime_ns();
 
 	/* Check the host: root, BTF, tracefs, bpffs */
 	if (loader_check_host(stderr))
@@ -584,7 +569,7 @@ int daemon_run(const struct daemon_opts *opts)
 	sd_notify_state("READY=1");
 
 	/* Poll loop */
-	uint64_t last = now_epoch_ns();
+	uint64_t last = clock_realtime_ns();
 	while (!stop_requested) {
 		/*
 		 * The kernel skips wakeups inside bursts (wake_flags() in
@@ -612,8 +597,8 @@ int daemon_run(const struct daemon_opts *opts)
 			reopen_requested = 0;
 			outputs_reopen(d->outputs);
 		}
-		if (now_epoch_ns() - last >= 1000000000ull) {
-			last = now_epoch_ns();
+		if (clock_realtime_ns() - last >= 1000000000ull) {
+			last = clock_realtime_ns();
 			periodic(d);
 		}
 		watchdog_tick(d);

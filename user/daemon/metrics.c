@@ -16,6 +16,7 @@
 #include "outputs/outputs.h"
 #include "rules/rules.h"
 #include "daemon/metrics.h"
+#include "core/clock.h"
 
 /*
  * Why a snapshot: the counters live in the daemon context, which only the
@@ -32,14 +33,6 @@ struct metrics {
 	uint64_t published_ns;     /* CLOCK_MONOTONIC of the last swap; 0 before the first */
 	struct jbuf buf;           /* the loop's render buffer */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int metrics_parse_listen(const char *listen, struct sockaddr_storage *sa, char *err, size_t n)
 {
@@ -136,7 +129,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (!strcmp(url, "/healthz")) {
 		pthread_mutex_lock(&m->lock);
-		age = m->published_ns ? mono_ns() - m->published_ns : UINT64_MAX;
+		age = m->published_ns ? clock_monotonic_ns() - m->published_ns : UINT64_MAX;
 		pthread_mutex_unlock(&m->lock);
 		if (age > METRICS_STALE_NS)
 			return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, text_type,
@@ -407,6 +400,6 @@ void metrics_publish(struct metrics *m, struct daemon *d, const uint64_t *k)
 	free(m->text);
 	m->text = copy;
 	m->len = m->buf.len;
-	m->published_ns = mono_ns();
+	m->published_ns = clock_monotonic_ns();
 	pthread_mutex_unlock(&m->lock);
 }

@@ -321,7 +321,7 @@ void dbcapture_record(struct dbcapture *db, const void *data, size_t len)
 
 void dbcapture_tick(struct dbcapture *db, uint64_t now_ns)
 {
-	uint64_t now = dbc_mono_ns();
+	uint64_t now = clock_monotonic_ns();
 	struct bw_sock_event none;
 
 	memset(&none, 0, offsetof(struct bw_sock_event, data));

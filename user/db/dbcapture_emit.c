@@ -115,7 +115,7 @@ const struct dbc_ident *dbc_server_who(struct dbcapture *db, struct dbc_conn *sr
 static void local_addrs(struct dbcapture *db)
 {
 	struct ifaddrs *ifa, *i;
-	uint64_t now = dbc_mono_ns();
+	uint64_t now = clock_monotonic_ns();
 	int n = 0;
 
 	if (db->ifaddrs && now - db->ifaddrs_ns < IFADDR_TTL_NS)
@@ -172,7 +172,7 @@ static void conn_tls(struct dbcapture *db, struct dbc_conn *c, const struct db_m
 	c->tls = true;
 	if (can || c->server_view) {
 		c->tls_pending = true;
-		c->tls_due_ns = dbc_mono_ns() + TLS_VERDICT_NS;
+		c->tls_due_ns = clock_monotonic_ns() + TLS_VERDICT_NS;
 		c->tls_ts = db->rec->hdr.ts_ns;
 		if (c->server_view)
 			dbc_tls_verdict(db, c);

@@ -11,6 +11,7 @@
 #include "db/dbconn.h"
 #include "core/event.h"
 #include "sql/sql.h"
+#include "core/clock.h"
 
 #define TLS_VERDICT_NS  (2ull * 1000000000ull) /* wait this long for a server-side view */
 #define IFADDR_TTL_NS   (10ull * 1000000000ull)
@@ -97,14 +98,6 @@ struct dbcapture {
 	int nifaddrs;
 	uint64_t ifaddrs_ns;
 };
-
-static inline uint64_t dbc_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- dbcapture_conns.c: the connection table (by id and by TCP pair) and its LRU ---- */
 

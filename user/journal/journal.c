@@ -15,6 +15,7 @@
 #include "journal/journal.h"
 #include "journal/journal_format.h"
 #include "journal/journal_int.h"
+#include "core/clock.h"
 
 static void wake_writer(struct journal *j)
 {
@@ -317,11 +318,7 @@ static void *writer_main(void *arg)
 		atomic_store(&j->sleeping, 1);
 		if (atomic_load(&j->head) == j->w_tail && !j->kick && !j->stop &&
 		    j->sync_req == served && deadline > now) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += (time_t)((deadline - now) / 1000);
-			ts.tv_nsec += (long)((deadline - now) % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L)
-				ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+			clock_deadline(CLOCK_MONOTONIC, (deadline - now) * 1000000ull, &ts);
 			pthread_cond_timedwait(&j->wake, &j->mu, &ts);
 		}
 		atomic_store(&j->sleeping, 0);
@@ -545,11 +542,7 @@ int journal_sync(struct journal *j, int timeout_ms)
 	uint64_t my;
 	int rc = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L)
-		ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+	clock_deadline(CLOCK_REALTIME, (uint64_t)timeout_ms * 1000000ull, &ts);
 	pthread_mutex_lock(&j->mu);
 	my = ++j->sync_req;
 	j->kick = true;

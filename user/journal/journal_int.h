@@ -10,6 +10,7 @@
 #include <time.h>
 #include <zlib.h>
 #include "journal/journal.h"
+#include "core/clock.h"
 
 /*
  * The queue is a single-producer single-consumer byte ring. The daemon's
@@ -89,18 +90,12 @@ struct journal {
 
 static inline uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_realtime_ns();
 }
 
 static inline uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_monotonic_ns() / 1000000;
 }
 
 static inline uint64_t relaxed_get(_Atomic uint64_t *v)

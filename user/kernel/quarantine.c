@@ -4,6 +4,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "kernel/quarantine.h"
+#include "core/clock.h"
 
 void quarantine_init(struct quarantine *q, int map_fd)
 {
@@ -13,12 +14,10 @@ void quarantine_init(struct quarantine *q, int map_fd)
 int quarantine_session(void *ctx, uint32_t sid)
 {
 	struct quarantine *q = ctx;
-	struct timespec ts;
 	uint64_t v;
 
 	if (!q || q->map_fd < 0)
 		return -ENOENT;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	v = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	v = clock_boottime_ns();
 	return bpf_map_update_elem(q->map_fd, &sid, &v, BPF_ANY) ? -errno : 0;
 }

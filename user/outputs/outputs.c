@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 #include "outputs/outputs_int.h"
 #include "outputs/spool.h"
+#include "core/clock.h"
 
 struct qitem {
 	char *p;
@@ -75,10 +76,7 @@ static const struct sink_ops *const ops_by_type[OUTPUT_NTYPES] = {
 
 uint64_t outputs_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_monotonic_ns();
 }
 
 static int qring_init(struct qring *r, uint32_t cap)
@@ -335,13 +333,7 @@ static void *worker_main(void *arg)
 				struct timespec ts;
 				uint64_t wait = k.retry_at - outputs_now_ns();
 
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_sec += (time_t)(wait / 1000000000ull);
-				ts.tv_nsec += (long)(wait % 1000000000ull);
-				if (ts.tv_nsec >= 1000000000L) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000L;
-				}
+				clock_deadline(CLOCK_REALTIME, wait, &ts);
 				pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 			} else {
 				pthread_cond_wait(&w->cv, &w->mu);
