@@ -60,5 +60,7 @@ int cmd_status(int argc, char **argv); /* cli/cmd_status.c */
 int cmd_rules(int argc, char **argv);  /* cli/rules_cli.c */
 int cmd_replay(int argc, char **argv); /* cli/rules_cli.c */
 int cmd_dump(int argc, char **argv);   /* cli/dump.c */
+int cmd_sessions(int argc, char **argv); /* cli/cmd_sessions.c */
+int cmd_report(int argc, char **argv); /* cli/report.c */
 
 #endif /* BULWARK_CLI_H */

@@ -71,6 +71,8 @@ static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 	/* act first: the alert reports what the action did */
 	jbuf_reset(&d->result);
 	actions_apply(&d->actions, rule_action(r), e, &d->result);
+	session_note_alert(&d->sessions, e, rule_name(r),
+			   rule_action(r) == RULE_KILL_SESSION && !d->opts.no_kill);
 	jbuf_reset(&d->alert);
 	alert_to_json(&d->alert, r, e, d->hostname, jbuf_ok(&d->result) ? d->result.p : NULL);
 	if (!jbuf_ok(&d->alert))
@@ -85,6 +87,7 @@ static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 static void handle_event(struct daemon *d, struct bw_event *e)
 {
 	d->c.events++;
+	session_annotate(&d->sessions, &d->dec.pt, e);
 	jbuf_reset(&d->line);
 	event_to_json(&d->line, e);
 	if (d->journal && jbuf_ok(&d->line))
@@ -292,6 +295,29 @@ static void reload_rules(struct daemon *d)
 	fprintf(stderr, "bulwark: SIGHUP: reloaded %d rules\n", rules_count(nr));
 }
 
+/*
+ * RUN_DIR/sessions.json, rewritten atomically each second like status.json:
+ * `bulwark sessions` needs no socket, no protocol and no root, and a reader
+ * never sees a half-written file.
+ */
+static void write_sessions(struct daemon *d)
+{
+	char path[4096], tmp[4096];
+	FILE *f;
+
+	session_tick(&d->sessions, &d->dec.pt, now_epoch_ns(), 60ull * 1000000000ull);
+	jbuf_reset(&d->line);
+	session_table_json(&d->sessions, &d->line, now_epoch_ns());
+	snprintf(path, sizeof(path), "%s/sessions.json", d->opts.run_dir);
+	snprintf(tmp, sizeof(tmp), "%s/.sessions.json.tmp", d->opts.run_dir);
+	f = jbuf_ok(&d->line) ? fopen(tmp, "w") : NULL;
+	if (!f)
+		return;
+	fwrite(d->line.p, 1, d->line.len, f);
+	if (!fclose(f))
+		rename(tmp, path);
+}
+
 static void periodic(struct daemon *d)
 {
 	uint64_t k[BW_STAT_MAX];
@@ -324,6 +350,7 @@ static void periodic(struct daemon *d)
 		fprintf(stderr, "bulwark: %s\n", why);
 	}
 	status_write(d, k);
+	write_sessions(d);
 }
 
 int daemon_run(const struct daemon_opts *opts)
@@ -376,6 +403,11 @@ int daemon_run(const struct daemon_opts *opts)
 		goto cleanup;
 	}
 	proctable_seed(&d->dec.pt);
+	if (session_table_init(&d->sessions, "/proc", 1024)) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		goto cleanup;
+	}
+	session_seed(&d->sessions, &d->dec.pt, now_epoch_ns());
 	if (dbcapture_new(&d->db, &d->opts.db, &d->dec, on_db_event, d)) {
 		fprintf(stderr, "bulwark: out of memory\n");
 		goto cleanup;
@@ -413,6 +445,7 @@ int daemon_run(const struct daemon_opts *opts)
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	status_write(d, NULL);
+	write_sessions(d);
 	dbcapture_summary(d->db, err, sizeof(err));
 	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s, "
 			"enforcement %s, %s%s\n",
@@ -471,6 +504,13 @@ cleanup:
 	if (d->journal)
 		journal_close(d->journal);
 	status_remove(d);
+	{
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/sessions.json", d->opts.run_dir);
+		unlink(path);
+	}
+	session_table_free(&d->sessions);
 	decode_free(&d->dec);
 	rules_free(d->rules);
 	rules_free(d->builtin);

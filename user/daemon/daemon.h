@@ -11,6 +11,7 @@
 #include "db/dbcapture.h"
 #include "core/decode.h"
 #include "core/json.h"
+#include "core/session.h"
 #include "kernel/loader.h"
 
 #define DAEMON_MAX_RULE_PATHS 32
@@ -54,6 +55,7 @@ struct daemon {
 	struct daemon_opts opts;
 	struct loader loader;
 	struct decoder dec;
+	struct session_table sessions; /* live login sessions: RUN_DIR/sessions.json */
 	struct rules *rules;
 	struct rules *builtin;     /* the daemon's own rules: kernel enforcement alerts */
 	struct actions actions;    /* kill_process / kill_session */
