@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libyaml-dev
       libpg-query-dev libclang-rt-14-dev pkg-config iproute2 procps util-linux
       coreutils findutils postgresql-15 postgresql-client-15 postgresql-contrib
-      mariadb-server mariadb-client auditd jq python3)
+      mariadb-server mariadb-client auditd jq python3 openssh-server openssh-client
+      chromium passwd)
 if [ "${1:-}" = --list ]; then echo "${PKGS[*]}"; exit 0; fi
 missing=()
 for p in "${PKGS[@]}"; do
