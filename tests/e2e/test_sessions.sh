@@ -87,7 +87,7 @@ rssh() { ip netns exec "$REMOTE_NS" ssh -q -i "$SD/user_key" -p "$PORT" -o Batch
 cat > "$E2E_TMP/origin.yaml" <<YAML
 - rule: E2E session from the test namespace
   desc: kills a session by where it came from
-  condition: evt.type = execve and session.origin_ip = "$NS_IP" and proc.cmdline contains "bulwark-e2e-origin"
+  condition: evt.type = execve and session.origin_ip = "$NS_IP" and proc.name = true and proc.cmdline contains "bulwark-e2e-origin"
   output: "session %session.id from %session.origin via %session.via"
   priority: CRITICAL
   action: kill_session
@@ -95,30 +95,32 @@ YAML
 bw_start --rules "$E2E_TMP/origin.yaml" || { fail setup "bulwark did not start"; e2e_summary; exit 1; }
 
 # ---- a login: origin, via, tty-less, listed by bulwark sessions ----
-rssh 'cat /proc/self/sessionid > '"$SD"'/sid1; sleep 2; echo done' > "$SD/out1" 2>&1 &
+rssh 'cat /proc/self/sessionid > '"$SD"'/home/sid1; sleep 2; echo done' > "$SD/out1" 2>&1 &
 SSH1=$!
-for _ in $(seq 1 50); do [ -s "$SD/sid1" ] && break; sleep 0.1; done
-SID1=$(cat "$SD/sid1" 2>/dev/null)
+for _ in $(seq 1 50); do [ -s "$SD/home/sid1" ] && break; sleep 0.1; done
+SID1=$(cat "$SD/home/sid1" 2>/dev/null)
 OWN=$(cat /proc/self/sessionid)
 check sessions_ssh_fresh_session bash -c "[ -n '$SID1' ] && [ '$SID1' != 4294967295 ] && [ '$SID1' != '$OWN' ]"
 wait_json ".\"session.id\" == ${SID1:-0} and .\"evt.type\" == \"execve\" and .\"proc.name\" == \"sleep\"" 5
 E=$(json_first ".\"session.id\" == ${SID1:-0} and .\"proc.name\" == \"sleep\" and .\"evt.type\" == \"execve\"")
-check sessions_event_origin_is_client bash -c "jq -e --arg ip '$NS_IP' '.\"session.origin_ip\" == \$ip and (.\"session.origin\" | startswith(\$ip + \":\"))' <<< '$E' >/dev/null"
+check sessions_event_origin_is_client bash -c "[ -n '$E' ] && jq -e --arg ip '$NS_IP' '.\"session.origin_ip\" == \$ip and (.\"session.origin\" | startswith(\$ip + \":\"))' <<< '$E' >/dev/null"
 check sessions_event_via_sshd bash -c "jq -e '(.\"session.via\" | startswith(\"sshd -> \")) and (.\"session.via\" | endswith(\"sleep\"))' <<< '$E' >/dev/null"
 check sessions_event_loginname bash -c "jq -e --arg u '$TU' '.\"session.loginname\" == \$u and .\"session.start\" > 0 and .\"session.leader\" > 0' <<< '$E' >/dev/null"
 sleep 1.2
 "$BULWARK" sessions -d "$E2E_TMP/run" --json > "$SD/sessions.json" 2>&1
-check sessions_cmd_lists_it jq -e --argjson s "${SID1:-0}" --arg ip "$NS_IP" 'select(."session.id" == $s and ."session.origin_ip" == $ip and .execs >= 1)' "$SD/sessions.json"
+check sessions_cmd_lists_it jq -e --argjson s "${SID1:-0}" --arg ip "$NS_IP" 'select(."session.id" == $s and ."session.origin_ip" == $ip and .execs >= 1)' "$SD/sessions.json" >/dev/null
 "$BULWARK" sessions -d "$E2E_TMP/run" > "$SD/sessions.txt" 2>&1
 check sessions_cmd_table grep -q "^${SID1:-x} .*$NS_IP" "$SD/sessions.txt"
 wait "$SSH1"
 check sessions_first_login_finished grep -q done "$SD/out1"
 
 # ---- a rule on the origin kills that session ----
-rssh 'cat /proc/self/sessionid > '"$SD"'/sid2; sleep 0.3; /bin/true bulwark-e2e-origin; sleep 20; echo survived' > "$SD/out2" 2>&1 &
+# the marker is in the script, not in the shell's own command line (that would match at once)
+printf '/bin/true bulwark-e2e-origin\n' > "$SD/home/trigger.sh"
+rssh 'cat /proc/self/sessionid > '"$SD"'/home/sid2; sleep 0.3; sh '"$SD"'/home/trigger.sh; sleep 20; echo survived' > "$SD/out2" 2>&1 &
 SSH2=$!
-for _ in $(seq 1 50); do [ -s "$SD/sid2" ] && break; sleep 0.1; done
-SID2=$(cat "$SD/sid2" 2>/dev/null)
+for _ in $(seq 1 50); do [ -s "$SD/home/sid2" ] && break; sleep 0.1; done
+SID2=$(cat "$SD/home/sid2" 2>/dev/null)
 wait_json ".rule == \"E2E session from the test namespace\" and .output_fields.\"session.id\" == ${SID2:-0}" 8 ||
 	wait_json ".rule == \"E2E session from the test namespace\"" 2
 check sessions_origin_rule_fired test "$(json_count '.rule == "E2E session from the test namespace"')" -ge 1
