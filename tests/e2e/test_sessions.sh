@@ -41,7 +41,8 @@ R="Destructive act from a session that did not come through a jump host"
 ev 198.51.100.7 "$Q" > "$E2E_TMP/q1.json"; ev 10.20.0.5 "$Q" > "$E2E_TMP/q2.json"
 "$BULWARK" replay -r "$E2E_ROOT/rules" -r "$E2E_TMP/enable.yaml" "$E2E_TMP/q1.json" 2>/dev/null > "$E2E_TMP/r1"
 "$BULWARK" replay -r "$E2E_ROOT/rules" -r "$E2E_TMP/enable.yaml" "$E2E_TMP/q2.json" 2>/dev/null > "$E2E_TMP/r2"
-check sessions_rule_kills_non_jump_host jq -e --arg r "$R" 'select(.rule == $r and .action == "kill_session")' "$E2E_TMP/r1" >/dev/null
+jqe() { jq -e "$@" >/dev/null; }  # a redirect after check would hide its PASS line
+check sessions_rule_kills_non_jump_host jqe --arg r "$R" 'select(.rule == $r and .action == "kill_session")' "$E2E_TMP/r1"
 check sessions_rule_spares_jump_host bash -c "! grep -qF '$R' '$E2E_TMP/r2'"
 
 # ---- sshd, user, key, namespace ----
@@ -108,7 +109,7 @@ check sessions_event_via_sshd bash -c "jq -e '(.\"session.via\" | startswith(\"s
 check sessions_event_loginname bash -c "jq -e --arg u '$TU' '.\"session.loginname\" == \$u and .\"session.start\" > 0 and .\"session.leader\" > 0' <<< '$E' >/dev/null"
 sleep 1.2
 "$BULWARK" sessions -d "$E2E_TMP/run" --json > "$SD/sessions.json" 2>&1
-check sessions_cmd_lists_it jq -e --argjson s "${SID1:-0}" --arg ip "$NS_IP" 'select(."session.id" == $s and ."session.origin_ip" == $ip and .execs >= 1)' "$SD/sessions.json" >/dev/null
+check sessions_cmd_lists_it jqe --argjson s "${SID1:-0}" --arg ip "$NS_IP" 'select(."session.id" == $s and ."session.origin_ip" == $ip and .execs >= 1)' "$SD/sessions.json"
 "$BULWARK" sessions -d "$E2E_TMP/run" > "$SD/sessions.txt" 2>&1
 check sessions_cmd_table grep -q "^${SID1:-x} .*$NS_IP" "$SD/sessions.txt"
 wait "$SSH1"
