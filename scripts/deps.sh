@@ -10,7 +10,8 @@ PKGS=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libyaml-dev
       mariadb-server mariadb-client auditd jq python3 libcurl4-openssl-dev libssl-dev
       rsyslog rsyslog-openssl openssl libmicrohttpd-dev curl
       prometheus debhelper lintian dpkg-dev bash-completion man-db
-      liburing-dev qemu-system-x86 busybox-static cpio kmod xz-utils zstd gnupg file)
+      liburing-dev qemu-system-x86 busybox-static cpio kmod xz-utils zstd gnupg file
+      openssh-server openssh-client chromium passwd)
 if [ "${1:-}" = --list ]; then echo "${PKGS[*]}"; exit 0; fi
 missing=()
 for p in "${PKGS[@]}"; do

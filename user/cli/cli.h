@@ -73,5 +73,7 @@ struct config;
  */
 int run_config_read(struct config *c, const char *path, bool explicit, const char *const *ov,
 		    int nov, FILE *err);
+int cmd_sessions(int argc, char **argv); /* cli/cmd_sessions.c */
+int cmd_report(int argc, char **argv); /* cli/report.c */
 
 #endif /* BULWARK_CLI_H */

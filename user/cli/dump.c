@@ -8,6 +8,7 @@
 #include <time.h>
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "cli/report.h"
 #include "journal/journal.h"
 #include "core/json.h"
 
@@ -121,6 +122,7 @@ struct dump {
 	char **type_names;       /* as given, validated */
 	size_t ntypes;
 	bool tree_pass;          /* pass 1 of --text with --session/--pid */
+	struct sess_hdr hdr;     /* --text --session: the session header */
 	struct u32map pids;      /* --pid: the pid and the descendants seen so far */
 	/* process tree */
 	struct pnode *nodes;
@@ -709,6 +711,10 @@ static void tree_print(struct dump *d)
 	int depth = 0;
 
 	jbuf_reset(b);
+	if (d->has_session) {
+		d->hdr.id = d->session;
+		sess_hdr_text(&d->hdr, b);
+	}
 	if (d->has_session)
 		jbuf_printf(b, "# session %llu", (unsigned long long)d->session);
 	else
@@ -778,6 +784,8 @@ static int on_rec(void *ctx, const struct journal_rec *r)
 	if (!base_match(d, r))
 		return 0;
 	if (d->tree_pass) {
+		if (d->has_session && scratch_for(d, r->len))
+			sess_hdr_add(&d->hdr, r->kind, r->json, r->len, r->time_ns, d->scratch);
 		tree_add(d, r);
 		return 0;
 	}

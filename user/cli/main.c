@@ -8,6 +8,8 @@ static const struct cmd cmds[] = {
 	{ "replay", cmd_replay, "run rules over recorded JSON events, no root needed" },
 	{ "dump", cmd_dump, "print events and alerts recorded in the journal" },
 	{ "config", cmd_config, "check the config file and list its keys" },
+	{ "sessions", cmd_sessions, "the live login sessions: who, from where, since when, what they did" },
+	{ "report", cmd_report, "one self-contained HTML report of a session for responders" },
 	{ "status", cmd_status, "show what the daemon attached, its counters and drops" },
 	{ 0 },
 };

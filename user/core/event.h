@@ -66,6 +66,16 @@ enum bw_field {
 	FLD_USER_LOGINUID,   /* user.loginuid: audit login uid */
 	FLD_USER_LOGINNAME,  /* user.loginname: name of loginuid */
 	FLD_SESSION_ID,      /* session.id: audit session id */
+	FLD_SESSION_LOGINUID,  /* session.loginuid: the session leader's login uid */
+	FLD_SESSION_LOGINNAME, /* session.loginname */
+	FLD_SESSION_START,     /* session.start: ns since the epoch */
+	FLD_SESSION_TTY,       /* session.tty: "pts/3" */
+	FLD_SESSION_ORIGIN,    /* session.origin: "ip:port", "[ip6]:port", console, cron, systemd-run, unknown */
+	FLD_SESSION_ORIGIN_IP, /* session.origin_ip: the address of session.origin alone */
+	FLD_SESSION_LEADER,    /* session.leader: pid of the session's topmost process */
+	FLD_SESSION_LEADER_EXE,/* session.leader_exe */
+	FLD_SESSION_VIA,       /* session.via: "sshd -> bash -> sudo -> bash" */
+	FLD_SESSION_BOOT,      /* session.boot: boot id; with session.id the key across reboots */
 	FLD_FD_NAME,         /* fd.name: absolute path */
 	FLD_FD_DIRECTORY,    /* fd.directory: fd.name up to the last '/' */
 	FLD_FD_FILENAME,     /* fd.filename: fd.name after the last '/' */
@@ -123,6 +133,9 @@ struct bw_event {
 	uint64_t loginuid;       /* user.loginuid */
 	struct bw_str login_name;/* user.loginname */
 	uint64_t sessionid;      /* session.id */
+	uint64_t session_loginuid, session_start, session_leader; /* session.loginuid, .start, .leader */
+	struct bw_str session_loginname, session_tty, session_origin, session_origin_ip;
+	struct bw_str session_leader_exe, session_via, session_boot; /* the rest of session.* */
 	struct bw_str path, directory, filename, newpath; /* fd.* */
 	int64_t arg;             /* evt.arg */
 	struct bw_str kill;      /* evt.kill */

@@ -68,6 +68,8 @@ static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 	/* act first: the alert reports what the action did */
 	jbuf_reset(&d->result);
 	actions_apply(&d->actions, rule_action(r), e, &d->result);
+	session_note_alert(&d->sessions, e, rule_name(r),
+			   rule_action(r) == RULE_KILL_SESSION && !d->opts.no_kill);
 	jbuf_reset(&d->alert);
 	alert_to_json(&d->alert, r, e, d->hostname, jbuf_ok(&d->result) ? d->result.p : NULL);
 	if (!jbuf_ok(&d->alert))
@@ -84,6 +86,7 @@ static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 static void handle_event(struct daemon *d, struct bw_event *e)
 {
 	d->c.events++;
+	session_annotate(&d->sessions, &d->dec.pt, e);
 	jbuf_reset(&d->line);
 	event_to_json(&d->line, e);
 	if (d->journal && jbuf_ok(&d->line))
@@ -390,6 +393,29 @@ out:
 	sd_notify_state("READY=1");
 }
 
+/*
+ * RUN_DIR/sessions.json, rewritten atomically each second like status.json:
+ * `bulwark sessions` needs no socket, no protocol and no root, and a reader
+ * never sees a half-written file.
+ */
+static void write_sessions(struct daemon *d)
+{
+	char path[4096], tmp[4096];
+	FILE *f;
+
+	session_tick(&d->sessions, &d->dec.pt, clock_realtime_ns(), 60ull * 1000000000ull);
+	jbuf_reset(&d->line);
+	session_table_json(&d->sessions, &d->line, clock_realtime_ns());
+	snprintf(path, sizeof(path), "%s/sessions.json", d->opts.run_dir);
+	snprintf(tmp, sizeof(tmp), "%s/.sessions.json.tmp", d->opts.run_dir);
+	f = jbuf_ok(&d->line) ? fopen(tmp, "w") : NULL;
+	if (!f)
+		return;
+	fwrite(d->line.p, 1, d->line.len, f);
+	if (!fclose(f))
+		rename(tmp, path);
+}
+
 static void periodic(struct daemon *d)
 {
 	uint64_t k[BW_STAT_MAX];
@@ -424,6 +450,7 @@ static void periodic(struct daemon *d)
 	outputs_tick(d->outputs);
 	status_write(d, k);
 	metrics_publish(d->metrics, d, k);
+	write_sessions(d);
 }
 
 /*
@@ -509,6 +536,11 @@ int daemon_run(const struct daemon_opts *opts)
 		goto cleanup;
 	}
 	proctable_seed(&d->dec.pt);
+	if (session_table_init(&d->sessions, "/proc", 1024)) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		goto cleanup;
+	}
+	session_seed(&d->sessions, &d->dec.pt, clock_realtime_ns());
 	if (dbcapture_new(&d->db, &d->opts.db, &d->dec, on_db_event, d)) {
 		fprintf(stderr, "bulwark: out of memory\n");
 		goto cleanup;
@@ -559,6 +591,7 @@ int daemon_run(const struct daemon_opts *opts)
 	signal(SIGUSR1, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	status_write(d, NULL);
+	write_sessions(d);
 	dbcapture_summary(d->db, err, sizeof(err));
 	loader_backends(&d->loader, backends, sizeof(backends));
 	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s, "
@@ -628,6 +661,13 @@ cleanup:
 	if (d->journal)
 		journal_close(d->journal);
 	status_remove(d);
+	{
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/sessions.json", d->opts.run_dir);
+		unlink(path);
+	}
+	session_table_free(&d->sessions);
 	decode_free(&d->dec);
 	rules_free(d->rules);
 	rules_free(d->builtin);

@@ -12,6 +12,7 @@
 #include "core/decode.h"
 #include "core/json.h"
 #include "kernel/dbprobes.h"
+#include "core/session.h"
 #include "kernel/loader.h"
 #include "outputs/outputs.h"
 #include "kernel/quarantine.h"
@@ -75,6 +76,7 @@ struct daemon {
 	struct daemon_opts opts;
 	struct loader loader;
 	struct decoder dec;
+	struct session_table sessions; /* live login sessions: RUN_DIR/sessions.json */
 	struct rules *rules;
 	struct rules *builtin;     /* the daemon's own rules: kernel enforcement alerts */
 	struct actions actions;    /* kill_process / kill_session */
