@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "outputs/outputs.h"
 #include "rules/rules.h"
+#include "core/clock.h"
 
 static const char *const type_names[OUTPUT_NTYPES] = {
 	[OUTPUT_STDOUT] = "stdout", [OUTPUT_FILE] = "file", [OUTPUT_SYSLOG] = "syslog",
@@ -69,27 +70,14 @@ void outputs_config_free(struct outputs_config *cfg)
 	cfg->n = 0;
 }
 
-/* "60s", "500ms", "2m", "1h"; a bare number is seconds. */
+/* The one duration grammar (core/clock): "60s", "500ms", "1h30m"; a bare number is seconds. */
 static int parse_duration_ms(const char *v, uint64_t *ms)
 {
-	char *end;
-	unsigned long long n;
+	uint64_t ns;
 
-	if (!*v || *v == '-')
+	if (clock_parse_duration(v, strlen(v), CLOCK_NS_PER_SEC, &ns))
 		return -EINVAL;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno || end == v)
-		return -EINVAL;
-	if (!*end || !strcmp(end, "s"))
-		n *= 1000;
-	else if (!strcmp(end, "m"))
-		n *= 60000;
-	else if (!strcmp(end, "h"))
-		n *= 3600000;
-	else if (strcmp(end, "ms"))
-		return -EINVAL;
-	*ms = n;
+	*ms = ns / 1000000;
 	return 0;
 }
 
