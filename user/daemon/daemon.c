@@ -480,28 +480,16 @@ static void watchdog_tick(struct daemon *d)
 	}
 }
 
-int daemon_run(const struct daemon_opts *opts)
+/* Host checks, rules, journal, outputs and the tables: 0, or -1 after saying why on stderr. */
+static int daemon_setup(struct daemon *d)
 {
-	struct daemon *d;
 	struct journal_opts jo = { 0 };
-	struct loader_opts lo = { 0 };
-	char err[512], backends[2048];
-	int rc = 1, n;
-
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		fprintf(stderr, "bulwark: out of memory\n");
-		return 1;
-	}
-	d->out = stdout;
-	d->opts = *opts;
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	gethostname(d->hostname, sizeof(d->hostname) - 1);
-	d->started_ns = clock_realtime_ns();
+	char err[512];
+	int n;
 
 	/* Check the host: root, BTF, tracefs, bpffs */
 	if (loader_check_host(stderr))
-		goto cleanup;
+		return -1;
 
 	/* Load the rules before anything is attached: a bad rule file stops us here */
 	n = rules_load(d->opts.rule_paths, d->opts.nrule_paths, &d->rules, stderr);
@@ -509,42 +497,51 @@ int daemon_run(const struct daemon_opts *opts)
 		fprintf(stderr, "bulwark: the rules did not load (%d error%s above); fix them "
 				"and check with: bulwark rules check %s\n",
 			n > 0 ? n : 1, n == 1 ? "" : "s", d->opts.rule_paths[0]);
-		goto cleanup;
+		return -1;
 	}
 
 	if (load_builtin_rules(d)) {
 		fprintf(stderr, "bulwark: internal error: the built-in rules did not compile\n");
-		goto cleanup;
+		return -1;
 	}
 
 	/* Open the journal */
 	jo.dir = d->opts.journal_dir;
 	if (journal_open(&jo, &d->journal, err, sizeof(err))) {
 		fprintf(stderr, "bulwark: %s\n", err);
-		goto cleanup;
+		return -1;
 	}
 
 	/* Start the outputs: spools left by a previous run resume delivery */
 	if (outputs_open(&d->opts.outputs, d->out, stderr, &d->outputs, err, sizeof(err))) {
 		fprintf(stderr, "bulwark: %s\n", err);
-		goto cleanup;
+		return -1;
 	}
 
 	/* Seed the process table from /proc */
 	if (decode_init(&d->dec)) {
 		fprintf(stderr, "bulwark: out of memory\n");
-		goto cleanup;
+		return -1;
 	}
 	proctable_seed(&d->dec.pt);
 	if (session_table_init(&d->sessions, "/proc", 1024)) {
 		fprintf(stderr, "bulwark: out of memory\n");
-		goto cleanup;
+		return -1;
 	}
 	session_seed(&d->sessions, &d->dec.pt, clock_realtime_ns());
 	if (dbcapture_new(&d->db, &d->opts.db, &d->dec, on_db_event, d)) {
 		fprintf(stderr, "bulwark: out of memory\n");
-		goto cleanup;
+		return -1;
 	}
+
+	return 0;
+}
+
+/* Load, attach and wire the kernel side, the actions, the ring and the metrics: 0 or -1. */
+static int daemon_attach(struct daemon *d)
+{
+	struct loader_opts lo = { 0 };
+	char err[512];
 
 	/* Load, verify and attach the BPF programs */
 	lo.ringbuf_bytes = d->opts.ringbuf_mb << 20;
@@ -554,16 +551,16 @@ int daemon_run(const struct daemon_opts *opts)
 	lo.configure = dbprobes_configure;
 	lo.configure_arg = &d->opts.db;
 	if (loader_open(&d->loader, &lo, stderr))
-		goto cleanup;
+		return -1;
 	if (dbprobes_start(&d->dbprobes, loader_object(&d->loader), &d->opts.db,
 			   dbcapture_probes(d->db), stderr))
-		goto cleanup;
+		return -1;
 	apply_trees(d);
 	quarantine_init(&d->quarantine, loader_quarantine_fd(&d->loader));
 	if (actions_init(&d->actions, quarantine_session, &d->quarantine, &d->dec.pt, d->opts.no_kill,
 			 d->opts.allow_exe, d->opts.nallow_exe)) {
 		fprintf(stderr, "bulwark: out of memory\n");
-		goto cleanup;
+		return -1;
 	}
 	for (int i = 0; i < d->actions.nallow; i++)
 		loader_allow_exe(&d->loader, d->actions.allow[i]);
@@ -572,18 +569,26 @@ int daemon_run(const struct daemon_opts *opts)
 	d->rb = ring_buffer__new(loader_ringbuf_fd(&d->loader), on_sample, d, NULL);
 	if (!d->rb) {
 		fprintf(stderr, "bulwark: cannot set up the ring buffer: %s\n", strerror(errno));
-		goto cleanup;
+		return -1;
 	}
 
 	/* Serve /metrics and /healthz when configured */
 	if (d->opts.metrics_listen) {
 		if (metrics_start(d->opts.metrics_listen, &d->metrics, err, sizeof(err))) {
 			fprintf(stderr, "bulwark: %s\n", err);
-			goto cleanup;
+			return -1;
 		}
 		metrics_publish(d->metrics, d, NULL);
 	}
 	watchdog_init(d);
+
+	return 0;
+}
+
+/* Signals, the first status files, the ready line and READY=1. */
+static int daemon_announce(struct daemon *d)
+{
+	char err[512], backends[2048];
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -601,7 +606,12 @@ int daemon_run(const struct daemon_opts *opts)
 		d->loader.kernel, backends);
 	sd_notify_state("READY=1");
 
-	/* Poll loop */
+	return 0;
+}
+
+/* The poll loop, until SIGINT or SIGTERM (or a failed poll). */
+static void daemon_loop(struct daemon *d)
+{
 	uint64_t last = clock_realtime_ns();
 	while (!stop_requested) {
 		/*
@@ -636,20 +646,27 @@ int daemon_run(const struct daemon_opts *opts)
 		}
 		watchdog_tick(d);
 	}
-	/* Drain what is already in the ring buffer before stopping */
-	ring_buffer__consume(d->rb);
-	{
-		uint64_t k[BW_STAT_MAX];
+}
 
-		if (!loader_read_stats(&d->loader, k))
-			report_drops(d, k);
-	}
+/* Drains what is already in the ring buffer and reports the final drops. */
+static void daemon_drain(struct daemon *d)
+{
+	uint64_t k[BW_STAT_MAX];
+
+	ring_buffer__consume(d->rb);
+	if (!loader_read_stats(&d->loader, k))
+		report_drops(d, k);
 	fflush(d->out);
 	sd_notify_state("STOPPING=1");
 	fprintf(stderr, "bulwark: stopped: %llu events, %llu alerts\n",
 		(unsigned long long)d->c.events, (unsigned long long)d->c.alerts);
-	rc = 0;
-cleanup:
+}
+
+/* Frees in the reverse order of setup; safe on a partly set-up daemon. */
+static void daemon_teardown(struct daemon *d)
+{
+	char path[4096];
+
 	metrics_stop(d->metrics);
 	ring_buffer__free(d->rb);
 	/* before the journal closes: flushing connections may still emit */
@@ -661,12 +678,8 @@ cleanup:
 	if (d->journal)
 		journal_close(d->journal);
 	status_remove(d);
-	{
-		char path[4096];
-
-		snprintf(path, sizeof(path), "%s/sessions.json", d->opts.run_dir);
-		unlink(path);
-	}
+	snprintf(path, sizeof(path), "%s/sessions.json", d->opts.run_dir);
+	unlink(path);
 	session_table_free(&d->sessions);
 	decode_free(&d->dec);
 	rules_free(d->rules);
@@ -679,5 +692,31 @@ cleanup:
 	if (d->opts.reload.release)
 		d->opts.reload.release(d->opts.reload.arg, d->opts.reload.handle);
 	free(d);
+}
+
+int daemon_run(const struct daemon_opts *opts)
+{
+	struct daemon *d;
+	int rc = 1;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		return 1;
+	}
+	d->out = stdout;
+	d->opts = *opts;
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	gethostname(d->hostname, sizeof(d->hostname) - 1);
+	d->started_ns = clock_realtime_ns();
+
+	/* Rules, journal, outputs and tables first: a bad rule file stops us before the kernel */
+	if (daemon_setup(d) || daemon_attach(d) || daemon_announce(d))
+		goto cleanup;
+	daemon_loop(d);
+	daemon_drain(d);
+	rc = 0;
+cleanup:
+	daemon_teardown(d);
 	return rc;
 }
