@@ -200,7 +200,7 @@ if [ "$LSM" = 1 ] || [ "$VM_EXPECT_O_TRUNC" = 1 ]; then
 	killed_check o_trunc 6004
 else
 	info o_trunc "$emptied of $VM_FILES emptied (enforcement: $ENFORCEMENT)"
-	skip o_trunc "measured, not asserted: syscall tracepoints do not see open(O_TRUNC) (VM_EXPECT_O_TRUNC=1 asserts)"
+	skip o_trunc "measured, not asserted: the syscall hooks do not see open(O_TRUNC) (VM_EXPECT_O_TRUNC=1 asserts)"
 fi
 
 # --- io_uring unlinkat: never enters the unlink syscalls
@@ -216,7 +216,7 @@ elif [ "$LSM" = 1 ] || [ "$VM_EXPECT_URING_TP" = 1 ]; then
 	killed_check io_uring 6005
 else
 	info io_uring "$lost of $VM_FILES lost (enforcement: $ENFORCEMENT)"
-	skip io_uring "measured, not asserted: syscall tracepoints do not see io_uring (VM_EXPECT_URING_TP=1 asserts)"
+	skip io_uring "measured, not asserted: the syscall hooks do not see io_uring (VM_EXPECT_URING_TP=1 asserts)"
 fi
 
 # --- DROP DATABASE from psql and mariadb to real servers
