@@ -468,6 +468,18 @@ static void watchdog_tick(struct daemon *d)
 	}
 }
 
+/*
+ * The database family asked for but not loaded: the kernel refused every
+ * backend of its sockets slot (5.10 has no bpf_get_current_task_btf).
+ */
+static bool db_refused(const struct loader *l)
+{
+	for (int i = 0; i < l->nfam; i++)
+		if (!strcmp(l->fam[i].name, "db sockets"))
+			return !l->fam[i].on && strcmp(l->fam[i].backend, "off (not requested)");
+	return false;
+}
+
 int daemon_run(const struct daemon_opts *opts)
 {
 	struct daemon *d;
@@ -575,6 +587,8 @@ int daemon_run(const struct daemon_opts *opts)
 	signal(SIGPIPE, SIG_IGN);
 	status_write(d, NULL);
 	dbcapture_summary(d->db, err, sizeof(err));
+	if (db_refused(&d->loader))
+		snprintf(err, sizeof(err), "db capture off (this kernel cannot run it, see db sockets)");
 	loader_backends(&d->loader, backends, sizeof(backends));
 	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s, "
 			"enforcement %s, %s%s; kernel %s, backends: %s\n",
