@@ -31,26 +31,6 @@
 #define WALK_LOOP(n, step, ctx) bpf_loop((n), (step), (ctx), 0)
 #endif
 
-struct path_scratch {
-	char walk[2 * BW_PATH_MAX]; /* dentry walk, built backwards to walk[BW_PATH_MAX] */
-	char out[2 * BW_PATH_MAX];  /* the finished path, from out[0] */
-	struct lpm_key key;         /* LPM lookup key for absolute names */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct path_scratch);
-} path_scratch_map SEC(".maps") __weak;
-
-static __always_inline struct path_scratch *path_scratch_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&path_scratch_map, &zero);
-}
-
 /* The struct file behind fd in the current task, or NULL. */
 static __always_inline struct file *fd_to_file(int fd)
 {
@@ -97,6 +77,29 @@ struct walk_ctx {
 	__u32 watch;               /* watch_ancestry: BW_WATCH_* found */
 	__u32 _pad;
 };
+
+struct path_scratch {
+	char walk[2 * BW_PATH_MAX]; /* dentry walk, built backwards to walk[BW_PATH_MAX] */
+	char out[2 * BW_PATH_MAX];  /* the finished path, from out[0] */
+	struct lpm_key key;         /* LPM lookup key for absolute names */
+	/* the walk in progress in the 5.10 builds (their steps are global
+	 * functions); in every build, as the objects share this map */
+	struct walk_ctx wc;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch);
+} path_scratch_map SEC(".maps") __weak;
+
+static __always_inline struct path_scratch *path_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&path_scratch_map, &zero);
+}
 
 /* Moves c from the root of mnt to its mountpoint in the parent mount mp. */
 static __always_inline void cross_mount(struct walk_ctx *c, struct mount *mnt, struct mount *mp)
@@ -179,30 +182,50 @@ static long __attribute__((unused)) path_walk_step(__u64 i, struct walk_ctx *c)
 #define BW_NL_CAT(a, b) BW_NL_CAT2(a, b)
 #define BW_NL(name) BW_NL_CAT(name, BW_NL_UNIT)
 
+/*
+ * One walk step as a global function: the walk's state lives in the
+ * per-CPU scratch (s->wc), so the verifier checks the step's branches
+ * once, and the caller's loop only sees "go on or stop" per step. With
+ * the step inlined, its branches multiplied along the unrolled loop and
+ * 5.10's verifier stopped at its 1M instructions.
+ */
+__noinline int BW_NL(path_step_g)(__u32 i)
+{
+	struct path_scratch *s = path_scratch_get();
+
+	if (!s)
+		return 1;
+	return (int)path_walk_step(i, &s->wc);
+}
+
 /* Returns the start offset in s->walk, plus 1 << 16 when truncated. */
 __noinline int BW_NL(path_walk_g)(__u64 dentry, __u64 vfsmnt)
 {
 	struct path_scratch *s = path_scratch_get();
-	struct walk_ctx c = {
-		.dentry = (struct dentry *)dentry, .vfsmnt = (struct vfsmount *)vfsmnt,
-		.mnt = container_of((struct vfsmount *)vfsmnt, struct mount, mnt),
-		.off = BW_PATH_MAX,
-	};
-	struct mount *mnt = c.mnt;
+	struct mount *mnt;
 	int off;
 
 	if (!s)
 		return BW_PATH_MAX - 1;
-	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	WALK_LOOP(BW_PATH_DEPTH, path_walk_step, &c);
-	off = c.off;
+	mnt = container_of((struct vfsmount *)vfsmnt, struct mount, mnt);
+	s->wc.dentry = (struct dentry *)dentry;
+	s->wc.vfsmnt = (struct vfsmount *)vfsmnt;
+	s->wc.mnt = mnt;
+	s->wc.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	s->wc.off = BW_PATH_MAX;
+	s->wc.done = 0;
+	s->wc.watch = 0;
+	for (__u32 i = 0; i < BW_PATH_DEPTH; i++)
+		if (BW_NL(path_step_g)(i))
+			break;
+	off = s->wc.off;
 	if (off < 0 || off > BW_PATH_MAX)
 		off = BW_PATH_MAX;
 	if (off == BW_PATH_MAX) {
 		off = BW_PATH_MAX - 1;
 		s->walk[off & PATH_MASK] = '/';
 	}
-	return off | (c.done ? 0 : 1 << 16);
+	return off | (s->wc.done ? 0 : 1 << 16);
 }
 
 static __noinline int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
@@ -373,18 +396,35 @@ static long __attribute__((unused)) watch_step(__u64 i, struct walk_ctx *c)
  * every file syscall outside login sessions.
  */
 #ifdef BW_NO_BPF_LOOP
-/* 5.10: a global function, as path_walk_g above. */
+/* 5.10: global functions, as path_step_g and path_walk_g above. */
+__noinline int BW_NL(watch_step_g)(__u32 i)
+{
+	struct path_scratch *s = path_scratch_get();
+
+	if (!s)
+		return 1;
+	return (int)watch_step(i, &s->wc);
+}
+
 __noinline __u32 BW_NL(watch_ancestry_g)(__u64 dentry, __u64 vfsmnt)
 {
-	struct walk_ctx c = {
-		.dentry = (struct dentry *)dentry, .vfsmnt = (struct vfsmount *)vfsmnt,
-		.mnt = container_of((struct vfsmount *)vfsmnt, struct mount, mnt),
-	};
-	struct mount *mnt = c.mnt;
+	struct path_scratch *s = path_scratch_get();
+	struct mount *mnt;
 
-	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	WALK_LOOP(BW_PATH_DEPTH, watch_step, &c);
-	return c.watch;
+	if (!s)
+		return 0;
+	mnt = container_of((struct vfsmount *)vfsmnt, struct mount, mnt);
+	s->wc.dentry = (struct dentry *)dentry;
+	s->wc.vfsmnt = (struct vfsmount *)vfsmnt;
+	s->wc.mnt = mnt;
+	s->wc.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	s->wc.off = 0;
+	s->wc.done = 0;
+	s->wc.watch = 0;
+	for (__u32 i = 0; i < BW_PATH_DEPTH; i++)
+		if (BW_NL(watch_step_g)(i))
+			break;
+	return s->wc.watch;
 }
 
 static __always_inline __u32 watch_ancestry(struct dentry *dentry, struct vfsmount *vfsmnt)

@@ -480,6 +480,18 @@ static void watchdog_tick(struct daemon *d)
 	}
 }
 
+/*
+ * The database family asked for but not loaded: the kernel refused every
+ * backend of its sockets slot (5.10 has no bpf_get_current_task_btf).
+ */
+static bool db_refused(const struct loader *l)
+{
+	for (int i = 0; i < l->nfam; i++)
+		if (!strcmp(l->fam[i].name, "db sockets"))
+			return !l->fam[i].on && strcmp(l->fam[i].backend, "off (not requested)");
+	return false;
+}
+
 /* Host checks, rules, journal, outputs and the tables: 0, or -1 after saying why on stderr. */
 static int daemon_setup(struct daemon *d)
 {
@@ -598,6 +610,8 @@ static int daemon_announce(struct daemon *d)
 	status_write(d, NULL);
 	write_sessions(d);
 	dbcapture_summary(d->db, err, sizeof(err));
+	if (db_refused(&d->loader))
+		snprintf(err, sizeof(err), "db capture off (this kernel cannot run it, see db sockets)");
 	loader_backends(&d->loader, backends, sizeof(backends));
 	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s, "
 			"enforcement %s, %s%s; kernel %s, backends: %s\n",

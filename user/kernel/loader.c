@@ -240,7 +240,11 @@ static const char *const dbsock_tp[] = { "tp_enter_connect", "tp_exit_connect", 
 					 "tp_exit_accept4", "tp_enter_close", NULL };
 static const char *const dbstream_tpbtf[] = { "tp_btf_sock_send_length",
 					      "tp_btf_sock_recv_length", NULL };
-static const char *const dbstream_fexit[] = { "fexit_sock_sendmsg", "fexit_sock_recvmsg", NULL };
+/* send, receive per protocol: roles 0 and 1 again (see place_of) */
+static const char *const dbstream_fexit[] = { "fexit_inet_sendmsg", "fexit_inet_recvmsg",
+					      "fexit_inet6_sendmsg", "fexit_inet6_recvmsg",
+					      "fexit_unix_stream_sendmsg",
+					      "fexit_unix_stream_recvmsg", NULL };
 
 static const char *const process_tp[] = { "tp_btf_sched_process_exec",
 					  "tp_btf_sched_process_fork",
@@ -287,7 +291,7 @@ static const struct slot_def slots[NSLOT] = {
 			 "syscall tracepoints connect, accept, accept4, close" },
 		       { dbsock_fentry, dbsock_tp } },
 	[S_DBSTREAM] = { F_DB, "db stream", false, 0, { "tp_btf", "fexit" },
-			 { "tp_btf sock_send_length, sock_recv_length", "fexit sock_sendmsg, sock_recvmsg" },
+			 { "tp_btf sock_send_length, sock_recv_length", "fexit {inet,inet6,unix_stream}_{sendmsg,recvmsg}" },
 			 { dbstream_tpbtf, dbstream_fexit } },
 };
 
@@ -303,11 +307,22 @@ static struct prog_place place_of(const char *name)
 {
 	struct prog_place p = { -1, -1, -1, -1 };
 
-	for (int s = 0; s < NSLOT; s++)
+	for (int s = 0; s < NSLOT; s++) {
+		int ncanon = 0;
+
+		while (slots[s].progs[slots[s].canon][ncanon])
+			ncanon++;
+		/*
+		 * A backend may need several programs for one role (one per
+		 * protocol): its program i plays role i modulo the number of
+		 * the canonical backend's programs.
+		 */
 		for (int b = 0; b < NB; b++)
 			for (int i = 0; slots[s].progs[b] && slots[s].progs[b][i]; i++)
 				if (!strcmp(slots[s].progs[b][i], name))
-					return (struct prog_place){ slots[s].family, s, b, i };
+					return (struct prog_place){ slots[s].family, s, b,
+								    ncanon ? i % ncanon : i };
+	}
 	for (int f = 0; f < NFAM; f++)
 		for (int i = 0; families[f].fixed[i]; i++)
 			if (!strcmp(families[f].fixed[i], name))
