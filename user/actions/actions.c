@@ -318,43 +318,10 @@ static int table_pass(struct actions *a, uint32_t sid, uint32_t first, int *npid
 }
 
 /*
- * One sweep of /proc for the live members of sid. Signals each new one
- * (unless dry) and records it. Returns how many live members it saw that
- * were signalled (now or before) and are not dead yet.
+ * Calls fn for every live member of audit session sid found in /proc and
+ * returns the sum of what fn returned, or -errno when /proc cannot be read.
  */
-static int sweep(struct actions *a, uint32_t sid, int *npids, bool dry, struct jbuf *spared,
-		 bool *first_spared)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int seen = 0;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
-		int i;
-
-		if (*end || !pid || pid > UINT32_MAX || proc_sessionid((uint32_t)pid) != sid ||
-		    !proc_live((uint32_t)pid))
-			continue;
-		i = find_taken(a, *npids, (uint32_t)pid);
-		if (i >= 0 && a->pidfds[i] >= 0 && !pidfd_exited(a->pidfds[i]))
-			seen++; /* signalled, not dead yet */
-		else if (take(a, sid, (uint32_t)pid, npids, dry, spared, first_spared))
-			seen++; /* new, or a new process under a number seen before */
-	}
-	closedir(d);
-	return seen;
-}
-
-/*
- * The last word, after the sweeps: one more pass over /proc that lists
- * every live member of sid not spared on purpose. The kill is reported as
- * "killed" only when this finds nobody. Returns how many it found.
- */
-static int confirm(struct actions *a, uint32_t sid, int npids, struct jbuf *survivors)
+static int session_members(uint32_t sid, int (*fn)(uint32_t pid, void *arg), void *arg)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -365,19 +332,72 @@ static int confirm(struct actions *a, uint32_t sid, int npids, struct jbuf *surv
 	while ((de = readdir(d))) {
 		char *end;
 		unsigned long pid = strtoul(de->d_name, &end, 10);
-		int i;
 
 		if (*end || !pid || pid > UINT32_MAX || proc_sessionid((uint32_t)pid) != sid ||
 		    !proc_live((uint32_t)pid))
 			continue;
-		i = find_taken(a, npids, (uint32_t)pid);
-		if (i >= 0 && a->pidfds[i] == TAKEN_SPARED)
-			continue;
-		jbuf_printf(survivors, "%s%lu", n ? "," : "", pid);
-		n++;
+		n += fn((uint32_t)pid, arg);
 	}
 	closedir(d);
 	return n;
+}
+
+struct sweep_ctx {
+	struct actions *a;
+	uint32_t sid;
+	int *npids;
+	bool dry;
+	struct jbuf *spared, *survivors;
+	bool *first_spared;
+};
+
+/* 1 when pid was signalled (now or before) and is not dead yet. */
+static int sweep_one(uint32_t pid, void *arg)
+{
+	struct sweep_ctx *c = arg;
+	int i = find_taken(c->a, *c->npids, pid);
+
+	if (i >= 0 && c->a->pidfds[i] >= 0 && !pidfd_exited(c->a->pidfds[i]))
+		return 1; /* signalled, not dead yet */
+	/* new, or a new process under a number seen before */
+	return take(c->a, c->sid, pid, c->npids, c->dry, c->spared, c->first_spared) ? 1 : 0;
+}
+
+/*
+ * One sweep of /proc for the live members of sid. Signals each new one
+ * (unless dry) and records it. Returns how many live members it saw that
+ * were signalled (now or before) and are not dead yet.
+ */
+static int sweep(struct actions *a, uint32_t sid, int *npids, bool dry, struct jbuf *spared,
+		 bool *first_spared)
+{
+	struct sweep_ctx c = { a, sid, npids, dry, spared, NULL, first_spared };
+
+	return session_members(sid, sweep_one, &c);
+}
+
+/* 1 when pid is a survivor: not spared on purpose; listed in survivors. */
+static int confirm_one(uint32_t pid, void *arg)
+{
+	struct sweep_ctx *c = arg;
+	int i = find_taken(c->a, *c->npids, pid);
+
+	if (i >= 0 && c->a->pidfds[i] == TAKEN_SPARED)
+		return 0;
+	jbuf_printf(c->survivors, "%s%u", c->survivors->len ? "," : "", pid);
+	return 1;
+}
+
+/*
+ * The last word, after the sweeps: one more pass over /proc that lists
+ * every live member of sid not spared on purpose. The kill is reported as
+ * "killed" only when this finds nobody. Returns how many it found.
+ */
+static int confirm(struct actions *a, uint32_t sid, int npids, struct jbuf *survivors)
+{
+	struct sweep_ctx c = { a, sid, &npids, false, NULL, survivors, NULL };
+
+	return session_members(sid, confirm_one, &c);
 }
 
 /*
