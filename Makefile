@@ -45,7 +45,7 @@ USER_HDRS  := $(wildcard user/*/*.h)
 INC_HDRS   := $(wildcard include/*.h)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 # Files that drive the kernel (libbpf) or run the daemon; everything else links into unit tests and fuzzers.
-DAEMON_SRCS := $(wildcard user/cli/main.c user/cli/cmd_run.c user/cli/cmd_config.c user/cli/cmd_status.c user/daemon/*.c user/kernel/loader.c user/kernel/quarantine.c user/kernel/dbprobes.c)
+DAEMON_SRCS := $(wildcard user/cli/main.c user/cli/cmd_run.c user/cli/cmd_config.c user/cli/cmd_status.c user/daemon/*.c user/kernel/loader.c user/kernel/quarantine.c user/kernel/dbprobes.c user/kernel/pins.c user/cli/cmd_unload.c)
 LIB_SRCS   := $(filter-out $(DAEMON_SRCS),$(USER_SRCS))
 LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 # Unit tests mirror the folders: tests/unit/<folder>/test_<module>.c.

@@ -13,8 +13,10 @@
  * loader refuses an object of another version.
  *   1: process and file events
  *   2: socket events (bw_sock_event); the object carries bw_abi_version
+ *   3: signal and self-protection events (bw_ctl_event), pinned guard state
+ *      (bw_guard_state): pins of another version are replaced, never reused
  */
-#define BW_ABI_VERSION 2
+#define BW_ABI_VERSION 3
 
 #define BW_COMM_LEN      16
 #define BW_PATH_MAX      4096  /* one absolute path, NUL included */
@@ -37,7 +39,20 @@ enum bw_event_type {
 	BW_EV_FTRUNCATE  = 11,
 	BW_EV_SOCK_DATA  = 12, /* bytes sent/received on a watched socket */
 	BW_EV_SOCK_CLOSE = 13, /* a watched socket was closed */
-	BW_EV_KILL       = 14, /* the kernel killed a task (quarantine/protect) */
+	BW_EV_KILL       = 14, /* the kernel killed a task (quarantine/protect/guard); user space: kernel_kill */
+	/* --- signals and attempts on bulwark (bw_ctl_event); values 40-59 kept for this block --- */
+	BW_EV_SIG_KILL          = 40, /* kill(2) */
+	BW_EV_SIG_TKILL         = 41, /* tkill(2) */
+	BW_EV_SIG_TGKILL        = 42, /* tgkill(2) */
+	BW_EV_SIG_PIDFD         = 43, /* pidfd_send_signal(2) */
+	BW_EV_SIG_QUEUE         = 44, /* rt_sigqueueinfo(2) */
+	BW_EV_SIG_TGQUEUE       = 45, /* rt_tgsigqueueinfo(2) */
+	BW_EV_PTRACE            = 46, /* ptrace(2) of bulwark */
+	BW_EV_BPF               = 47, /* bpf(2) on bulwark's objects (detach, update, open pin) */
+	BW_EV_UMOUNT2           = 48, /* umount2(2) of bpffs or tracefs */
+	BW_EV_INIT_MODULE       = 49, /* init_module(2) */
+	BW_EV_FINIT_MODULE      = 50, /* finit_module(2) */
+	/* --- end of the signals/guard block --- */
 	BW_EV_TYPE_MAX,
 };
 
@@ -102,6 +117,59 @@ struct bw_kill_event {
 	__u32 syscall_type;       /* enum bw_event_type of the syscall stopped */
 };
 
+/*
+ * Signals and attempts on bulwark (BW_EV_SIG_* .. BW_EV_FINIT_MODULE).
+ * Reported at syscall exit with the result; the kernel's response (kill +
+ * quarantine of a login session) was decided at entry. data[] holds the
+ * path argument: umount2 target, the pin path of BPF_OBJ_GET.
+ */
+#define BW_GUARD_DAEMON  1u  /* the target is the bulwark daemon (signal, ptrace) */
+#define BW_GUARD_PINS    2u  /* bulwark's pinned objects (BPF_OBJ_GET of a pin) */
+#define BW_GUARD_LINKS   4u  /* bulwark's links (BPF_LINK_DETACH, BPF_LINK_UPDATE) */
+#define BW_GUARD_MAPS    8u  /* bulwark's maps (update, delete, freeze) */
+#define BW_GUARD_FS      16u /* bpffs or tracefs unmounted */
+#define BW_GUARD_MODULE  32u /* a kernel module loaded: it could undo anything */
+#define BW_GUARD_DENIED  64u /* BPF-LSM refused it (res is -EPERM) */
+
+struct bw_ctl_event {
+	struct bw_event_hdr hdr;  /* common header: the caller */
+	__s64 res;                /* syscall return value */
+	__s32 target;             /* signals, ptrace: the pid/tid argument (kill: may be <= 0) */
+	__u32 arg;                /* signal number; ptrace request; bpf cmd; umount2/module flags */
+	__u32 obj_id;             /* bpf: id of the map/link the command names, 0 = none */
+	__u32 guard;              /* BW_GUARD_*: what of bulwark it touches, 0 = nothing */
+	__u32 target_tgid;        /* signals, ptrace: the target's tgid when the kernel knew it */
+	__u16 path_len;           /* bytes of data[] */
+	__u16 _pad0;              /* explicit padding, always 0 */
+	char  target_comm[BW_COMM_LEN]; /* the target's comm when known, else "" */
+	char  data[BW_PATH_MAX];  /* path argument, not NUL terminated */
+};
+
+/*
+ * The pinned guard state (one entry of the guard_state array map): what a
+ * daemon that takes over the pins needs to report the gap. The kernel
+ * writes last_sig_*; the daemon writes the rest each second.
+ */
+struct bw_guard_state {
+	__u32 abi;                /* BW_ABI_VERSION of the daemon that pinned */
+	__u32 daemon_tgid;        /* that daemon */
+	__u64 alive_ns;           /* boot ns of its last heartbeat (1 s) */
+	__u64 started_ns;         /* boot ns it started */
+	__u64 drops_reported;     /* BW_STAT_RB_DROPS it had reported */
+	__u32 unload_pid;         /* `bulwark unload` asks the daemon to remove everything */
+	__u32 stop_sig;           /* the daemon stopped on this signal (SIGTERM/SIGINT), 0 = not cleanly */
+	__u32 stop_pid;           /* ... sent by this pid (siginfo) */
+	__u32 last_sig;           /* last signal sent to the daemon from outside (kernel) */
+	__u64 last_sig_ns;        /* when (boot ns) */
+	__u32 last_sig_pid;       /* by this tgid */
+	__u32 last_sig_uid;       /* uid */
+	__u32 last_sig_loginuid;  /* loginuid */
+	__u32 last_sig_session;   /* audit session */
+	char  last_sig_comm[BW_COMM_LEN]; /* comm */
+};
+
+#define BW_KILL_GUARD_REASON 3  /* bw_kill_event.reason: an attempt on bulwark */
+
 /* Per-CPU counters in the stats map. Index = enum bw_stat. */
 enum bw_stat {
 	BW_STAT_EVENTS       = 0, /* records submitted */
@@ -141,6 +209,9 @@ enum bw_stat {
 #define BW_STAT_DB_UNREADABLE  9  /* bytes moved by a syscall we cannot read (sendmmsg, io_uring...) */
 #define BW_STAT_DB_STALE      10  /* entries of sockets freed without close(), reclaimed */
 #define BW_STAT_DB_READS_SKIPPED 11 /* plain SELECTs outside login sessions, counted not copied */
+/* Counters of the signals/guard block. */
+#define BW_STAT_GUARD          12 /* attempts on bulwark seen by the kernel */
+#define BW_STAT_GUARD_DENIED   13 /* ... of which BPF-LSM refused */
 
 /* bw_sock_event.arg of DATA records */
 #define BW_SOCK_F_GAP_WHOLE (1u << 0) /* the bytes before offset (since the last record) were

@@ -75,5 +75,6 @@ int run_config_read(struct config *c, const char *path, bool explicit, const cha
 		    int nov, FILE *err);
 int cmd_sessions(int argc, char **argv); /* cli/cmd_sessions.c */
 int cmd_report(int argc, char **argv); /* cli/report.c */
+int cmd_unload(int argc, char **argv); /* cli/cmd_unload.c */
 
 #endif /* BULWARK_CLI_H */

@@ -7,6 +7,8 @@
 #include "config/config.h"
 #include "daemon/daemon.h"
 #include "daemon/metrics.h"
+#include "core/clock.h"
+#include "kernel/pins.h"
 #include "db/dbcapture.h"
 #include "journal/journal.h"
 #include "outputs/outputs.h"
@@ -16,6 +18,7 @@ static const char run_doc[] =
 	"                   [-w DIR]... [-d DIR] [-v] [--protect DIR]...\n"
 	"                   [--allow-exe PATH]... [--capture-all] [--ringbuf-mb MB]\n"
 	"                   [--metrics [HOST:]PORT] [--output SPEC]... [--db-... OPTIONS]\n"
+	"                   [--pin-dir DIR|none] [--heartbeat DURATION]\n"
 	"\n"
 	"The monitor: stream alerts (and, with --events, every event) as JSON lines on\n"
 	"stdout. Needs root.\n"
@@ -27,6 +30,14 @@ static const char run_doc[] =
 	"flags: a flag wins. SIGHUP reloads the config file and the rules together; if\n"
 	"either fails, both old ones stay and the reason is printed on stderr.\n"
 	"\n"
+	"Enforcement outlives the daemon: the programs and the maps that enforce are\n"
+	"pinned in the pin dir (" PINS_DEFAULT_DIR "). SIGTERM (systemctl stop)\n"
+	"stops the daemon and LEAVES KERNEL ENFORCEMENT IN PLACE: protected trees and\n"
+	"quarantined sessions keep being enforced, and records wait in the pinned ring\n"
+	"for the next daemon, which takes the pins over with no gap and alerts on the\n"
+	"time it was down. `bulwark unload` is the one way to remove everything.\n"
+	"Only one daemon may own a pin dir; a second one exits with an error.\n"
+	"\n"
 	"Exit status: 0 after a clean stop, 1 when it cannot start (not root, no BTF,\n"
 	"bad rules, an unwritable journal, programs refused by the kernel), 2 for bad\n"
 	"usage.\n"
@@ -35,10 +46,11 @@ static const char run_doc[] =
 	"  bulwark run --rules /etc/bulwark/rules.d\n"
 	"  bulwark run -c /etc/bulwark/bulwark.yaml -o metrics.listen=9090 --no-kill\n"
 	"  bulwark run -r rules/ --events --no-kill | jq .\n"
-	"  bulwark run -j /tmp/j -w /srv/pgdata --events";
+	"  bulwark run -j /tmp/j -w /srv/pgdata --events\n"
+	"  bulwark run --pin-dir /sys/fs/bpf/bulwark-test --heartbeat 30s";
 
 enum { OPT_CAPTURE_ALL = 1000, OPT_RINGBUF, OPT_PROTECT, OPT_ALLOW_EXE, OPT_PROTECT_PROCESS,
-       OPT_METRICS, OPT_OUTPUT };
+       OPT_METRICS, OPT_OUTPUT, OPT_PIN_DIR, OPT_HEARTBEAT };
 
 #define RUN_MAX_OVERRIDES 64
 
@@ -78,6 +90,11 @@ static const struct argp_option run_options[] = {
 					   "http, program; see docs/outputs.md); repeatable", 0 },
 	{ "metrics", OPT_METRICS, "[HOST:]PORT", 0, "serve Prometheus /metrics and /healthz "
 						      "(off by default; HOST defaults to 127.0.0.1)", 0 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "pin enforcement (links, maps, ring) in DIR on a bpf "
+					    "filesystem, so it outlives the daemon (default "
+					    PINS_DEFAULT_DIR "); none: do not pin", 0 },
+	{ "heartbeat", OPT_HEARTBEAT, "DURATION", 0, "send a heartbeat alert through every output "
+						    "this often (default 60s; 0: off)", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
 	{ 0 },
 };
@@ -118,6 +135,21 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 		o->rule_paths[o->nrule_paths++] = arg;
 		break;
 	case 'j': o->journal_dir = arg; break;
+	case OPT_PIN_DIR:
+		if (strcmp(arg, "none") && arg[0] != '/')
+			return cli_usage_error(state, "--pin-dir '%s': need an absolute path on a bpf "
+					       "filesystem (e.g. " PINS_DEFAULT_DIR "), or none", arg);
+		o->pin_dir = arg;
+		break;
+	case OPT_HEARTBEAT: {
+		uint64_t ns;
+
+		if (strcmp(arg, "0") && clock_parse_duration(arg, strlen(arg), 0, &ns))
+			return cli_usage_error(state, "--heartbeat '%s': need a duration such as 60s "
+					       "or 5m, or 0 for off", arg);
+		o->heartbeat_ns = strcmp(arg, "0") ? ns : 0;
+		break;
+	}
 	case 'e': o->events = true; break;
 	case 'n': o->no_kill = true; break;
 	case 'v': o->verbose = true; break;
@@ -167,6 +199,8 @@ static void run_args_init(struct run_args *ra)
 	ra->o.run_dir = DAEMON_DEFAULT_RUN_DIR;
 	ra->o.ringbuf_mb = 16;
 	ra->o.protect_session = true;
+	ra->o.pin_dir = PINS_DEFAULT_DIR;
+	ra->o.heartbeat_ns = 60ull * 1000000000ull;
 }
 
 /* argp's report without "NAME: " and the --help pointer: the config check line has its own prefix. */

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "cli/report.h"
 #include "journal/journal.h"
+#include "journal/journal_format.h"
 #include "core/json.h"
 
 /* ---- a small u32 -> int map (pids), open addressing ---- */
@@ -389,7 +390,7 @@ static void put_detail(struct jbuf *b, const struct bw_event *e)
 		jbuf_printf(b, "%llu lost: ", (unsigned long long)e->drop_count);
 		put_str_field(b, e, FLD_DROP_REASON, "");
 		break;
-	case BW_EVT_KILL:
+	case BW_EVT_KERNEL_KILL:
 		put_command(b, e);
 		break;
 	default:
@@ -775,9 +776,13 @@ static void tree_print(struct dump *d)
 
 /* ---- passes ---- */
 
-static int on_rec(void *ctx, const struct journal_rec *r)
+static int on_rec(void *ctx, const struct journal_rec *r_in)
 {
 	struct dump *d = ctx;
+	struct journal_rec rc = *r_in, *r = &rc;
+	static char compat[1 << 17];
+
+	rc.json = journal_compat_json(rc.type, rc.json, &rc.len, compat, sizeof(compat));
 
 	if (d->oom)
 		return -ENOMEM;

@@ -11,6 +11,7 @@ static const struct cmd cmds[] = {
 	{ "sessions", cmd_sessions, "the live login sessions: who, from where, since when, what they did" },
 	{ "report", cmd_report, "one self-contained HTML report of a session for responders" },
 	{ "status", cmd_status, "show what the daemon attached, its counters and drops" },
+	{ "unload", cmd_unload, "remove the pinned kernel enforcement (the only way; SIGTERM keeps it)" },
 	{ 0 },
 };
 

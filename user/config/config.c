@@ -34,6 +34,8 @@ static const struct key {
 	{ "allow_exe", K_LIST, "--allow-exe" },
 	{ "capture_all", K_FLAG, "--capture-all" },
 	{ "ringbuf_mb", K_UINT, "--ringbuf-mb" },
+	{ "pin_dir", K_STR, "--pin-dir" },
+	{ "heartbeat", K_STR, "--heartbeat" },
 	{ "verbose", K_FLAG, "--verbose" },
 	{ "db.enabled", K_NFLAG, "--no-db" },
 	{ "db.ports", K_LIST, "--db-port" },

@@ -15,6 +15,7 @@ _Static_assert(offsetof(struct bw_file_event, data) == 96, "bw_file_event layout
 _Static_assert(offsetof(struct bw_exec_event, data) == 80, "bw_exec_event layout changed");
 _Static_assert(sizeof(struct bw_proc_event) == 80, "bw_proc_event layout changed");
 _Static_assert(sizeof(struct bw_kill_event) == 80, "bw_kill_event layout changed");
+_Static_assert(offsetof(struct bw_ctl_event, data) == 120, "bw_ctl_event layout changed");
 
 static const enum bw_evt kernel_types[BW_EV_TYPE_MAX] = {
 	[BW_EV_EXEC] = BW_EVT_EXECVE,
@@ -28,8 +29,125 @@ static const enum bw_evt kernel_types[BW_EV_TYPE_MAX] = {
 	[BW_EV_RENAMEAT2] = BW_EVT_RENAMEAT2,
 	[BW_EV_TRUNCATE] = BW_EVT_TRUNCATE,
 	[BW_EV_FTRUNCATE] = BW_EVT_FTRUNCATE,
-	[BW_EV_KILL] = BW_EVT_KILL,
+	[BW_EV_KILL] = BW_EVT_KERNEL_KILL,
+	[BW_EV_SIG_KILL] = BW_EVT_KILL,
+	[BW_EV_SIG_TKILL] = BW_EVT_TKILL,
+	[BW_EV_SIG_TGKILL] = BW_EVT_TGKILL,
+	[BW_EV_SIG_PIDFD] = BW_EVT_PIDFD_SEND_SIGNAL,
+	[BW_EV_SIG_QUEUE] = BW_EVT_RT_SIGQUEUEINFO,
+	[BW_EV_SIG_TGQUEUE] = BW_EVT_RT_TGSIGQUEUEINFO,
+	[BW_EV_PTRACE] = BW_EVT_PTRACE,
+	[BW_EV_BPF] = BW_EVT_BPF,
+	[BW_EV_UMOUNT2] = BW_EVT_UMOUNT2,
+	[BW_EV_INIT_MODULE] = BW_EVT_INIT_MODULE,
+	[BW_EV_FINIT_MODULE] = BW_EVT_FINIT_MODULE,
 };
+
+static void set_str(struct bw_event *e, enum bw_field f, struct bw_str *dst, const char *s,
+		    size_t n);
+
+/* bpf(2) commands and ptrace(2) requests by name, for evt.arg.cmd. */
+static const char *ctl_cmd_name(uint32_t type, uint32_t v)
+{
+	static const char *const bpf_cmds[] = {
+		[2] = "BPF_MAP_UPDATE_ELEM", [3] = "BPF_MAP_DELETE_ELEM", [7] = "BPF_OBJ_GET",
+		[21] = "BPF_MAP_LOOKUP_AND_DELETE_ELEM", [22] = "BPF_MAP_FREEZE",
+		[25] = "BPF_MAP_LOOKUP_AND_DELETE_BATCH", [26] = "BPF_MAP_UPDATE_BATCH",
+		[27] = "BPF_MAP_DELETE_BATCH", [29] = "BPF_LINK_UPDATE", [34] = "BPF_LINK_DETACH",
+	};
+	static const struct { uint32_t v; const char *n; } ptrace_reqs[] = {
+		{ 16, "PTRACE_ATTACH" }, { 0x4206, "PTRACE_SEIZE" }, { 17, "PTRACE_DETACH" },
+		{ 1, "PTRACE_PEEKTEXT" }, { 2, "PTRACE_PEEKDATA" }, { 4, "PTRACE_POKETEXT" },
+		{ 5, "PTRACE_POKEDATA" }, { 7, "PTRACE_CONT" }, { 8, "PTRACE_KILL" },
+		{ 12, "PTRACE_GETREGS" }, { 13, "PTRACE_SETREGS" }, { 0x4207, "PTRACE_INTERRUPT" },
+	};
+
+	if (type == BW_EV_BPF)
+		return v < sizeof(bpf_cmds) / sizeof(bpf_cmds[0]) ? bpf_cmds[v] : NULL;
+	for (size_t i = 0; i < sizeof(ptrace_reqs) / sizeof(ptrace_reqs[0]); i++)
+		if (ptrace_reqs[i].v == v)
+			return ptrace_reqs[i].n;
+	return NULL;
+}
+
+/* guard.target: the BW_GUARD_* bits as words. */
+static size_t guard_words(uint32_t g, char *buf, size_t n)
+{
+	static const struct { uint32_t bit; const char *w; } words[] = {
+		{ BW_GUARD_DAEMON, "daemon" }, { BW_GUARD_PINS, "pins" }, { BW_GUARD_LINKS, "links" },
+		{ BW_GUARD_MAPS, "maps" }, { BW_GUARD_FS, "fs" }, { BW_GUARD_MODULE, "module" },
+	};
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if ((g & words[i].bit) && len < n)
+			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "," : "", words[i].w);
+	return len < n ? len : n - 1;
+}
+
+/* Signals and attempts on bulwark (bw_ctl_event). */
+static int decode_ctl(struct decoder *d, const struct bw_event_hdr *h, const void *data,
+		      struct bw_event *e)
+{
+	const struct bw_ctl_event *x = data;
+	uint32_t tgid;
+	struct proc *tp;
+	const char *cmd;
+	size_t n;
+
+	if (h->size < offsetof(struct bw_ctl_event, data) ||
+	    offsetof(struct bw_ctl_event, data) + (size_t)x->path_len > h->size ||
+	    x->path_len >= BW_PATH_MAX)
+		return -EINVAL;
+	e->res = x->res;
+	event_set_present(e, FLD_EVT_RES);
+	if (h->type <= BW_EV_SIG_TGQUEUE) {
+		e->sig = x->arg;
+		event_set_present(e, FLD_EVT_ARG_SIG);
+	} else {
+		e->arg = x->arg;
+		event_set_present(e, FLD_EVT_ARG);
+	}
+	if (h->type <= BW_EV_PTRACE) {
+		e->arg_pid = x->target;
+		event_set_present(e, FLD_EVT_ARG_PID);
+		tgid = x->target_tgid ? x->target_tgid : (x->target > 0 ? (uint32_t)x->target : 0);
+		if (tgid) {
+			e->target_pid = tgid;
+			event_set_present(e, FLD_TARGET_PID);
+			/* the table knows every live process; a pid that already exited has no entry */
+			tp = proctable_get(&d->pt, tgid);
+			if (tp && (!tp->exit_ns || tp->exit_ns >= e->time_ns)) {
+				set_str(e, FLD_TARGET_NAME, &e->target_name, tp->comm, strlen(tp->comm));
+				if (tp->exe_len)
+					set_str(e, FLD_TARGET_EXE, &e->target_exe, tp->exe, tp->exe_len);
+			}
+		}
+	}
+	if (h->type == BW_EV_BPF || h->type == BW_EV_PTRACE) {
+		cmd = ctl_cmd_name(h->type, x->arg);
+		if (cmd) {
+			snprintf(d->cmd_buf, sizeof(d->cmd_buf), "%s", cmd);
+			set_str(e, FLD_EVT_ARG_CMD, &e->arg_cmd, d->cmd_buf, strlen(d->cmd_buf));
+		}
+	}
+	if (x->path_len) {
+		memcpy(d->ctl_path, x->data, x->path_len);
+		n = path_normalize(d->ctl_path, x->path_len);
+		set_str(e, FLD_FD_NAME, &e->path, d->ctl_path, n);
+		event_split_path(e);
+	}
+	if (x->guard & ~BW_GUARD_DENIED) {
+		n = guard_words(x->guard, d->guard_buf, sizeof(d->guard_buf));
+		set_str(e, FLD_GUARD_TARGET, &e->guard_target, d->guard_buf, n);
+		e->guard_denied = (x->guard & BW_GUARD_DENIED) != 0;
+		event_set_present(e, FLD_GUARD_DENIED);
+	}
+	if (h->flags & BW_F_SESSION_KILL)
+		set_str(e, FLD_EVT_KILL, &e->kill, "guard_session", 13);
+	return 0;
+}
 
 void decode_sync_clock(struct decoder *d)
 {
@@ -225,10 +343,19 @@ int decode_record(struct decoder *d, const void *data, size_t len, struct bw_eve
 		event_set_present(e, FLD_EVT_ARG);
 		if (x->reason == 2)
 			set_str(e, FLD_EVT_KILL, &e->kill, "protect", 7);
+		else if (x->reason == BW_KILL_GUARD_REASON)
+			set_str(e, FLD_EVT_KILL, &e->kill, "guard", 5);
 		else
 			set_str(e, FLD_EVT_KILL, &e->kill, "quarantine", 10);
 		break;
 	}
+	case BW_EV_SIG_KILL ... BW_EV_FINIT_MODULE:
+		if (decode_ctl(d, h, data, e))
+			goto bad;
+		p = proctable_get(&d->pt, h->pid);
+		if (p)
+			refresh_identity(p, h);
+		break;
 	default: { /* the deletion family */
 		const struct bw_file_event *x = data;
 		size_t n;

@@ -25,6 +25,9 @@ struct decoder {
 	char newpath[BW_PATH_MAX * 2];/* normalised fd.newname */
 	struct usercache_ent users[USERCACHE_SIZE];
 	uint64_t bad_records;        /* records too short or of unknown type */
+	char ctl_path[BW_PATH_MAX];  /* signals/guard: the path argument */
+	char guard_buf[64];          /* guard.target text */
+	char cmd_buf[40];            /* evt.arg.cmd text */
 };
 
 int decode_init(struct decoder *d);

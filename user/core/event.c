@@ -19,8 +19,20 @@ static const char *const type_names[BW_EVT_MAX] = {
 	[BW_EVT_DB_QUERY] = "db_query",
 	[BW_EVT_DB_CONNECT] = "db_connect",
 	[BW_EVT_DB_TLS] = "db_tls",
-	[BW_EVT_KILL] = "kill",
+	[BW_EVT_KERNEL_KILL] = "kernel_kill",
 	[BW_EVT_DROP] = "drop",
+	[BW_EVT_KILL] = "kill",
+	[BW_EVT_TKILL] = "tkill",
+	[BW_EVT_TGKILL] = "tgkill",
+	[BW_EVT_PIDFD_SEND_SIGNAL] = "pidfd_send_signal",
+	[BW_EVT_RT_SIGQUEUEINFO] = "rt_sigqueueinfo",
+	[BW_EVT_RT_TGSIGQUEUEINFO] = "rt_tgsigqueueinfo",
+	[BW_EVT_PTRACE] = "ptrace",
+	[BW_EVT_BPF] = "bpf",
+	[BW_EVT_UMOUNT2] = "umount2",
+	[BW_EVT_INIT_MODULE] = "init_module",
+	[BW_EVT_FINIT_MODULE] = "finit_module",
+	[BW_EVT_BULWARK] = "bulwark",
 };
 
 const char *event_type_name(enum bw_evt t)
@@ -41,7 +53,7 @@ enum bw_evt event_type_from_name(const char *name, size_t len)
 
 const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_EVT_TIME, "evt.time", BW_K_U64, time_ns, "event time, ns since the epoch"),
-	F(FLD_EVT_TYPE, "evt.type", BW_K_STR, type_name, "syscall name (unlinkat, execve...), db_query, fork, exit, kill, drop"),
+	F(FLD_EVT_TYPE, "evt.type", BW_K_STR, type_name, "syscall name (unlinkat, execve, kill...), db_query, fork, exit, kernel_kill, drop, bulwark"),
 	F(FLD_EVT_RES, "evt.res", BW_K_S64, res, "syscall result: 0 or -errno"),
 	F(FLD_EVT_FLAGS, "evt.flags", BW_K_U64, flags, "truncation bits: 1 path, 2 newpath, 4 argv, 8 payload, 16 relative path"),
 	F(FLD_PROC_PID, "proc.pid", BW_K_U64, pid, "process id (thread-group id)"),
@@ -87,6 +99,16 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_DB_DESTRUCTIVE, "db.destructive", BW_K_BOOL, db_destructive, "the classifier judged the statement destructive"),
 	F(FLD_DROP_COUNT, "drop.count", BW_K_U64, drop_count, "records lost since the last drop event"),
 	F(FLD_DROP_REASON, "drop.reason", BW_K_STR, drop_reason, "why records were lost"),
+	F(FLD_EVT_ARG_SIG, "evt.arg.sig", BW_K_U64, sig, "signal number of kill, tkill, tgkill, pidfd_send_signal, rt_(tg)sigqueueinfo"),
+	F(FLD_EVT_ARG_PID, "evt.arg.pid", BW_K_S64, arg_pid, "pid or tid argument of a signal or ptrace (kill: 0 and negative are process groups)"),
+	F(FLD_EVT_ARG_CMD, "evt.arg.cmd", BW_K_STR, arg_cmd, "bpf command (BPF_LINK_DETACH...) or ptrace request (PTRACE_ATTACH...)"),
+	F(FLD_TARGET_PID, "target.pid", BW_K_U64, target_pid, "the process a signal or ptrace targets (thread-group id)"),
+	F(FLD_TARGET_NAME, "target.name", BW_K_STR, target_name, "its process name; absent when it had already exited"),
+	F(FLD_TARGET_EXE, "target.exe", BW_K_STR, target_exe, "its executable; absent when it had already exited"),
+	F(FLD_GUARD_TARGET, "guard.target", BW_K_STR, guard_target, "what of bulwark the syscall touches: daemon, pins, links, maps, fs, module (comma separated)"),
+	F(FLD_GUARD_DENIED, "guard.denied", BW_K_BOOL, guard_denied, "BPF-LSM refused the attempt on bulwark"),
+	F(FLD_GUARD_EVENT, "guard.event", BW_K_STR, guard_event, "evt.type bulwark: gap (the monitor was down), unload, pins_replaced, pins_lost"),
+	F(FLD_GUARD_DETAIL, "guard.detail", BW_K_STR, guard_detail, "evt.type bulwark: what happened, in words"),
 };
 
 int event_field_lookup(const char *name, size_t len)

@@ -33,8 +33,22 @@ enum bw_evt {
 	BW_EVT_DB_QUERY,   /* "db_query" */
 	BW_EVT_DB_CONNECT, /* "db_connect": startup/handshake seen */
 	BW_EVT_DB_TLS,     /* "db_tls": encrypted, statements not inspected */
-	BW_EVT_KILL,       /* "kill": the kernel killed a task */
+	BW_EVT_KERNEL_KILL, /* "kernel_kill": the kernel killed a task (journals before: "kill") */
 	BW_EVT_DROP,       /* "drop": records were lost; see drop.* fields */
+	/* --- signals and attempts on bulwark (Falco's evt.type names) --- */
+	BW_EVT_KILL,              /* "kill": kill(2) */
+	BW_EVT_TKILL,             /* "tkill" */
+	BW_EVT_TGKILL,            /* "tgkill" */
+	BW_EVT_PIDFD_SEND_SIGNAL, /* "pidfd_send_signal" */
+	BW_EVT_RT_SIGQUEUEINFO,   /* "rt_sigqueueinfo" */
+	BW_EVT_RT_TGSIGQUEUEINFO, /* "rt_tgsigqueueinfo" */
+	BW_EVT_PTRACE,            /* "ptrace" */
+	BW_EVT_BPF,               /* "bpf": a command on bulwark's objects */
+	BW_EVT_UMOUNT2,           /* "umount2" */
+	BW_EVT_INIT_MODULE,       /* "init_module" */
+	BW_EVT_FINIT_MODULE,      /* "finit_module" */
+	BW_EVT_BULWARK,           /* "bulwark": the monitor itself (gap, unload, pins replaced); guard.event */
+	/* --- end of the signals/guard block --- */
 	BW_EVT_MAX,
 };
 
@@ -94,6 +108,18 @@ enum bw_field {
 	FLD_DB_DESTRUCTIVE,  /* db.destructive: classifier verdict (bool) */
 	FLD_DROP_COUNT,      /* drop.count: records lost since the last report (u64) */
 	FLD_DROP_REASON,     /* drop.reason */
+	/* --- signals and attempts on bulwark --- */
+	FLD_EVT_ARG_SIG,     /* evt.arg.sig: signal number (u64) */
+	FLD_EVT_ARG_PID,     /* evt.arg.pid: the pid/tid argument of a signal or ptrace (s64) */
+	FLD_EVT_ARG_CMD,     /* evt.arg.cmd: bpf command or ptrace request, by name */
+	FLD_TARGET_PID,      /* target.pid: the target process (tgid) */
+	FLD_TARGET_NAME,     /* target.name: its comm */
+	FLD_TARGET_EXE,      /* target.exe: its executable */
+	FLD_GUARD_TARGET,    /* guard.target: what of bulwark it touches: daemon, pins, links, maps, fs, module */
+	FLD_GUARD_DENIED,    /* guard.denied: BPF-LSM refused it (bool) */
+	FLD_GUARD_EVENT,     /* guard.event: evt.type bulwark: gap, unload, pins_replaced, pins_lost */
+	FLD_GUARD_DETAIL,    /* guard.detail: its text */
+	/* --- end of the signals/guard block --- */
 	FLD_MAX,
 };
 
@@ -144,6 +170,12 @@ struct bw_event {
 	bool db_has_where, db_destructive;
 	uint64_t drop_count;     /* drop.count */
 	struct bw_str drop_reason;
+	uint64_t sig;            /* evt.arg.sig */
+	int64_t arg_pid;         /* evt.arg.pid */
+	uint64_t target_pid;     /* target.pid */
+	struct bw_str arg_cmd, target_name, target_exe; /* evt.arg.cmd, target.name, target.exe */
+	struct bw_str guard_target, guard_event, guard_detail; /* guard.* */
+	bool guard_denied;       /* guard.denied */
 	uint64_t present[(FLD_MAX + 63) / 64]; /* bit per enum bw_field */
 };
 

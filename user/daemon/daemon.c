@@ -21,15 +21,20 @@
 #include "core/clock.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested, reopen_requested;
+static volatile sig_atomic_t stop_sig, stop_pid; /* who asked us to stop (siginfo) */
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	if (sig == SIGHUP)
+	(void)uc;
+	if (sig == SIGHUP) {
 		reload_requested = 1;
-	else if (sig == SIGUSR1)
+	} else if (sig == SIGUSR1) {
 		reopen_requested = 1;
-	else
+	} else {
 		stop_requested = 1;
+		stop_sig = sig;
+		stop_pid = si ? si->si_pid : 0;
+	}
 }
 
 /* Sends READY=1 (or another state) to systemd when NOTIFY_SOCKET is set. */
@@ -80,6 +85,9 @@ static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 		journal_append(d->journal, JREC_ALERT, e, d->alert.p, d->alert.len);
 	oa = (struct outputs_alert){ d->alert.p, d->alert.len, rule_name(r), rule_priority(r),
 				     rule_action(r) != RULE_ALERT };
+	/* a collector notices a silent host only if every heartbeat reaches it: past min_priority */
+	if (e->type == BW_EVT_BULWARK)
+		oa.priority = PRI_EMERGENCY;
 	outputs_emit(d->outputs, &oa);
 }
 
@@ -93,7 +101,8 @@ static void handle_event(struct daemon *d, struct bw_event *e)
 		journal_append(d->journal, JREC_EVENT, e, d->line.p, d->line.len);
 	if (d->opts.events)
 		emit_line(d, &d->line);
-	if (d->builtin && (event_has(e, FLD_EVT_KILL) || e->type == BW_EVT_DROP))
+	if (d->builtin && (event_has(e, FLD_EVT_KILL) || e->type == BW_EVT_DROP ||
+			   e->type == BW_EVT_BULWARK))
 		rules_eval(d->builtin, e, on_match, d);
 	if (d->rules)
 		rules_eval(d->rules, e, on_match, d);
@@ -112,7 +121,7 @@ static const char builtin_rules[] =
 	"    (--protect, or a rule's protect key). The kernel sent SIGKILL before the syscall\n"
 	"    returned, so at most this one file is lost; bulwark then kills the rest of the session.\n"
 	"    Once per session a minute, since with --no-kill every later file would alert again.\n"
-	"  condition: evt.kill = protect_session and evt.type != kill\n"
+	"  condition: evt.kill = protect_session and evt.type != kernel_kill\n"
 	"  output: \"kernel killed %proc.name (pid %proc.pid, loginuid %user.loginuid, session\n"
 	"    %session.id) for %evt.type %fd.name below a protected tree; cmdline: %proc.cmdline\"\n"
 	"  priority: CRITICAL\n"
@@ -121,7 +130,7 @@ static const char builtin_rules[] =
 	"  tags: [bulwark, enforcement, protected_tree]\n"
 	"- rule: Deletion below a protected tree (kernel enforcement, process)\n"
 	"  desc: As above, for trees whose rule kills only the offending process.\n"
-	"  condition: evt.kill = protect and evt.type != kill\n"
+	"  condition: evt.kill = protect and evt.type != kernel_kill\n"
 	"  output: \"kernel killed %proc.name (pid %proc.pid, loginuid %user.loginuid, session\n"
 	"    %session.id) for %evt.type %fd.name below a protected tree; cmdline: %proc.cmdline\"\n"
 	"  priority: CRITICAL\n"
@@ -134,7 +143,40 @@ static const char builtin_rules[] =
 	"  condition: evt.type = drop and drop.reason startswith \"journal\"\n"
 	"  output: \"%drop.reason\"\n"
 	"  priority: CRITICAL\n"
-	"  tags: [bulwark, journal]\n";
+	"  tags: [bulwark, journal]\n"
+	/* the monitor itself (pins.c): a collector must hear of each of these */
+	"- rule: Monitor was down\n"
+	"  desc: This daemon took over enforcement pinned by a previous one that stopped or was\n"
+	"    killed. Records made meanwhile waited in the pinned ring and follow this alert.\n"
+	"  condition: evt.type = bulwark and guard.event = gap\n"
+	"  output: \"%guard.detail\"\n"
+	"  priority: CRITICAL\n"
+	"  tags: [bulwark, self_protection]\n"
+	"- rule: Pins of another bulwark replaced\n"
+	"  desc: The pin dir held enforcement of an incompatible bulwark; it was replaced, not trusted.\n"
+	"  condition: evt.type = bulwark and guard.event = pins_replaced\n"
+	"  output: \"%guard.detail\"\n"
+	"  priority: WARNING\n"
+	"  tags: [bulwark, self_protection]\n"
+	"- rule: Pins removed\n"
+	"  desc: bulwark's pins vanished while it ran (bpffs unmounted, files removed).\n"
+	"  condition: evt.type = bulwark and guard.event = pins_lost\n"
+	"  output: \"%guard.detail\"\n"
+	"  priority: CRITICAL\n"
+	"  tags: [bulwark, self_protection]\n"
+	"- rule: Enforcement unloaded\n"
+	"  desc: bulwark unload removed every pinned program and map, so nothing is enforced until\n"
+	"    bulwark run starts again.\n"
+	"  condition: evt.type = bulwark and guard.event = unload\n"
+	"  output: \"%guard.detail\"\n"
+	"  priority: CRITICAL\n"
+	"  tags: [bulwark, self_protection]\n"
+	"- rule: Heartbeat\n"
+	"  desc: The monitor is alive (--heartbeat); a collector alerts when they stop coming.\n"
+	"  condition: evt.type = bulwark and guard.event = heartbeat\n"
+	"  output: \"%guard.detail\"\n"
+	"  priority: INFORMATIONAL\n"
+	"  tags: [bulwark, heartbeat]\n";
 
 static int load_builtin_rules(struct daemon *d)
 {
@@ -182,6 +224,9 @@ static void add_trees(struct daemon *d)
 		for (int k = 0; k < n; k++)
 			add_tree(d, items[k], cap);
 	}
+	/* bulwark's own pins: removing them from a login session kills the session (pins.h) */
+	if (d->pins.dirfd >= 0)
+		add_tree(d, d->pins.dir, prot | LOADER_WATCH_PROTECT_SESSION);
 	/* protected trees last: their bits win over a plain watch of the same directory */
 	for (int i = 0; i < d->opts.nprotect; i++)
 		add_tree(d, d->opts.protect[i],
@@ -246,6 +291,37 @@ static void emit_drop(struct daemon *d, uint64_t n, const char *reason)
 	emit_line(d, &d->line);
 	if (d->journal)
 		journal_append(d->journal, JREC_NOTE, &e, d->line.p, d->line.len);
+	if (d->builtin)
+		rules_eval(d->builtin, &e, on_match, d);
+}
+
+/* An event of the monitor itself (evt.type bulwark): journaled, streamed, alerted by the built-in rules. */
+static void emit_bulwark(struct daemon *d, const char *what, const char *detail)
+{
+	struct bw_event e;
+
+	event_reset(&e);
+	e.time_ns = clock_realtime_ns();
+	e.type = BW_EVT_BULWARK;
+	e.type_name = (struct bw_str){ "bulwark", 7 };
+	e.pid = (uint64_t)getpid();
+	e.name = (struct bw_str){ "bulwark", 7 };
+	e.sessionid = BW_NO_SESSION;
+	e.loginuid = BW_NO_SESSION;
+	e.guard_event = (struct bw_str){ what, (uint32_t)strlen(what) };
+	e.guard_detail = (struct bw_str){ detail, (uint32_t)strlen(detail) };
+	event_set_present(&e, FLD_EVT_TIME);
+	event_set_present(&e, FLD_EVT_TYPE);
+	event_set_present(&e, FLD_PROC_PID);
+	event_set_present(&e, FLD_PROC_NAME);
+	event_set_present(&e, FLD_GUARD_EVENT);
+	event_set_present(&e, FLD_GUARD_DETAIL);
+	jbuf_reset(&d->line);
+	event_to_json(&d->line, &e);
+	if (d->journal && jbuf_ok(&d->line))
+		journal_append(d->journal, JREC_NOTE, &e, d->line.p, d->line.len);
+	if (d->opts.events && jbuf_ok(&d->line))
+		emit_line(d, &d->line);
 	if (d->builtin)
 		rules_eval(d->builtin, &e, on_match, d);
 }
@@ -318,6 +394,8 @@ static const char *restart_only_change(const struct daemon_opts *a, const struct
 		return "no_kill (--no-kill): the kernel's kill switch is set at load";
 	if (a->verbose != b->verbose)
 		return "verbose (--verbose)";
+	if (str_differs(a->pin_dir, b->pin_dir))
+		return "pin_dir (--pin-dir)";
 	if (str_differs(a->metrics_listen, b->metrics_listen))
 		return "metrics.listen (--metrics)";
 	if (a->nallow_exe != b->nallow_exe)
@@ -416,6 +494,57 @@ static void write_sessions(struct daemon *d)
 		rename(tmp, path);
 }
 
+/* The pins each second: heartbeat into the guard state, pins that vanished, an unload request. */
+static void guard_tick(struct daemon *d)
+{
+	struct bw_guard_state st;
+	struct pins_objs po;
+	char detail[1024];
+	struct proc *p;
+	int r;
+
+	if (d->pins.dirfd < 0)
+		return;
+	loader_pins_objs(&d->loader, &po);
+	r = pins_tick(&d->pins, &po, d->c.kernel_reported[BW_STAT_RB_DROPS], stderr);
+	if (r) {
+		snprintf(detail, sizeof(detail), "the pins in %.200s were removed or their bpffs unmounted "
+			 "while bulwark ran; %s", d->pins.dir, r > 0 ? "pinned again" :
+			 "they could not be pinned again: enforcement lasts only while this daemon runs");
+		emit_bulwark(d, "pins_lost", detail);
+	}
+	if (pins_state(po.obj, &st) || !st.unload_pid || d->unloading)
+		return;
+	p = proctable_lookup(&d->dec.pt, st.unload_pid);
+	snprintf(detail, sizeof(detail), "bulwark unload (pid %u, uid %d, loginuid %d, session %d) "
+		 "removes the pinned enforcement in %.200s: nothing is enforced until bulwark run starts "
+		 "again", st.unload_pid, p ? (int)p->uid : -1, p ? (int)p->loginuid : -1,
+		 p ? (int)p->sessionid : -1, d->pins.dir);
+	emit_bulwark(d, "unload", detail);
+	fprintf(stderr, "bulwark: %s\n", detail);
+	d->unloading = true;
+	stop_requested = 1;
+}
+
+/* --heartbeat: an alert through every output, so a collector sees when a host goes silent. */
+static void heartbeat_tick(struct daemon *d)
+{
+	uint64_t now = clock_monotonic_ns();
+	char detail[1024];
+
+	if (!d->opts.heartbeat_ns ||
+	    (d->last_heartbeat_ns && now - d->last_heartbeat_ns < d->opts.heartbeat_ns))
+		return;
+	d->last_heartbeat_ns = now;
+	snprintf(detail, sizeof(detail), "bulwark alive on %.255s: pid %d, up %llus, %llu events, "
+		 "%llu alerts, enforcement %s%s%.200s", d->hostname, (int)getpid(),
+		 (unsigned long long)((clock_realtime_ns() - d->started_ns) / 1000000000ull),
+		 (unsigned long long)d->c.events, (unsigned long long)d->c.alerts,
+		 loader_enforcement(&d->loader), d->pins.dirfd >= 0 ? ", pinned in " : "",
+		 d->pins.dirfd >= 0 ? d->pins.dir : "");
+	emit_bulwark(d, "heartbeat", detail);
+}
+
 static void periodic(struct daemon *d)
 {
 	uint64_t k[BW_STAT_MAX];
@@ -447,6 +576,8 @@ static void periodic(struct daemon *d)
 		emit_drop(d, js.lost, why);
 		fprintf(stderr, "bulwark: %s\n", why);
 	}
+	guard_tick(d);
+	heartbeat_tick(d);
 	outputs_tick(d->outputs);
 	status_write(d, k);
 	metrics_publish(d->metrics, d, k);
@@ -549,6 +680,51 @@ static int daemon_setup(struct daemon *d)
 	return 0;
 }
 
+/*
+ * Pins this generation over the last one's (pins.c): no gap in
+ * enforcement. The counters are reused too: what they gained while no
+ * daemon ran is reported once, by guard_report_gap(), not as new drops.
+ */
+static void guard_takeover(struct daemon *d)
+{
+	struct pins_objs po;
+	uint64_t k[BW_STAT_MAX];
+
+	if (d->pins.compatible && !loader_read_stats(&d->loader, k))
+		for (int i = 0; i < BW_STAT_MAX; i++)
+			d->c.kernel_reported[i] = k[i];
+	loader_pins_objs(&d->loader, &po);
+	if (pins_commit(&d->pins, &po, stderr))
+		fprintf(stderr, "bulwark: part of the enforcement could not be pinned in %s (above): "
+				"that part lasts only while this daemon runs\n", d->pins.dir);
+	d->loader.keep_links = d->pins.dirfd >= 0;
+}
+
+/* What the last daemon left: the gap, the records lost meanwhile, or pins that could not be trusted. */
+static void guard_report_gap(struct daemon *d)
+{
+	uint64_t lost = 0;
+	char detail[1024];
+
+	if (!d->pins.found)
+		return;
+	if (!d->pins.compatible) {
+		snprintf(detail, sizeof(detail), "the pins in %.200s were not reused: %.320s; replaced with "
+			 "this daemon's (ABI %d)", d->pins.dir, d->pins.why, BW_ABI_VERSION);
+		fprintf(stderr, "bulwark: %s\n", detail);
+		emit_bulwark(d, "pins_replaced", detail);
+		return;
+	}
+	if (d->c.kernel_reported[BW_STAT_RB_DROPS] > d->pins.old.drops_reported)
+		lost = d->c.kernel_reported[BW_STAT_RB_DROPS] - d->pins.old.drops_reported;
+	pins_gap_text(&d->pins.old, d->pins.took_over_ns, (uint64_t)d->dec.boot_to_epoch_ns, lost,
+		      detail, sizeof(detail));
+	fprintf(stderr, "bulwark: took over the pinned enforcement in %s: %s\n", d->pins.dir, detail);
+	emit_bulwark(d, "gap", detail);
+	if (lost)
+		emit_drop(d, lost, "ring buffer full while the monitor was down: records lost in the kernel");
+}
+
 /* Load, attach and wire the kernel side, the actions, the ring and the metrics: 0 or -1. */
 static int daemon_attach(struct daemon *d)
 {
@@ -562,6 +738,11 @@ static int daemon_attach(struct daemon *d)
 	lo.enforce_kill = !d->opts.no_kill;
 	lo.configure = dbprobes_configure;
 	lo.configure_arg = &d->opts.db;
+	/* Take the pin dir: a second daemon stops here; pins left by the last one are reused */
+	if (pins_open(&d->pins, d->opts.pin_dir && strcmp(d->opts.pin_dir, "none") ? d->opts.pin_dir
+										   : NULL, stderr))
+		return -1;
+	lo.pins = &d->pins;
 	if (loader_open(&d->loader, &lo, stderr))
 		return -1;
 	if (dbprobes_start(&d->dbprobes, loader_object(&d->loader), &d->opts.db,
@@ -576,6 +757,9 @@ static int daemon_attach(struct daemon *d)
 	}
 	for (int i = 0; i < d->actions.nallow; i++)
 		loader_allow_exe(&d->loader, d->actions.allow[i]);
+	/* bulwark itself (`bulwark unload` removing the pins) is never killed by the kernel */
+	loader_allow_exe(&d->loader, "/proc/self/exe");
+	guard_takeover(d);
 
 	/* Set up the ring buffer */
 	d->rb = ring_buffer__new(loader_ringbuf_fd(&d->loader), on_sample, d, NULL);
@@ -602,11 +786,15 @@ static int daemon_announce(struct daemon *d)
 {
 	char err[512], backends[2048];
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGUSR1, on_signal);
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	guard_report_gap(d);
 	status_write(d, NULL);
 	write_sessions(d);
 	dbcapture_summary(d->db, err, sizeof(err));
@@ -614,10 +802,11 @@ static int daemon_announce(struct daemon *d)
 		snprintf(err, sizeof(err), "db capture off (this kernel cannot run it, see db sockets)");
 	loader_backends(&d->loader, backends, sizeof(backends));
 	fprintf(stderr, "bulwark: ready: %d programs attached, %d rules, journal %s, "
-			"enforcement %s, %s%s; kernel %s, backends: %s\n",
+			"enforcement %s, %s%s, %s%s; kernel %s, backends: %s\n",
 		d->loader.nattached, rules_count(d->rules), d->opts.journal_dir,
 		loader_enforcement(&d->loader), err, d->opts.no_kill ? ", --no-kill" : "",
-		d->loader.kernel, backends);
+		d->pins.dirfd >= 0 ? "pinned in " : "not pinned (--pin-dir none)",
+		d->pins.dirfd >= 0 ? d->pins.dir : "", d->loader.kernel, backends);
 	sd_notify_state("READY=1");
 
 	return 0;
@@ -674,6 +863,27 @@ static void daemon_drain(struct daemon *d)
 	sd_notify_state("STOPPING=1");
 	fprintf(stderr, "bulwark: stopped: %llu events, %llu alerts\n",
 		(unsigned long long)d->c.events, (unsigned long long)d->c.alerts);
+	if (d->pins.dirfd >= 0 && !d->unloading) {
+		pins_note_stop(loader_object(&d->loader), (uint32_t)stop_sig, (uint32_t)stop_pid);
+		fprintf(stderr, "bulwark: kernel enforcement stays pinned in %s (bulwark unload "
+				"removes it)\n", d->pins.dir);
+	}
+}
+
+/* `bulwark unload` asked: the pins go before our fds close, so the links detach with them. */
+static void guard_unload(struct daemon *d)
+{
+	char err[512];
+	int nl, nm;
+
+	if (!d->unloading || d->pins.dirfd < 0)
+		return;
+	d->loader.keep_links = false;
+	if (pins_remove(d->pins.dir, &nl, &nm, err, sizeof(err)))
+		fprintf(stderr, "bulwark: unload: %s\n", err);
+	else
+		fprintf(stderr, "bulwark: unloaded: removed %d links and %d maps from %s\n", nl, nm,
+			d->pins.dir);
 }
 
 /* Frees in the reverse order of setup; safe on a partly set-up daemon. */
@@ -688,7 +898,9 @@ static void daemon_teardown(struct daemon *d)
 	dbprobes_free(d->dbprobes);
 	/* queued alerts get 5 s to be delivered; the rest stays in the spools */
 	outputs_close(d->outputs, 5000);
+	guard_unload(d);
 	loader_close(&d->loader);
+	pins_close(&d->pins);
 	if (d->journal)
 		journal_close(d->journal);
 	status_remove(d);

@@ -16,6 +16,7 @@
 #include "kernel/loader.h"
 #include "outputs/outputs.h"
 #include "kernel/quarantine.h"
+#include "kernel/pins.h"
 
 #define DAEMON_MAX_RULE_PATHS 32
 #define DAEMON_MAX_WATCH 64
@@ -57,6 +58,8 @@ struct daemon_opts {
 	struct outputs_config outputs; /* where alerts go (default: stdout only) */
 	const char *metrics_listen; /* --metrics [HOST:]PORT; NULL: no metrics server */
 	struct daemon_reload reload; /* SIGHUP; load NULL: the rules alone are reloaded */
+	const char *pin_dir;       /* --pin-dir: where enforcement is pinned; "none": not pinned */
+	uint64_t heartbeat_ns;     /* --heartbeat: alert-output heartbeat period; 0 off */
 };
 
 /* Counters kept by user space; shown by status and in the stop summary. */
@@ -98,6 +101,9 @@ struct daemon {
 	uint64_t watchdog_us;      /* $WATCHDOG_USEC: WATCHDOG=1 at half of it; 0 off */
 	uint64_t last_watchdog_ns; /* monotonic */
 	FILE *out;                 /* events, and alerts of the stdout output */
+	struct pins pins;          /* the pinned enforcement this daemon owns */
+	uint64_t last_heartbeat_ns;/* monotonic */
+	bool unloading;            /* `bulwark unload` asked: remove the pins at the stop */
 };
 
 /*

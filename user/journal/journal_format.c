@@ -19,7 +19,11 @@ static const char *const type_codes[] = {
 	[1] = "execve", [2] = "fork", [3] = "exit", [4] = "unlink", [5] = "unlinkat",
 	[6] = "rmdir", [7] = "rename", [8] = "renameat", [9] = "renameat2",
 	[10] = "truncate", [11] = "ftruncate", [12] = "db_query", [13] = "db_connect",
-	[14] = "db_tls", [15] = "kill", [16] = "drop",
+	[14] = "db_tls", [15] = "kernel_kill", [16] = "drop",
+	/* signals and attempts on bulwark; 15 was written as "kill" before (see journal_compat_type) */
+	[17] = "kill", [18] = "tkill", [19] = "tgkill", [20] = "pidfd_send_signal",
+	[21] = "rt_sigqueueinfo", [22] = "rt_tgsigqueueinfo", [23] = "ptrace", [24] = "bpf",
+	[25] = "umount2", [26] = "init_module", [27] = "finit_module", [28] = "bulwark",
 };
 #define NCODES (sizeof(type_codes) / sizeof(type_codes[0]))
 
@@ -43,6 +47,31 @@ uint8_t journal_type_code(enum bw_evt t)
 		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
 	}
 	return map[t];
+}
+
+/*
+ * Journals written before the signal events name the kernel's kills
+ * "kill" (code 15); that name now means kill(2). A record of code 15 whose
+ * JSON says "kill" is shown as "kernel_kill". Returns the JSON to use:
+ * json itself, or buf (cap bytes) holding the rewritten copy.
+ */
+const char *journal_compat_json(uint8_t code, const char *json, uint32_t *len, char *buf, size_t cap)
+{
+	static const char old[] = "\"evt.type\":\"kill\"", neu[] = "\"evt.type\":\"kernel_kill\"";
+	const char *p;
+	size_t off;
+
+	if (code != 15 || *len + sizeof(neu) > cap)
+		return json;
+	p = memmem(json, *len, old, sizeof(old) - 1);
+	if (!p)
+		return json;
+	off = (size_t)(p - json);
+	memcpy(buf, json, off);
+	memcpy(buf + off, neu, sizeof(neu) - 1);
+	memcpy(buf + off + sizeof(neu) - 1, p + sizeof(old) - 1, *len - off - (sizeof(old) - 1));
+	*len += (uint32_t)(sizeof(neu) - sizeof(old));
+	return buf;
 }
 
 const char *journal_type_code_name(uint8_t code)

@@ -69,4 +69,7 @@ int journal_seg_name(char *buf, size_t n, uint64_t start_ns, uint64_t seq);
 /* The sequence number of a segment file name; false if it is not one. */
 bool journal_seg_name_seq(const char *name, uint64_t *seq);
 
+/* Old journals' "kill" (code 15) shown as "kernel_kill": json, or buf holding a rewritten copy. */
+const char *journal_compat_json(uint8_t code, const char *json, uint32_t *len, char *buf, size_t cap);
+
 #endif /* BULWARK_JOURNAL_FORMAT_H */

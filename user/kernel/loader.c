@@ -20,6 +20,7 @@
 #include "bulwark.skel.h"
 #include "kernel/loader.h"
 #include "kernel/watchset.h"
+#include "kernel/pins.h"
 
 #define TRACEFS_MAGIC 0x74726163
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -42,6 +43,7 @@ struct watch_key_u {
 };
 
 static bool verbose_libbpf;
+static void guard_configure(struct loader *l);
 
 /*
  * libbpf's warnings while a load is attempted: they name the program the
@@ -205,7 +207,7 @@ static bool is_manual_prog(struct bpf_program *prog)
  */
 #define NB 3  /* backends per slot */
 
-enum { F_PROCESS, F_FILES, F_LSM, F_DB, NFAM };
+enum { F_PROCESS, F_FILES, F_LSM, F_DB, F_GUARD, NFAM };
 
 struct slot_def {
 	int family;
@@ -259,14 +261,34 @@ static const char *const db_fixed[] = { "tp_btf_inet_sock_set_state",
 					"uprobe_tls_read", "uretprobe_tls_read", NULL };
 static const char *const none[] = { NULL };
 
+/* Signals and attempts on bulwark (bpf/guard.bpf.c, guard_lsm.bpf.c). */
+#define GUARD_SIG(pfx, sfx) pfx "kill" sfx, pfx "tkill" sfx, pfx "tgkill" sfx,                 \
+	pfx "pidfd_send_signal" sfx, pfx "rt_sigqueueinfo" sfx, pfx "rt_tgsigqueueinfo" sfx
+static const char *const sig_fentry[] = { GUARD_SIG("fentry_guard_", ""), GUARD_SIG("fexit_guard_", ""),
+					  NULL };
+static const char *const sig_tp[] = { GUARD_SIG("tp_enter_", "_g"), GUARD_SIG("tp_exit_", "_g"), NULL };
+static const char *const guard_fentry[] = { "fentry_guard_ptrace", "fentry_guard_bpf",
+					    "fentry_guard_umount", "fexit_guard_ptrace",
+					    "fexit_guard_bpf", "fexit_guard_umount", NULL };
+static const char *const guard_tp[] = { "tp_enter_ptrace_g", "tp_enter_bpf_g", "tp_enter_umount_g",
+					"tp_exit_ptrace_g", "tp_exit_bpf_g", "tp_exit_umount_g", NULL };
+static const char *const mod_fentry[] = { "fentry_guard_init_module", "fentry_guard_finit_module",
+					  "fexit_guard_init_module", "fexit_guard_finit_module", NULL };
+static const char *const mod_tp[] = { "tp_enter_init_module_g", "tp_enter_finit_module_g",
+				      "tp_exit_init_module_g", "tp_exit_finit_module_g", NULL };
+static const char *const guard_lsm[] = { "lsm_task_kill_g", "lsm_ptrace_access_check_g", "lsm_bpf_g",
+					 "lsm_sb_umount_g", NULL };
+
 static const struct family_def families[NFAM] = {
 	[F_PROCESS] = { "process", true, none },
 	[F_FILES] = { "files", true, none },
 	[F_LSM] = { "enforcement", false, none },
 	[F_DB] = { "db", false, db_fixed },
+	[F_GUARD] = { "guard", false, none },
 };
 
-enum { S_PROC, S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM, NSLOT };
+enum { S_PROC, S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM,
+       S_SIGNAL, S_GUARD, S_GUARD_MOD, S_GUARD_LSM, NSLOT };
 
 static const struct slot_def slots[NSLOT] = {
 	/* the *_nl builds: no bpf_loop (5.17) nor bpf_get_current_task_btf (5.11), for 5.10 */
@@ -293,6 +315,21 @@ static const struct slot_def slots[NSLOT] = {
 	[S_DBSTREAM] = { F_DB, "db stream", false, 0, { "tp_btf", "fexit" },
 			 { "tp_btf sock_send_length, sock_recv_length", "fexit {inet,inet6,unix_stream}_{sendmsg,recvmsg}" },
 			 { dbstream_tpbtf, dbstream_fexit } },
+	/* signals and attempts on bulwark: rare syscalls, every slot optional */
+	[S_SIGNAL] = { F_GUARD, "signals", true, 1, { "fentry", "tracepoint" },
+		       { "fentry/fexit kill, tkill, tgkill, pidfd_send_signal, rt_(tg)sigqueueinfo",
+			 "syscall tracepoints kill, tkill, tgkill, pidfd_send_signal, rt_(tg)sigqueueinfo" },
+		       { sig_fentry, sig_tp } },
+	[S_GUARD] = { F_GUARD, "self-protection", true, 1, { "fentry", "tracepoint" },
+		      { "fentry/fexit ptrace, bpf, umount2", "syscall tracepoints ptrace, bpf, umount2" },
+		      { guard_fentry, guard_tp } },
+	[S_GUARD_MOD] = { F_GUARD, "module loads", true, 1, { "fentry", "tracepoint" },
+			  { "fentry/fexit init_module, finit_module",
+			    "syscall tracepoints init_module, finit_module" },
+			  { mod_fentry, mod_tp } },
+	[S_GUARD_LSM] = { F_GUARD, "self-protection deny", true, 0, { "bpf-lsm", NULL },
+			  { "bpf-lsm task_kill, ptrace_access_check, bpf, sb_umount: denied", NULL },
+			  { guard_lsm, NULL } },
 };
 
 /* Where a program sits in the tables above. */
@@ -683,6 +720,11 @@ static void plan_report(struct loader *l, struct plan *pl)
 	}
 	report_slot(l, pl, S_DBSOCK);
 	report_slot(l, pl, S_DBSTREAM);
+	report_slot(l, pl, S_SIGNAL);
+	report_slot(l, pl, S_GUARD);
+	report_slot(l, pl, S_GUARD_MOD);
+	report_slot(l, pl, S_GUARD_LSM);
+	l->guard_lsm = pl->chosen[S_GUARD_LSM] == 0 && pl->roles[S_GUARD_LSM] && !pl->fam_off[F_GUARD];
 }
 
 /* Attaches every loaded program that attaches by itself. 0, or the refused one's -errno. */
@@ -794,6 +836,8 @@ int loader_open(struct loader *l, const struct loader_opts *o, FILE *log)
 			o->configure(l->skel->obj, o->configure_arg);
 		plan_apply(pl, l->skel->obj, !attempt);
 		plan_report(l, pl);
+		guard_configure(l);
+		pins_reuse(o->pins, l->skel->obj, log);
 
 		/* Load & verify BPF programs */
 		capture_start();
@@ -833,9 +877,46 @@ out:
 	return err;
 }
 
+/* bulwark's own executable (rodata): processes running it are bulwark to the guard (unload, status). */
+static void guard_configure(struct loader *l)
+{
+	struct stat st;
+
+	if (stat("/proc/self/exe", &st))
+		return;
+	l->skel->rodata->guard_exe_ino = st.st_ino;
+	l->skel->rodata->guard_exe_dev = kernel_dev(st.st_dev);
+}
+
+int loader_pins_objs(struct loader *l, struct pins_objs *po)
+{
+	struct bpf_object_skeleton *sk = l->skel->skeleton;
+
+	po->obj = l->skel->obj;
+	po->n = 0;
+	po->links = l->pin_links;
+	po->names = l->pin_names;
+	for (int i = 0; i < sk->prog_cnt && po->n < LOADER_MAX_PROGS; i++) {
+		if (!*sk->progs[i].link)
+			continue;
+		l->pin_links[po->n] = *sk->progs[i].link;
+		l->pin_names[po->n] = sk->progs[i].name;
+		po->n++;
+	}
+	return po->n;
+}
+
 void loader_close(struct loader *l)
 {
 	watchset_clear(&l->trees);
+	/* pinned links stay attached: closing our fds must not detach them */
+	if (l->skel && l->keep_links) {
+		struct bpf_object_skeleton *sk = l->skel->skeleton;
+
+		for (int i = 0; i < sk->prog_cnt; i++)
+			if (*sk->progs[i].link)
+				bpf_link__disconnect(*sk->progs[i].link);
+	}
 	if (l->skel)
 		bulwark_bpf__destroy(l->skel);
 	l->skel = NULL;

@@ -10,9 +10,12 @@
 
 struct bulwark_bpf;
 struct bpf_object;
+struct bpf_link;
+struct pins;
+struct pins_objs;
 
 #define LOADER_MAX_PROGS 96
-#define LOADER_MAX_FAMILIES 8
+#define LOADER_MAX_FAMILIES 16
 
 struct loader_prog {
 	char name[64];       /* BPF program name */
@@ -42,6 +45,7 @@ struct loader_opts {
 	 * and map sizes. Programs left with autoattach off are attached by that module. */
 	void (*configure)(struct bpf_object *obj, void *arg);
 	void *configure_arg;
+	struct pins *pins;       /* pinning on: reuse the pinned maps (takeover); NULL off */
 };
 
 /* Bits of a watched directory (the kernel's BW_WATCH_*). */
@@ -66,7 +70,14 @@ struct loader {
 	uint32_t nwatch;        /* watched trees in the kernel maps */
 	uint32_t nprotect;      /* of which protected */
 	bool enforce_kill;      /* kills enabled */
+	bool guard_lsm;         /* BPF-LSM denies attempts on bulwark */
+	bool keep_links;        /* the links are pinned: leave them attached at close */
+	struct bpf_link *pin_links[LOADER_MAX_PROGS]; /* loader_pins_objs() storage */
+	const char *pin_names[LOADER_MAX_PROGS];
 };
+
+/* This generation's object and attached links, for pins_commit/pins_tick. Returns their count. */
+int loader_pins_objs(struct loader *l, struct pins_objs *po);
 
 /* "bpf-lsm (deny before the operation)", "tracepoint-sigkill (...)" or "none". */
 const char *loader_enforcement(const struct loader *l);
