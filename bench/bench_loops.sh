@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 start_bulwark() {
-	"$BW" run --rules rules --journal "$T/journal" --run-dir "$T/run" --no-kill \
+	"$BW" run --rules rules --pin-dir none --journal "$T/journal" --run-dir "$T/run" --no-kill \
 		> "$T/bw.out" 2> "$T/bw.err" &
 	BW_PID=$!
 	for _ in $(seq 1 200); do grep -q ready "$T/bw.err" && return 0; sleep 0.1; done

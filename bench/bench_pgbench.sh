@@ -53,7 +53,7 @@ bw_start() {
 	[ "$ALL" = 1 ] && extra=(--db-all-statements)
 	# shellcheck disable=SC2206
 	extra+=(${BW_ARGS:-})
-	"$BULWARK" run --no-kill --journal "$TMP/journal" --run-dir "$TMP/run" \
+	"$BULWARK" run --no-kill --pin-dir none --journal "$TMP/journal" --run-dir "$TMP/run" \
 		--db-port "pg:$PG_PORT" "${extra[@]}" > "$TMP/bw.out" 2> "$TMP/bw.err" &
 	BW_PID=$!
 	for _ in $(seq 1 200); do

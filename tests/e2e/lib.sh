@@ -18,8 +18,30 @@ fail() { echo "FAIL $1: $2"; E2E_FAILED=$((E2E_FAILED + 1)); }
 # check NAME CONDITION-COMMAND... : PASS if the command succeeds
 check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "'$*' failed"; fi; }
 
+# Every daemon a test starts pins its enforcement in the test's own bpffs
+# instance, never in /sys/fs/bpf/bulwark (the host's service): tests in
+# parallel worktrees never meet. bw_stop and e2e_cleanup remove the pins
+# with `bulwark unload`, so nothing stays attached after a test.
+E2E_BPFFS=$E2E_TMP/bpffs
+BW_PIN_DIR=$E2E_BPFFS/bulwark
+bw_pin_setup() {
+	mountpoint -q "$E2E_BPFFS" 2>/dev/null && return 0
+	mkdir -p "$E2E_BPFFS" && mount -t bpf bulwark-e2e-bpffs "$E2E_BPFFS" && return 0
+	echo "# cannot mount a bpffs on $E2E_BPFFS: the daemon runs with --pin-dir none" >&2
+	BW_PIN_DIR=none
+}
+# bw_unload: removes the test's pins (quietly; its alert goes to a journal of its own)
+bw_unload() {
+	[ "$BW_PIN_DIR" != none ] && [ -d "$BW_PIN_DIR" ] || return 0
+	"$BULWARK" unload --pin-dir "$BW_PIN_DIR" -j "$E2E_TMP/unload-journal" >/dev/null 2>&1
+}
+# bw_pin_args: the options a test's own `bulwark run` needs (lib's bw_start adds them)
+bw_pin_args() { bw_pin_setup; echo "--pin-dir $BW_PIN_DIR --heartbeat 0"; }
+
 e2e_cleanup() {
 	bw_stop >/dev/null 2>&1
+	bw_unload
+	mountpoint -q "$E2E_BPFFS" 2>/dev/null && umount "$E2E_BPFFS"
 	[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_TMP"
 }
 trap e2e_cleanup EXIT
@@ -30,7 +52,9 @@ trap e2e_cleanup EXIT
 bw_start() {
 	BW_OUT=$E2E_TMP/out.json; BW_ERR=$E2E_TMP/err.log
 	: > "$BW_OUT"; : > "$BW_ERR"
-	"$BULWARK" run --events --journal "$E2E_TMP/journal" --run-dir "$E2E_TMP/run" "$@" \
+	bw_pin_setup
+	"$BULWARK" run --events --journal "$E2E_TMP/journal" --run-dir "$E2E_TMP/run" \
+		--pin-dir "$BW_PIN_DIR" --heartbeat 0 "$@" \
 		> "$BW_OUT" 2> "$BW_ERR" &
 	BW_PID=$!
 	for _ in $(seq 1 $((${BW_READY_TIMEOUT:-20} * 10))); do
@@ -42,13 +66,15 @@ bw_start() {
 	return 1
 }
 
-# bw_stop: SIGTERM, wait; returns the daemon's exit code.
+# bw_stop: SIGTERM, wait, then unload the pins (BW_KEEP_PINS=1 keeps them,
+# as a service stop does); returns the daemon's exit code.
 bw_stop() {
 	local rc=0
 	[ -n "$BW_PID" ] || return 0
 	kill -TERM "$BW_PID" 2>/dev/null
 	wait "$BW_PID" 2>/dev/null; rc=$?
 	BW_PID=""
+	[ -n "${BW_KEEP_PINS:-}" ] || bw_unload
 	return $rc
 }
 

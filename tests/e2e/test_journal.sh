@@ -79,7 +79,7 @@ if mount -t tmpfs -o size=1m bulwark-e2e-full "$M"; then
 	trap 'umount "$M" 2>/dev/null; e2e_cleanup' EXIT
 	dd if=/dev/zero of="$M/filler" bs=4k count=1000 status=none 2>/dev/null
 	BW_OUT_SAVE=$BW_OUT
-	"$BULWARK" run --events --journal "$M/j" --run-dir "$E2E_TMP/run2" --rules "$E2E_TMP/r.yaml" \
+	"$BULWARK" run --events --journal "$M/j" --run-dir "$E2E_TMP/run2" --rules "$E2E_TMP/r.yaml" $(bw_pin_args) \
 		> "$E2E_TMP/full.out" 2> "$E2E_TMP/full.err" &
 	BW_PID=$!; BW_OUT=$E2E_TMP/full.out
 	for _ in $(seq 1 100); do grep -q ready "$E2E_TMP/full.err" && break; sleep 0.1; done

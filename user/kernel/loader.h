@@ -14,7 +14,7 @@ struct bpf_link;
 struct pins;
 struct pins_objs;
 
-#define LOADER_MAX_PROGS 96
+#define LOADER_MAX_PROGS 256
 #define LOADER_MAX_FAMILIES 16
 
 struct loader_prog {
