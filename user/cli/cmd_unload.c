@@ -147,8 +147,8 @@ int cmd_unload(int argc, char **argv)
 		"failure, 2 for bad usage.\n"
 		"\n"
 		"EXAMPLES:\n"
-		"  sudo bulwark unload\n"
-		"  sudo bulwark unload --pin-dir /sys/fs/bpf/bulwark-test -j /tmp/j";
+		"  bulwark unload\n"
+		"  bulwark unload --pin-dir /sys/fs/bpf/bulwark-test -j /tmp/j";
 	static const struct argp argp = { unload_options, unload_parse, NULL, doc, 0, 0, 0 };
 	struct unload_env env = { PINS_DEFAULT_DIR, JOURNAL_DEFAULT_DIR, 10 };
 	struct bw_guard_state st = { 0 };
