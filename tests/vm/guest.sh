@@ -114,7 +114,7 @@ lost_check() {
 	else fail "${name}_lost_at_most_$max" "$lost of $VM_FILES files lost"; fi
 }
 
-SCENARIOS="start exec_attributed rm_rf truncate o_trunc io_uring psql_drop_database mariadb_drop_database status"
+SCENARIOS="start exec_attributed rm_rf truncate o_trunc io_uring psql_drop_database mariadb_drop_database guard status"
 echo "# kernel $(uname -r); lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)"
 uname -r > "$VM_RESULTS/uname"
 cat /sys/kernel/security/lsm > "$VM_RESULTS/lsm" 2>/dev/null
@@ -258,6 +258,45 @@ else
 fi
 [ -n "$PG_MS" ] || diag "$E2E_TMP/pg.err"
 [ -n "$MDB_MS" ] || diag "$E2E_TMP/mdb.err"
+
+# --- self-protection (tests/e2e/test_guard.sh on the dev VM): kill -9 of the daemon from a
+# login session, then rm -rf of the protected tree. BPF-LSM refuses the signal; elsewhere it
+# lands, the pinned enforcement holds, and the restarted daemon reports the gap.
+stamp guard
+G=$P/guard
+mkdir -p "$G" && (cd "$G" && seq 1 "$VM_FILES" | xargs touch)
+BW_PID_G=$BW_PID
+in_session 6010 "/bin/kill -9 $BW_PID_G; sleep 1; rm -rf $G; /bin/touch $E2E_TMP/guard.survived" 2>/dev/null
+SIDG=$(session_of 6010)
+sleep 1
+if [ "$LSM" = 1 ]; then
+	check guard_kill9_denied kill -0 "$BW_PID_G"
+	wait_json ".rule == \"Signal sent to bulwark\" and .output_fields[\"session.id\"] == $SIDG" "$WAIT"
+	a=$(alert_first ".rule == \"Signal sent to bulwark\" and .output_fields[\"session.id\"] == $SIDG")
+	check guard_kill9_alerted test -n "$a"
+	check guard_kill9_reported_denied sh -c "echo '$a' | grep -q 'denied=true'"
+	# bpftool link detach and unmounting the pins' bpffs are refused too
+	LIDG=$(bpftool link show -j 2>/dev/null | jq -r '.[] | select(.type == "tracing") | .id' | tail -1)
+	in_session 6011 "bpftool link detach id $LIDG" > /dev/null 2>&1
+	check guard_link_detach_refused sh -c "bpftool link show id $LIDG > /dev/null 2>&1"
+	in_session 6012 "umount -l $E2E_BPFFS" > /dev/null 2>&1
+	check guard_umount_refused test -e "$BW_PIN_DIR/maps/guard_state"
+	info guard "kill -9 of the daemon denied by BPF-LSM; link detach and umount -l refused"
+else
+	if dead "$BW_PID_G"; then pass guard_kill9_lands; else fail guard_kill9_lands "the daemon survived SIGKILL without BPF-LSM"; fi
+	wait "$BW_PID_G" 2>/dev/null
+	cp "$BW_OUT" "$VM_RESULTS/events.before-guard.json" 2>/dev/null
+	if bw_start --rules "$E2E_ROOT/rules" --protect "$P" 2>> "$E2E_TMP/start.err"; then
+		wait_json '.rule == "Monitor was down"' "$WAIT"
+		check guard_gap_alerted test -n "$(alert_first '.rule == "Monitor was down"')"
+		wait_json ".rule == \"Signal sent to bulwark\" and .output_fields[\"session.id\"] == $SIDG" "$WAIT"
+		check guard_kill9_alerted test -n "$(alert_first ".rule == \"Signal sent to bulwark\" and .output_fields[\"session.id\"] == $SIDG")"
+	else
+		fail guard_restart "bulwark did not start again on the pins"
+	fi
+fi
+check guard_session_stopped test ! -e "$E2E_TMP/guard.survived"
+lost_check guard_rm_after_kill9 $((VM_FILES - $(find "$G" -type f 2>/dev/null | wc -l)))
 
 # --- status shows the backends, and the counters after all that
 stamp status
