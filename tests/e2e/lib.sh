@@ -72,6 +72,9 @@ bw_stop() {
 	local rc=0
 	[ -n "$BW_PID" ] || return 0
 	kill -TERM "$BW_PID" 2>/dev/null
+	for _ in $(seq 1 30); do kill -0 "$BW_PID" 2>/dev/null || break; sleep 0.1; done
+	# BPF-LSM refuses signals to the daemon from anyone but pid 1: ask it through its pins
+	kill -0 "$BW_PID" 2>/dev/null && bw_unload
 	wait "$BW_PID" 2>/dev/null; rc=$?
 	BW_PID=""
 	[ -n "${BW_KEEP_PINS:-}" ] || bw_unload
