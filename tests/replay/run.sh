@@ -103,7 +103,7 @@ gen() {
 		for (i = 0; i < n; i++) {
 			pid = pv ? 30000 + i : 30000
 			lu = s == 4294967295 ? 4294967295 : 1001
-			printf "{\"evt.time\":%d,\"evt.type\":\"unlinkat\",\"evt.res\":0,\"proc.pid\":%d,\"proc.tid\":%d,\"proc.ppid\":29999,\"proc.name\":\"%s\",\"proc.exe\":\"/usr/bin/%s\",\"proc.cmdline\":\"%s -rf %s\",\"proc.pname\":\"%s\",\"user.uid\":0,\"user.loginuid\":%d,\"session.id\":%d,\"fd.name\":\"%s/f%05d.dat\",\"evt.arg\":0}\n", t + i * step * 1000000, pid, pid, p, p, p, dir, pp, lu, s, dir, i
+			printf "{\"evt.time\":%d,\"evt.type\":\"unlinkat\",\"evt.rawres\":0,\"proc.pid\":%d,\"proc.tid\":%d,\"proc.ppid\":29999,\"proc.name\":\"%s\",\"proc.exepath\":\"/usr/bin/%s\",\"proc.cmdline\":\"%s -rf %s\",\"proc.pname\":\"%s\",\"user.uid\":0,\"user.loginuid\":%d,\"session.id\":%d,\"fd.name\":\"%s/f%05d.dat\",\"evt.arg\":0}\n", t + i * step * 1000000, pid, pid, p, p, p, dir, pp, lu, s, dir, i
 		}
 	}'
 }

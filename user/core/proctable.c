@@ -102,6 +102,8 @@ struct proc *proctable_add(struct proctable *pt, uint32_t pid)
 	p->loginuid = p->sessionid = 4294967295u;
 	p->comm[0] = 0;
 	p->start_ns = p->exit_ns = 0;
+	p->argv0_len = p->sid = p->pgid = p->gid = 0;
+	p->has_ids = false;
 	proc_set_str(&p->exe, &p->exe_len, &p->exe_cap, "", 0);
 	proc_set_str(&p->cmdline, &p->cmd_len, &p->cmd_cap, "", 0);
 	b = bucket(pt, pid);
@@ -168,6 +170,7 @@ int proctable_read_proc(struct proctable *pt, uint32_t pid, struct proc **out)
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
 	if (proc_read_small(path, buf, sizeof(buf)) > 0 && (s = strstr(buf, "\nUid:")))
 		p->uid = (uint32_t)strtoul(s + 5, NULL, 10);
+	proctable_read_ids(p);
 	snprintf(path, sizeof(path), "/proc/%u/loginuid", pid);
 	if (proc_read_small(path, buf, sizeof(buf)) > 0)
 		p->loginuid = (uint32_t)strtoul(buf, NULL, 10);
@@ -183,6 +186,7 @@ int proctable_read_proc(struct proctable *pt, uint32_t pid, struct proc **out)
 	if (n > 0) {
 		while (n > 0 && buf[n - 1] == 0)
 			n--;
+		p->argv0_len = (uint32_t)strnlen(buf, (size_t)n);
 		for (ssize_t i = 0; i < n; i++)
 			if (!buf[i])
 				buf[i] = ' ';
@@ -239,6 +243,11 @@ struct proc *proctable_fork(struct proctable *pt, uint32_t pid, uint32_t ppid, u
 		memcpy(p->comm, parent->comm, sizeof(p->comm));
 		proc_set_str(&p->exe, &p->exe_len, &p->exe_cap, parent->exe, parent->exe_len);
 		proc_set_str(&p->cmdline, &p->cmd_len, &p->cmd_cap, parent->cmdline, parent->cmd_len);
+		p->argv0_len = parent->argv0_len;
+		p->sid = parent->sid;
+		p->pgid = parent->pgid;
+		p->gid = parent->gid;
+		p->has_ids = parent->has_ids;
 	}
 	return p;
 }
@@ -257,10 +266,51 @@ int proctable_exec(struct proctable *pt, struct proc *p, const char *exe, uint32
 	err = proc_set_str(&p->cmdline, &p->cmd_len, &p->cmd_cap, argv, args_len);
 	if (err)
 		return err;
+	p->argv0_len = (uint32_t)strnlen(argv, args_len);
 	for (uint32_t i = 0; i < args_len; i++)
 		if (!p->cmdline[i])
 			p->cmdline[i] = ' ';
 	return 0;
+}
+
+int proctable_read_ids(struct proc *p)
+{
+	char path[64], buf[4096], *s;
+	unsigned long pgid, sid;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", p->pid);
+	n = proc_read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	s = strrchr(buf, ')');
+	/* "pid (comm) S ppid pgrp session ..." */
+	if (!s || sscanf(s + 2, "%*c %*u %lu %lu", &pgid, &sid) != 2)
+		return -EINVAL;
+	p->pgid = (uint32_t)pgid;
+	p->sid = (uint32_t)sid;
+	snprintf(path, sizeof(path), "/proc/%u/status", p->pid);
+	if (proc_read_small(path, buf, sizeof(buf)) > 0 && (s = strstr(buf, "\nGid:")))
+		p->gid = (uint32_t)strtoul(s + 5, NULL, 10);
+	p->has_ids = true;
+	return 0;
+}
+
+int proctable_ancestors(struct proctable *pt, const struct proc *p, const struct proc **out, int max)
+{
+	int n = 0;
+
+	while (n < max && p->ppid && p->ppid != p->pid) {
+		const struct proc *a = proctable_get(pt, p->ppid);
+		if (!a)
+			break;
+		for (int i = 0; i < n; i++)
+			if (out[i] == a)
+				return n; /* a loop: pids were reused while an entry was stale */
+		out[n++] = a;
+		p = a;
+	}
+	return n;
 }
 
 void proctable_exit(struct proctable *pt, uint32_t pid, uint64_t now_ns)
