@@ -144,6 +144,12 @@ void decode_attribute(struct decoder *d, struct bw_event *e, uint32_t pid)
 			event_set_present(e, FLD_PROC_SID);
 			event_set_present(e, FLD_PROC_VPGID);
 			event_set_present(e, FLD_GROUP_GID);
+			if (p->cwd_len)
+				set_str(e, FLD_PROC_CWD, &e->cwd, p->cwd, p->cwd_len);
+			if (p->exe_upper == 0) {
+				e->exe_upper = false;
+				event_set_present(e, FLD_PROC_IS_EXE_UPPER_LAYER);
+			}
 			name = decode_group_name(d, p->gid);
 			if (name)
 				set_str(e, FLD_GROUP_NAME, &e->group_name, name, strlen(name));

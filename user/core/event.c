@@ -101,6 +101,8 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_PROC_VPGID, "proc.vpgid", BW_K_U64, vpgid, "process group id, as of the process's last exec"),
 	F(FLD_GROUP_GID, "group.gid", BW_K_U64, gid, "real group id, as of the process's last exec"),
 	F(FLD_GROUP_NAME, "group.name", BW_K_STR, group_name, "name of group.gid"),
+	F(FLD_PROC_CWD, "proc.cwd", BW_K_STR, cwd, "working directory, as of the process's last exec (a later chdir is not seen)"),
+	F(FLD_PROC_IS_EXE_UPPER_LAYER, "proc.is_exe_upper_layer", BW_K_BOOL, exe_upper, "the executable is in an overlayfs upper layer: false off overlayfs; absent on overlayfs, where bulwark cannot tell the layer"),
 	D(FLD_EVT_RES_NAME, "evt.res", BW_K_STR, "syscall result: SUCCESS, or the errno name (ENOENT...) when it failed", 0),
 	D(FLD_EVT_FAILED, "evt.failed", BW_K_BOOL, "the syscall failed (evt.rawres < 0)", 0),
 	D(FLD_EVT_DIR, "evt.dir", BW_K_STR, "< on every syscall event: bulwark reports syscalls when they return, with their result", 0),
@@ -124,6 +126,7 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	D(FLD_FS_PATH_TARGETRAW, "fs.path.targetraw", BW_K_STR, "the same; bulwark keeps only the resolved path", 0),
 	D(FLD_CONTAINER_ID, "container.id", BW_K_STR, "host: bulwark does not resolve containers, so every process is the host's, as Falco reports host processes", 0),
 	D(FLD_CONTAINER_NAME, "container.name", BW_K_STR, "host, as container.id", 0),
+	D(FLD_PROC_IS_EXE_FROM_MEMFD, "proc.is_exe_from_memfd", BW_K_BOOL, "the executable is a memfd (fileless: proc.exepath starts with /memfd:)", 0),
 };
 
 int event_field_lookup(const char *name, size_t len)
@@ -567,6 +570,9 @@ bool event_value(const struct bw_event *e, int f, int idx, struct bw_value *v, c
 		return is_rename(e->type) && stored_str(e, FLD_FD_NEWNAME, v);
 	case FLD_CONTAINER_ID: case FLD_CONTAINER_NAME:
 		return event_has(e, FLD_EVT_TYPE) && set_cs(v, "host");
+	case FLD_PROC_IS_EXE_FROM_MEMFD:
+		return event_has(e, FLD_PROC_EXEPATH) &&
+		       set_u(v, e->exe.len >= 7 && !memcmp(e->exe.p, "/memfd:", 7), BW_K_BOOL);
 	default:
 		return false;
 	}

@@ -102,6 +102,8 @@ enum bw_field {
 	FLD_PROC_VPGID,      /* proc.vpgid: process group id, as of the last exec (u64) */
 	FLD_GROUP_GID,       /* group.gid: real gid, as of the last exec (u64) */
 	FLD_GROUP_NAME,      /* group.name */
+	FLD_PROC_CWD,        /* proc.cwd: working directory, as of the last exec */
+	FLD_PROC_IS_EXE_UPPER_LAYER, /* proc.is_exe_upper_layer: false off overlayfs (bool) */
 	/* Derived: computed from the fields above, never in the event JSON
 	 * (BW_FF_DERIVED); the ancestors are in bw_event.anc. */
 	FLD_EVT_RES_NAME,         /* evt.res: "SUCCESS" or the errno name, from evt.rawres */
@@ -127,6 +129,7 @@ enum bw_field {
 	FLD_FS_PATH_TARGETRAW,
 	FLD_CONTAINER_ID,    /* container.id: "host" */
 	FLD_CONTAINER_NAME,  /* container.name: "host" */
+	FLD_PROC_IS_EXE_FROM_MEMFD, /* proc.is_exe_from_memfd: the executable is a memfd (bool) */
 	/* end of the Falco fields (issue 14) */
 	FLD_MAX,
 };
@@ -199,6 +202,8 @@ struct bw_event {
 	uint64_t sid, vpgid;     /* proc.sid, proc.vpgid */
 	uint64_t gid;            /* group.gid */
 	struct bw_str group_name;/* group.name */
+	struct bw_str cwd;       /* proc.cwd */
+	bool exe_upper;          /* proc.is_exe_upper_layer */
 	uint32_t nanc;           /* ancestors known: anc[0] is the parent */
 	struct bw_ancestor anc[BW_ANC_MAX];
 	uint64_t present[(FLD_MAX + 63) / 64]; /* bit per enum bw_field */

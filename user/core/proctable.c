@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include "core/proctable.h"
+
+#define OVERLAYFS_MAGIC 0x794c7630
 
 int proctable_init(struct proctable *pt, uint32_t nbuckets)
 {
@@ -27,6 +30,7 @@ static void proc_release(struct proc *p)
 {
 	free(p->exe);
 	free(p->cmdline);
+	free(p->cwd);
 	free(p);
 }
 
@@ -104,6 +108,8 @@ struct proc *proctable_add(struct proctable *pt, uint32_t pid)
 	p->start_ns = p->exit_ns = 0;
 	p->argv0_len = p->sid = p->pgid = p->gid = 0;
 	p->has_ids = false;
+	p->exe_upper = -1;
+	proc_set_str(&p->cwd, &p->cwd_len, &p->cwd_cap, "", 0);
 	proc_set_str(&p->exe, &p->exe_len, &p->exe_cap, "", 0);
 	proc_set_str(&p->cmdline, &p->cmd_len, &p->cmd_cap, "", 0);
 	b = bucket(pt, pid);
@@ -248,6 +254,8 @@ struct proc *proctable_fork(struct proctable *pt, uint32_t pid, uint32_t ppid, u
 		p->pgid = parent->pgid;
 		p->gid = parent->gid;
 		p->has_ids = parent->has_ids;
+		p->exe_upper = parent->exe_upper;
+		proc_set_str(&p->cwd, &p->cwd_len, &p->cwd_cap, parent->cwd, parent->cwd_len);
 	}
 	return p;
 }
@@ -292,6 +300,15 @@ int proctable_read_ids(struct proc *p)
 	snprintf(path, sizeof(path), "/proc/%u/status", p->pid);
 	if (proc_read_small(path, buf, sizeof(buf)) > 0 && (s = strstr(buf, "\nGid:")))
 		p->gid = (uint32_t)strtoul(s + 5, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%u/cwd", p->pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	proc_set_str(&p->cwd, &p->cwd_len, &p->cwd_cap, buf, n > 0 ? (uint32_t)n : 0);
+	{
+		struct statfs fs;
+		/* off overlayfs there is no upper layer; on it, which layer is not known */
+		snprintf(path, sizeof(path), "/proc/%u/exe", p->pid);
+		p->exe_upper = statfs(path, &fs) ? -1 : fs.f_type == OVERLAYFS_MAGIC ? -1 : 0;
+	}
 	p->has_ids = true;
 	return 0;
 }

@@ -20,7 +20,10 @@ struct proc {
 	uint32_t cmd_len, cmd_cap;
 	uint32_t argv0_len;     /* bytes of cmdline that are argv[0] (Falco's proc.exe) */
 	uint32_t sid, pgid, gid;/* POSIX session, process group, real gid: as of the last exec */
-	bool has_ids;           /* sid, pgid, gid were read (from /proc at exec or seeding) */
+	bool has_ids;           /* sid, pgid, gid, cwd were read (from /proc at exec or seeding) */
+	int8_t exe_upper;       /* exe in an overlayfs upper layer: 0 no, -1 unknown (on overlayfs) */
+	char *cwd;              /* working directory at the last exec, NUL terminated */
+	uint32_t cwd_len, cwd_cap;
 	uint64_t start_ns;      /* first seen (fork, exec or /proc) in ns since the epoch */
 	uint64_t exit_ns;       /* 0 while alive */
 	struct proc *next;      /* hash chain / free list */

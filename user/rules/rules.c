@@ -726,6 +726,7 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 	struct rl_needs needs = { 0 };
 	struct rl_text cond;
 	char why[400], tn[200];
+	const char *unav;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -778,6 +779,10 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 	if (d->bad_source) {
 		snprintf(why, sizeof(why), "source '%s' comes from a Falco plugin, which bulwark does "
 			 "not have (its sources are syscall and database)", d->bad_source);
+		if (disable_for(L, rs, d, r, why))
+			return -ENOMEM;
+	} else if (needs.unavail && (unav = rs_unavail_in(rs, r->root, r->types))) {
+		snprintf(why, sizeof(why), "needs field '%s', which bulwark does not capture", unav);
 		if (disable_for(L, rs, d, r, why))
 			return -ENOMEM;
 	} else if (needs.field[0]) {

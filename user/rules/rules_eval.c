@@ -267,6 +267,7 @@ bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e)
 	case RN_TRUE:
 		return true;
 	case RN_FALSE:
+	case RN_UNAVAIL:
 		return false;
 	case RN_AND:
 		for (uint32_t i = 0; i < x->kcount; i++)
@@ -308,7 +309,7 @@ bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e)
 static uint32_t op_cost(const struct rnode *x)
 {
 	switch ((enum rn_op)x->op) {
-	case RN_TRUE: case RN_FALSE: case RN_EXISTS: case RN_TYPE_IN:
+	case RN_TRUE: case RN_FALSE: case RN_EXISTS: case RN_TYPE_IN: case RN_UNAVAIL:
 		return 1;
 	case RN_N_EQ: case RN_N_NE: case RN_N_LT: case RN_N_LE: case RN_N_GT: case RN_N_GE:
 		return 2;
@@ -402,3 +403,28 @@ uint64_t rs_node_types(const struct rules *rs, int n)
 	}
 }
 
+
+const char *rs_unavail_in(const struct rules *rs, int n, uint64_t types)
+{
+	const struct rnode *x = &rs->nodes[n];
+	const char *name;
+
+	if (!types)
+		return NULL;
+	switch ((enum rn_op)x->op) {
+	case RN_UNAVAIL:
+		return x->v.s.p;
+	case RN_AND:
+		/* a sibling's evt.type limits when this conjunction is decided at all */
+		types &= rs_node_types(rs, n);
+		/* fall through */
+	case RN_OR:
+	case RN_NOT:
+		for (uint32_t i = 0; i < x->kcount; i++)
+			if ((name = rs_unavail_in(rs, KID(i), types)))
+				return name;
+		return NULL;
+	default:
+		return NULL;
+	}
+}

@@ -38,6 +38,7 @@ struct rl_needs {
 	int ntypes;
 	bool unknown;                 /* skip-if-unknown-filter met an unknown field */
 	const char *bad_macro;        /* a macro it uses has errors (its name), or NULL */
+	bool unavail;                 /* it has RN_UNAVAIL nodes (see rs_unavail_in) */
 };
 void rl_needs_merge(struct rl_needs *d, const struct rl_needs *s);
 
@@ -277,6 +278,8 @@ enum rn_op {
 	RN_S_REGEX,        /* POSIX ERE, anchored at both ends as Falco's RE2 full match */
 	RN_S_IGLOB,        /* glob, ASCII case-insensitive (pattern folded at load) */
 	RN_S_INTERSECTS,   /* list field: any value in the set (scalar field: "in") */
+	RN_UNAVAIL,        /* a check on a Falco field bulwark does not fill (v.s: its name):
+			      the rule is disabled where it could decide the outcome */
 };
 
 /* Transformers applied to a field's value before the compare (Falco's
@@ -452,6 +455,10 @@ bool rs_keep_regex(struct rules *rs, void *re);
 
 /* Evaluator (rules_eval.c). */
 uint64_t rs_node_types(const struct rules *rs, int n);
+/* The name of a field bulwark does not fill whose check can decide node n
+ * for an event of one of types, or NULL: a check under "evt.type in (open)"
+ * cannot, when bulwark captures no open. */
+const char *rs_unavail_in(const struct rules *rs, int n, uint64_t types);
 int rs_order_by_cost(struct rules *rs);  /* 0 or -ENOMEM */
 bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e);
 

@@ -67,6 +67,7 @@ void rl_needs_merge(struct rl_needs *d, const struct rl_needs *s)
 	if (!d->bad_macro)
 		d->bad_macro = s->bad_macro;
 	d->unknown |= s->unknown;
+	d->unavail |= s->unavail;
 	for (int i = 0; i < s->ntypes; i++) {
 		bool have = false;
 		for (int k = 0; k < d->ntypes; k++)
@@ -913,6 +914,22 @@ static int placeholder(struct parser *P)
 	return new_node(P, &f);
 }
 
+/* A check on a Falco field bulwark does not fill (its name at off, len). */
+static int unavail_node(struct parser *P, size_t off, size_t len)
+{
+	struct rnode u = { .op = RN_UNAVAIL };
+
+	u.v.s.p = rs_strndup(P->rs, P->X.s + off, len);
+	u.v.s.len = (uint32_t)len;
+	if (!u.v.s.p) {
+		P->L->oom = true;
+		P->failed = true;
+		return -1;
+	}
+	P->needs.unavail = true;
+	return new_node(P, &u);
+}
+
 static int parse_check(struct parser *P, const struct fref *fr)
 {
 	struct rl_list *whole = NULL;
@@ -970,9 +987,10 @@ static int parse_check(struct parser *P, const struct fref *fr)
 			if (!parse_fref(P, &rf, 1))
 				goto out;
 			if (rf.cls) {
-				need_field(P, P->X.s + rf.off, rf.len);
-				lex(P, false);
-				node = placeholder(P);
+				size_t o = rf.off, l = rf.len;
+				if (!skip_check(P, fr->off))
+					goto out;
+				node = rf.cls == RL_FALCO_UNAVAILABLE ? unavail_node(P, o, l) : placeholder(P);
 				goto out;
 			}
 			if (P->X.tk.t != T_RP) {
@@ -1130,11 +1148,9 @@ static int parse_word(struct parser *P)
 		if (fr.field >= 0)
 			return parse_check(P, &fr);
 		/* a Falco field: absent on a host (container.image...), or not captured */
-		if (fr.cls == RL_FALCO_UNAVAILABLE)
-			need_field(P, P->X.s + fr.off, fr.len);
 		if (!skip_check(P, woff))
 			return -1;
-		return placeholder(P);
+		return fr.cls == RL_FALCO_UNAVAILABLE ? unavail_node(P, fr.off, fr.len) : placeholder(P);
 	}
 	if (P->failed || !fr.unknown)
 		return -1;
