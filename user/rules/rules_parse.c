@@ -304,6 +304,12 @@ static void collect_list(struct parser *P, struct rl_list *l, struct rs_item **i
 		struct rl_list *sub = rl_find_list(P->L, ri->s, ri->len);
 		if (sub)
 			collect_list(P, sub, items, n, cap, ref_off, depth + 1);
+		else if (ri->len >= 2 && (ri->s[0] == '"' || ri->s[0] == '\'') &&
+			 ri->s[ri->len - 1] == ri->s[0])
+			/* a quoted item ('"(systemd)"'): Falco pastes items into the
+			 * condition, where the quotes delimit a string */
+			add_item(P, items, n, cap, (struct rs_item){ ri->s + 1, ri->len - 2, 0, ri->pos,
+								     true }, ref_off);
 		else
 			add_item(P, items, n, cap, (struct rs_item){ ri->s, ri->len, 0, ri->pos, true },
 				 ref_off);
