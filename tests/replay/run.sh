@@ -28,7 +28,8 @@ fi
 replay() {
 	local f=$1
 	shift
-	"$BULWARK" replay --rules "$RULES" "$@" --hostname test "$f" >"$tmp/out" 2>"$tmp/err"
+	# shellcheck disable=SC2086 # RULES may hold "A --rules B"
+	"$BULWARK" replay --rules $RULES "$@" --hostname test "$f" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 }
 
@@ -94,6 +95,17 @@ while IFS=$'\t' read -r name expect event; do
 	printf '%s\n' "$event" >"$tmp/ev.jsonl"
 	check "$name" "$expect" "$tmp/ev.jsonl"
 done <tests/replay/cases.tsv
+
+# ---- Falco's dialect: tests/falco/dialect.yaml, each construct, and a local file after it ----
+saved_rules=$RULES
+RULES="tests/falco/dialect.yaml --rules tests/falco/dialect-local.yaml"
+while IFS=$'\t' read -r name expect event; do
+	case "$name" in '#'* | '') continue ;; esac
+	want "$name" || continue
+	printf '%s\n' "$event" >"$tmp/ev.jsonl"
+	check "$name" "$expect" "$tmp/ev.jsonl"
+done <tests/falco/cases.tsv
+RULES=$saved_rules
 
 # ---- mass deletion (thresholds) ----
 # gen N SESSION DIR PROC PARENT STEP_MS [PID_VARIES]: N unlinkat events
