@@ -746,6 +746,16 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 				return -ENOMEM;
 		r->ntags = d->ntags;
 	}
+	if (d->bad_source) {
+		/* another source's fields (ka.*, ct.*): not bulwark's, so not compiled */
+		r->root = rs_false_node(L, rs);
+		r->source = RL_SRC_SYSCALL;
+		snprintf(why, sizeof(why), "source '%s' comes from a Falco plugin, which bulwark does "
+			 "not have (its sources are syscall and database)", d->bad_source);
+		if (r->root < 0 || disable_for(L, rs, d, r, why))
+			return -ENOMEM;
+		return d->has_output ? 0 : -1;
+	}
 	if (rule_cond_text(L, d, &cond)) {
 		rl_text_free(&cond);
 		return L->oom ? -ENOMEM : -1;
@@ -776,12 +786,7 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 	r->types = rs_node_types(rs, r->root) &
 		   (r->source == RL_SRC_DATABASE ? RULES_DB_TYPES : syscall_types);
 	needed_types(&needs, tn, sizeof(tn));
-	if (d->bad_source) {
-		snprintf(why, sizeof(why), "source '%s' comes from a Falco plugin, which bulwark does "
-			 "not have (its sources are syscall and database)", d->bad_source);
-		if (disable_for(L, rs, d, r, why))
-			return -ENOMEM;
-	} else if (needs.unavail && (unav = rs_unavail_in(rs, r->root, r->types))) {
+	if (needs.unavail && (unav = rs_unavail_in(rs, r->root, r->types))) {
 		snprintf(why, sizeof(why), "needs field '%s', which bulwark does not capture", unav);
 		if (disable_for(L, rs, d, r, why))
 			return -ENOMEM;

@@ -450,6 +450,8 @@ int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m);
  * it. What it needs that bulwark does not capture goes to *needs. */
 int rs_compile_cond(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
 		    bool skip_unknown, struct rl_needs *needs, int *root, struct rl_fset *fields);
+/* A node that is always false (the condition of a rule that is not compiled). */
+int rs_false_node(struct rl_ctx *L, struct rules *rs);
 /* Keeps a regex_t for regfree() with the set; false on ENOMEM. */
 bool rs_keep_regex(struct rules *rs, void *re);
 

@@ -1380,3 +1380,10 @@ int rs_compile_cond(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
 	return 0;
 }
 
+
+int rs_false_node(struct rl_ctx *L, struct rules *rs)
+{
+	struct parser P = { .L = L, .rs = rs };
+
+	return placeholder(&P);
+}
