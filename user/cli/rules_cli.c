@@ -103,7 +103,7 @@ static void print_fields(void)
 		snprintf(name, sizeof(name), "%s%s", fi->name,
 			 f == FLD_EVT_ARGNAMED || f == FLD_EVT_RAWARGNAMED ? ".NAME" :
 			 (fi->flags & BW_FF_INDEXED) ? "[N]" : "");
-		printf("%-20s %-7s %s\n", name, (fi->flags & BW_FF_LIST) ? "list" : kinds[fi->kind],
+		printf("%-24s %-7s %s\n", name, (fi->flags & BW_FF_LIST) ? "list" : kinds[fi->kind],
 		       fi->desc);
 	}
 	printf("\nevt.arg.NAME and evt.rawarg.NAME, Falco's argument names, by event type:\n"
