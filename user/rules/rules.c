@@ -805,6 +805,10 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 		type_names(r->types, why, sizeof(why));
 		rl_warn(L, d->pos, "rule '%s': bulwark does not capture event type%s %s; the rule "
 			"sees only %s", d->name, needs.ntypes > 1 ? "s" : "", tn, why);
+	} else if (!r->types && needs.host_field[0]) {
+		rl_warn(L, d->pos, "rule '%s' can never match on a host: it needs '%s', which Falco "
+			"leaves absent for host processes, and bulwark reports every process as the "
+			"host's", d->name, needs.host_field);
 	} else if (!r->types) {
 		rl_warn(L, d->pos, "rule '%s' can never match: its evt.type condition excludes every "
 			"%s event", d->name, r->source == RL_SRC_DATABASE ? "database" : "syscall");

@@ -39,6 +39,7 @@ struct rl_needs {
 	bool unknown;                 /* skip-if-unknown-filter met an unknown field */
 	const char *bad_macro;        /* a macro it uses has errors (its name), or NULL */
 	bool unavail;                 /* it has RN_UNAVAIL nodes (see rs_unavail_in) */
+	char host_field[80];          /* first field it checks that a host process lacks (container.*) */
 };
 void rl_needs_merge(struct rl_needs *d, const struct rl_needs *s);
 

@@ -68,6 +68,8 @@ void rl_needs_merge(struct rl_needs *d, const struct rl_needs *s)
 		d->bad_macro = s->bad_macro;
 	d->unknown |= s->unknown;
 	d->unavail |= s->unavail;
+	if (!d->host_field[0] && s->host_field[0])
+		memcpy(d->host_field, s->host_field, sizeof(d->host_field));
 	for (int i = 0; i < s->ntypes; i++) {
 		bool have = false;
 		for (int k = 0; k < d->ntypes; k++)
@@ -1156,7 +1158,12 @@ static int parse_word(struct parser *P)
 		/* a Falco field: absent on a host (container.image...), or not captured */
 		if (!skip_check(P, woff))
 			return -1;
-		return fr.cls == RL_FALCO_UNAVAILABLE ? unavail_node(P, fr.off, fr.len) : placeholder(P);
+		if (fr.cls == RL_FALCO_UNAVAILABLE)
+			return unavail_node(P, fr.off, fr.len);
+		if (!P->needs.host_field[0])
+			snprintf(P->needs.host_field, sizeof(P->needs.host_field), "%.*s",
+				 (int)(fr.len > 78 ? 78 : fr.len), P->X.s + fr.off);
+		return placeholder(P);
 	}
 	if (P->failed || !fr.unknown)
 		return -1;
