@@ -94,7 +94,7 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_DROP_COUNT, "drop.count", BW_K_U64, drop_count, "records lost since the last drop event"),
 	F(FLD_DROP_REASON, "drop.reason", BW_K_STR, drop_reason, "why records were lost"),
 	/* Falco fields (issue 14) */
-	F(FLD_EVT_NUM, "evt.num", BW_K_U64, evt_num, "event number, counting from 1 since the daemon (or the replay) started"),
+	F(FLD_EVT_NUM, "evt.num", BW_K_U64, evt_num, "event number, counting from 1 since the daemon started (kept in the journal, so replay sees it)"),
 	F(FLD_PROC_ARGV0, "proc.exe", BW_K_STR, argv0, "argv[0] as the program was started (Falco's proc.exe); proc.exepath is the file"),
 	F(FLD_PROC_PARGV0, "proc.pexe", BW_K_STR, pargv0, "the parent's argv[0]"),
 	F(FLD_PROC_SID, "proc.sid", BW_K_U64, sid, "POSIX session id (setsid), as of the process's last exec"),
