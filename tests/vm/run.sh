@@ -11,6 +11,8 @@ VM_ROOT=$(pwd)
 . tests/vm/kernels.sh
 . tests/vm/boot.sh
 VM_KERNELS=${VM_KERNELS:-5.10 6.1 6.12}
+# the script run in each guest: the scenarios, or tests/vm/verbose.sh (the load log)
+VM_GUEST=${VM_GUEST:-tests/vm/guest.sh}
 case "${1:-}" in -h|--help) sed -n '3,7p' "$0"; exit 0 ;; esac
 
 passed=0; failed=0
@@ -32,7 +34,7 @@ for ver in $VM_KERNELS; do
 		continue
 	fi
 	t1=$(date +%s)
-	vm_boot "$ver" tests/vm/guest.sh; rc=$?
+	vm_boot "$ver" "$VM_GUEST"; rc=$?
 	t2=$(date +%s)
 	res=$VM_DIR/results/$ver
 	echo "== [$ver] $(cat "$VM_DIR/kernel/$ver/release") ($(cat "$VM_DIR/kernel/$ver/package")):" \
