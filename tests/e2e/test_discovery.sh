@@ -28,6 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# jqt ARGS...: jq -e, quietly (a check)
+jqt() { jq -e "$@" > /dev/null; }
 port_free() { ! ss -Htanl "( sport = :$1 )" | grep -q .; }
 for p in 5499 5433 3307 3308; do
 	port_free "$p" || { fail discovery_setup "port $p is taken on this host; the test needs it"; exit 1; }
@@ -72,12 +74,12 @@ check discovery_status_ports test "$(jq "$want" "$S")" = 4
 for i in PGA PGB; do
 	pg_load $i
 	check "discovery_status_pg_${PG_PORT}_pid" test "$(jq ".discovery.instances[] | select(.port == $PG_PORT) | .pid" "$S")" = "$PG_PID"
-	check "discovery_status_pg_${PG_PORT}_socket" jq -e --arg s "$PG_SOCKDIR/.s.PGSQL.$PG_PORT" \
+	check "discovery_status_pg_${PG_PORT}_socket" jqt --arg s "$PG_SOCKDIR/.s.PGSQL.$PG_PORT" \
 		'any(.discovery.instances[]; .socket == $s and .server == "postgres")' "$S"
 done
 for i in MYA MYB; do
 	mdb_load $i
-	check "discovery_status_mysql_${MDB_PORT}_socket" jq -e --arg s "$MDB_SOCK" --argjson p "$MDB_PID" \
+	check "discovery_status_mysql_${MDB_PORT}_socket" jqt --arg s "$MDB_SOCK" --argjson p "$MDB_PID" \
 		'any(.discovery.instances[]; .socket == $s and .pid == $p and .system == "mysql")' "$S"
 done
 "$BULWARK" status --run-dir "$E2E_TMP/run" > "$E2E_TMP/status.txt" 2>&1
