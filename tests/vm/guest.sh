@@ -168,8 +168,9 @@ vm_bench() {  # with|without
 	local mode=$1 g u d=$E2E_TMP/bench
 	[ -x "$LOOPS" ] || { skip "bench_$mode" "$LOOPS missing (make vmtest builds it)"; return; }
 	mkdir -p "$d"
-	g=$("$LOOPS" getpid $((200000 * VM_BENCH_N)))
-	u=$("$LOOPS" unlink $((5000 * VM_BENCH_N)) "$d")
+	# the best of three runs each: other guest work (idle servers, the daemon's ticks) only adds
+	g=$(for _ in 1 2 3; do "$LOOPS" getpid $((200000 * VM_BENCH_N)); done | sort -n | head -1)
+	u=$(for _ in 1 2 3; do "$LOOPS" unlink $((5000 * VM_BENCH_N)) "$d"; done | sort -n | head -1)
 	echo "BENCH_${mode}_getpid=$g BENCH_${mode}_unlink=$u" >> "$VM_RESULTS/bench.env"
 	if [ "$mode" = without ] && [ -n "${BENCH_G_WITH:-}" ]; then
 		info bench_getpid "$(awk -v a="$g" -v b="$BENCH_G_WITH" 'BEGIN { printf "%.0f ns without bulwark, %.0f ns with (x%.2f); files: %s (TCG: indicative only)", a, b, b / a, ENVIRON["BENCH_FILES"] }')"
