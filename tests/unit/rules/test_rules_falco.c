@@ -190,7 +190,7 @@ TEST(falco_disabled_with_one_warning)
 		"- rule: b\n  desc: d\n  condition: evt.type in (connect, accept)\n  output: o\n  priority: INFO\n"
 		"- rule: c\n  desc: d\n  condition: (evt.type = open and evt.is_open_write = true) or evt.type = execve\n"
 		"  output: o %fd.rport\n  priority: INFO\n"
-		"- rule: d\n  desc: d\n  condition: evt.type in (execve, ptrace)\n  output: o\n  priority: INFO\n",
+		"- rule: d\n  desc: d\n  condition: evt.type in (execve, mprotect)\n  output: o\n  priority: INFO\n",
 		NULL, &n, NULL);
 
 	CHECK_EQ(n, 0);
@@ -204,7 +204,7 @@ TEST(falco_disabled_with_one_warning)
 	CHECK(rule_enabled(rules_find(rs, "c")));
 	CHECK(rule_enabled(rules_find(rs, "d")));
 	CHECK(strstr(errbuf, "t.yaml:1:3: warning: rule 'a' loads disabled: needs field 'fd.sport'") != NULL);
-	CHECK(strstr(errbuf, "t.yaml:16:3: warning: rule 'd': bulwark does not capture event type ptrace; "
+	CHECK(strstr(errbuf, "t.yaml:16:3: warning: rule 'd': bulwark does not capture event type mprotect; "
 			     "the rule sees only execve") != NULL);
 	rules_free(rs);
 }
