@@ -85,7 +85,7 @@ check guard_link_detach_session_stopped test ! -e "$E2E_TMP/s3"
 in_session 7113 "rm -rf $P" 2>/dev/null
 lost=$((N - $(left_in "$P")))
 check guard_link_detach_enforcement_holds test "$lost" -le 1
-res=$(json_first ".[\"evt.type\"] == \"bpf\" and .[\"session.id\"] == $SID3" | jq -r '.["evt.res"]')
+res=$(json_first ".[\"evt.type\"] == \"bpf\" and .[\"session.id\"] == $SID3" | jq -r '.["evt.rawres"]')
 row "bpftool link detach id $LID" "$BACKEND" "caller killed, session quarantined; detach res $res" "$lost"
 
 # --- 4. removing the pins
@@ -117,7 +117,7 @@ kill9_daemon
 in_session 7115 "rm -rf $P" 2>/dev/null
 lost=$((N - $(left_in "$P")))
 check guard_umount_enforcement_holds_after_kill test "$lost" -le 1
-res=$(json_first ".[\"evt.type\"] == \"umount2\" and .[\"session.id\"] == $SID5" | jq -r '.["evt.res"]')
+res=$(json_first ".[\"evt.type\"] == \"umount2\" and .[\"session.id\"] == $SID5" | jq -r '.["evt.rawres"]')
 row "umount -l of the pins' bpffs" "$BACKEND" "caller killed, session quarantined; umount res $res; re-pinned" "$lost"
 
 # --- 6. a second daemon on the same pins is refused; unload removes everything
