@@ -74,8 +74,10 @@ static __always_inline int g_bpf(__u64 a0, __u64 a1)
 	__u32 id = 0, bits;
 	__u64 uptr = 0;
 
-	if (is_self())
+	if (is_self()) {
+		guard_learn_self();
 		return 0;
+	}
 	bits = guard_bpf_bits((int)a0, (const void *)a1, true, &id, &uptr);
 	if (!bits)
 		return 0;

@@ -51,8 +51,12 @@ int BPF_PROG(lsm_bpf_g, int cmd, union bpf_attr *attr, unsigned int size, int re
 	__u32 id = 0;
 	__u64 uptr = 0;
 
-	if (ret || is_self())
+	if (ret)
 		return ret;
+	if (is_self()) {
+		guard_learn_self();
+		return 0;
+	}
 	if (!guard_bpf_bits(cmd, attr, false, &id, &uptr) || lsm_guard_skip())
 		return 0;
 	guard_mark_denied();

@@ -97,18 +97,45 @@ struct {
 const volatile __u64 guard_exe_ino __weak = 0;
 const volatile __u32 guard_exe_dev __weak = 0;
 
+/*
+ * The daemon's executable as the kernel sees it (mm->exe_file), learned
+ * from the daemon's own bpf() calls: on overlayfs, stat() of the file in
+ * user space gives the overlay's inode while exe_file is the real one.
+ */
+__u64 guard_self_ino __weak = 0;
+__u32 guard_self_dev __weak = 0;
+
+static __always_inline void guard_learn_self(void)
+{
+	struct inode *ino;
+
+	if (guard_self_ino)
+		return;
+	ino = BPF_CORE_READ(cur_task(), mm, exe_file, f_inode);
+	if (!ino)
+		return;
+	guard_self_dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	guard_self_ino = BPF_CORE_READ(ino, i_ino);
+}
+
 /* The current task is bulwark: the daemon, or bulwark's executable (unload, status). */
 static __always_inline bool guard_is_bulwark(struct task_struct *t)
 {
 	struct inode *ino;
+	__u64 i;
+	__u32 d;
 
 	if (is_self())
 		return true;
-	if (!guard_exe_ino)
+	if (!guard_exe_ino && !guard_self_ino)
 		return false;
 	ino = BPF_CORE_READ(t, mm, exe_file, f_inode);
-	return ino && BPF_CORE_READ(ino, i_ino) == guard_exe_ino &&
-	       BPF_CORE_READ(ino, i_sb, s_dev) == guard_exe_dev;
+	if (!ino)
+		return false;
+	i = BPF_CORE_READ(ino, i_ino);
+	d = BPF_CORE_READ(ino, i_sb, s_dev);
+	return (i == guard_exe_ino && d == guard_exe_dev) ||
+	       (guard_self_ino && i == guard_self_ino && d == guard_self_dev);
 }
 
 static __always_inline bool guard_is_daemon_pid(__u32 pid)

@@ -702,6 +702,7 @@ static void guard_takeover(struct daemon *d)
 		fprintf(stderr, "bulwark: part of the enforcement could not be pinned in %s (above): "
 				"that part lasts only while this daemon runs\n", d->pins.dir);
 	d->loader.keep_links = d->pins.dirfd >= 0;
+	loader_allow_self(&d->loader); /* the guard has seen our bpf() calls by now */
 }
 
 /* What the last daemon left: the gap, the records lost meanwhile, or pins that could not be trusted. */

@@ -1044,6 +1044,19 @@ static void guard_configure(struct loader *l)
 	l->skel->rodata->guard_exe_dev = kernel_dev(st.st_dev);
 }
 
+int loader_allow_self(struct loader *l)
+{
+	struct watch_key_u k = { 0 };
+	uint32_t one = 1;
+
+	/* learned by the guard programs from the daemon's own bpf() calls (guard.bpf.h) */
+	if (!l->skel->bss->guard_self_ino)
+		return -ENOENT;
+	k.ino = l->skel->bss->guard_self_ino;
+	k.dev = l->skel->bss->guard_self_dev;
+	return bpf_map_update_elem(bpf_map__fd(l->skel->maps.allow_exe), &k, &one, BPF_ANY) ? -errno : 0;
+}
+
 int loader_pins_objs(struct loader *l, struct pins_objs *po)
 {
 	struct bpf_object_skeleton *sk = l->skel->skeleton;

@@ -76,6 +76,9 @@ struct loader {
 	const char *pin_names[LOADER_MAX_PROGS];
 };
 
+/* Puts bulwark's executable, as the kernel sees it, on the allowlist. 0 or -errno. */
+int loader_allow_self(struct loader *l);
+
 /* This generation's object and attached links, for pins_commit/pins_tick. Returns their count. */
 int loader_pins_objs(struct loader *l, struct pins_objs *po);
 
