@@ -144,6 +144,7 @@ struct bw_event {
 	bool db_has_where, db_destructive;
 	uint64_t drop_count;     /* drop.count */
 	struct bw_str drop_reason;
+	uint64_t db_conn_id;     /* db_query: the capture's connection id (not a field; Prevention) */
 	uint64_t present[(FLD_MAX + 63) / 64]; /* bit per enum bw_field */
 };
 

@@ -12,6 +12,7 @@
 #include "core/event.h"
 #include "sql/sql.h"
 #include "core/clock.h"
+#include "db/dbhold.h"
 
 #define TLS_VERDICT_NS  (2ull * 1000000000ull) /* wait this long for a server-side view */
 #define IFADDR_TTL_NS   (10ull * 1000000000ull)
@@ -85,6 +86,7 @@ struct dbcapture {
 	uint32_t nconns;
 	struct dbc_conn *lru_head, *lru_tail;
 	struct dbcapture_probes pr; /* what kernel/dbprobes.c found and attached */
+	struct dbhold hold;       /* held PostgreSQL backends (Prevention) */
 	bool filling;             /* feeding a filler: its message is not an event */
 	struct dbconn_stats closed_st; /* dbconn counters of freed connections */
 	struct dbc_counters c;

@@ -15,12 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bulwark_abi.h"
 #include "db/dbcapture.h"
+#include "db/dbhold.h"
+#include "sql/sql.h"
 #include "kernel/dbprobes.h"
+#define BW_HOLD_LOOKUP(k) 0  /* only bw_hold_key() is used here */
+#include "bulwark_hold_words.h"
 
 /* Kernel-side config (bpf/db.bpf.c struct db_config). */
 struct db_config_u {
@@ -37,6 +45,9 @@ struct dbprobes {
 	struct bpf_link *link[DBCAP_MAX_PROBES];    /* the uprobes */
 	struct bpf_link *retlink[DBCAP_MAX_PROBES]; /* their uretprobes, when the target has one */
 	int nlinks;                            /* entries used in link[], retlink[] */
+	int held_fd, hold_cfg_fd, words_fd;    /* Hold and decide maps, -1 when absent */
+	pid_t watchdog;                        /* the hold watchdog process, 0 = none */
+	bool hold_resume;                      /* --db-hold-timeout resume */
 };
 
 /* Where server binaries live when no --db-binary is given. */
@@ -321,6 +332,7 @@ int dbprobes_start(struct dbprobes **out, struct bpf_object *obj, const struct d
 	if (!k)
 		return -ENOMEM;
 	k->pr = report;
+	k->held_fd = k->hold_cfg_fd = k->words_fd = -1;
 	*out = k;
 	for (size_t i = 0; i < dbcapture_ndefault_ports; i++) {
 		uint16_t port = dbcapture_default_ports[i].port;
@@ -362,10 +374,197 @@ map_err:
 	return rc;
 }
 
+/* ---- Hold and decide (db/dbhold.h; docs/database.md, Prevention) ---- */
+
+struct held_u {  /* bpf/lib/db.bpf.h struct db_held */
+	uint64_t since_ns, conn_id, peer_conn_id, offset;
+	uint32_t total, _pad;
+};
+
+static void entry_of(uint32_t pid, const struct held_u *v, struct dbhold_entry *out)
+{
+	*out = (struct dbhold_entry){ pid, v->since_ns, v->conn_id, v->peer_conn_id, v->offset,
+				      v->total };
+}
+
+static int held_lookup(void *ctx, uint32_t pid, struct dbhold_entry *out)
+{
+	struct dbprobes *k = ctx;
+	struct held_u v;
+
+	if (k->held_fd < 0 || bpf_map_lookup_elem(k->held_fd, &pid, &v))
+		return -ENOENT;
+	entry_of(pid, &v, out);
+	return 0;
+}
+
+static int held_find(void *ctx, uint64_t conn_id, struct dbhold_entry *out)
+{
+	struct dbprobes *k = ctx;
+	uint32_t key, next, *prev = NULL;
+	struct held_u v;
+
+	if (k->held_fd < 0 || !conn_id)
+		return -ENOENT;
+	while (!bpf_map_get_next_key(k->held_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(k->held_fd, &key, &v) &&
+		    (v.conn_id == conn_id || v.peer_conn_id == conn_id)) {
+			entry_of(key, &v, out);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void held_release(void *ctx, uint32_t pid)
+{
+	struct dbprobes *k = ctx;
+
+	if (k->held_fd >= 0)
+		bpf_map_delete_elem(k->held_fd, &pid);
+}
+
+/*
+ * The watchdog: a child process that outlives a daemon which crashes or
+ * is killed. Every 50 ms it decides holds older than the deadline plus
+ * one second (the daemon decides them first; this is the backstop); when
+ * its parent is gone it turns holding off, decides every hold and exits.
+ * It keeps the maps (and, inherited, the programs) alive only that long.
+ */
+static void hold_watchdog(struct dbprobes *k, pid_t parent, uint64_t deadline_ns, bool resume)
+{
+	struct timespec tick = { 0, 50 * 1000000 };
+	uint32_t zero = 0, off[2] = { 0, 0 };
+
+	prctl(PR_SET_NAME, "bulwark-holdwd", 0, 0, 0);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	for (;;) {
+		bool orphan = getppid() != parent;
+		uint32_t key, next, *prev = NULL;
+		struct held_u v;
+
+		if (orphan)
+			bpf_map_update_elem(k->hold_cfg_fd, &zero, off, BPF_ANY);
+		while (!bpf_map_get_next_key(k->held_fd, prev, &next)) {
+			struct timespec now;
+
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(k->held_fd, &key, &v))
+				continue;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (!orphan && (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec -
+					       v.since_ns < deadline_ns + 1000000000ull)
+				continue;
+			if (resume)
+				dbhold_resume_pid(key);
+			else
+				dbhold_end_pid(key);
+			bpf_map_delete_elem(k->held_fd, &key);
+			prev = NULL;  /* the walk restarts after a delete */
+		}
+		if (orphan)
+			_exit(0);
+		nanosleep(&tick, NULL);
+	}
+}
+
+int dbprobes_hold_start(struct dbprobes *k, struct bpf_object *obj, const struct dbcapture_opts *o,
+			bool no_kill, struct dbhold *h, FILE *log)
+{
+	const char *words[BW_HOLD_WORDS_MAX];
+	uint32_t zero = 0, cfg[2] = { 1, 0 };
+	uint8_t one = 1;
+	int n;
+	pid_t parent = getpid(), pid;
+
+	h->on = false;
+	if (!k || o->no_hold || no_kill || !o->server || !o->hold_kinds)
+		return 0;
+	k->held_fd = map_fd(obj, "db_held", log);
+	k->hold_cfg_fd = map_fd(obj, "db_hold_cfg", log);
+	k->words_fd = map_fd(obj, "db_hold_words", log);
+	if (k->held_fd < 0 || k->hold_cfg_fd < 0 || k->words_fd < 0)
+		return -ENOENT;
+	/* the kernel holds PostgreSQL backends only: MariaDB is one process */
+	n = sql_hold_words(SQL_PG, o->hold_kinds, words, BW_HOLD_WORDS_MAX);
+	for (int i = 0; i < n; i++) {
+		uint64_t key = bw_hold_key(words[i], (uint32_t)strlen(words[i]));
+
+		if (bpf_map_update_elem(k->words_fd, &key, &one, BPF_ANY))
+			goto map_err;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(log, "bulwark: database hold: cannot start its watchdog (fork: %s); "
+			     "PostgreSQL backends are not held\n", strerror(errno));
+		return -errno;
+	}
+	if (pid == 0)
+		hold_watchdog(k, parent, h->deadline_ns, h->resume_on_timeout);
+	k->watchdog = pid;
+	k->hold_resume = h->resume_on_timeout;
+	if (bpf_map_update_elem(k->hold_cfg_fd, &zero, cfg, BPF_ANY))
+		goto map_err;
+	h->ops = (struct dbhold_ops){ held_find, held_lookup, held_release, k };
+	h->on = true;
+	fprintf(log, "bulwark: database hold: on: PostgreSQL backends that receive");
+	for (int i = 0; i < n; i++)
+		fprintf(log, "%s%s", i ? (i == n - 1 ? " or " : ", ") : " ", words[i]);
+	fprintf(log, " are held for a decision, at most %llu ms, then %s (--db-hold-ms, "
+		     "--db-hold-timeout)\n", (unsigned long long)(h->deadline_ns / 1000000),
+		h->resume_on_timeout ? "resumed" : "ended");
+	return 0;
+map_err:
+	n = -errno;
+	fprintf(log, "bulwark: database hold: cannot fill its maps: %s; PostgreSQL backends are "
+		     "not held\n", strerror(-n));
+	return n;
+}
+
+/*
+ * Holding off, the watchdog stopped, then every backend still held is
+ * decided by the deadline's rule: called before the programs are detached.
+ */
+static void hold_stop(struct dbprobes *k)
+{
+	uint32_t zero = 0, off[2] = { 0, 0 }, key, next;
+	struct held_u v;
+
+	if (k->hold_cfg_fd >= 0)
+		bpf_map_update_elem(k->hold_cfg_fd, &zero, off, BPF_ANY);
+	if (k->watchdog > 0) {
+		kill(k->watchdog, SIGTERM);
+		waitpid(k->watchdog, NULL, 0);
+		k->watchdog = 0;
+	}
+	while (k->held_fd >= 0 && !bpf_map_get_next_key(k->held_fd, NULL, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(k->held_fd, &key, &v)) {
+			if (k->hold_resume)
+				dbhold_resume_pid(key);
+			else
+				dbhold_end_pid(key);
+		}
+		bpf_map_delete_elem(k->held_fd, &key);
+	}
+}
+
+void dbprobes_hold_stop(struct dbprobes *k)
+{
+	if (k)
+		hold_stop(k);
+}
+
 void dbprobes_free(struct dbprobes *k)
 {
 	if (!k)
 		return;
+	hold_stop(k);
 	/* the report may be gone already (the dbcapture is freed first) */
 	for (int i = 0; i < k->nlinks; i++) {
 		bpf_link__destroy(k->retlink[i]);

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Hold and decide: PostgreSQL backends the kernel stopped on a flagged statement, resumed or ended here. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include "actions/actions.h"
+#include "core/clock.h"
+#include "db/dbhold.h"
+#include "sql/sql.h"
+
+#define VERDICT_TTL_NS (10ull * 1000000000ull) /* a kill verdict waits this long for its hold */
+#define WAIT_HOLD_NS   (200ull * 1000000ull)   /* a kill waits this long for the backend to receive */
+
+/* ---- the rules: which statement kinds a kill rule can match ---- */
+
+static void probe_event(struct bw_event *e, int variant, enum sql_kind k, bool destructive)
+{
+	static const char *const sides[] = { "client", "server", "server" };
+	static const char *const names[] = { "psql", "postgres", "postgres" };
+	static const char *const peers[] = { "unix:/run/postgresql/.s.PGSQL.5432",
+					     "unix:/run/postgresql/.s.PGSQL.5432", "192.0.2.1:40000" };
+	static const enum bw_field fields[] = {
+		FLD_EVT_TYPE, FLD_PROC_PID, FLD_PROC_NAME, FLD_USER_UID, FLD_USER_LOGINUID,
+		FLD_SESSION_ID, FLD_DB_SYSTEM, FLD_DB_SIDE, FLD_DB_PEER, FLD_DB_STMT,
+		FLD_DB_HAS_WHERE, FLD_DB_DESTRUCTIVE, FLD_DB_QUERY,
+	};
+	const char *kind = sql_kind_name(k);
+
+	event_reset(e);
+	e->type = BW_EVT_DB_QUERY;
+	e->type_name = (struct bw_str){ "db_query", 8 };
+	e->pid = 2;
+	e->name = (struct bw_str){ names[variant], (uint32_t)strlen(names[variant]) };
+	e->uid = variant ? 0 : 1000;
+	/* variant 0 and 1: a login session's client and its server side; 2: another host */
+	e->loginuid = variant == 2 ? BW_NO_SESSION : 1000;
+	e->sessionid = variant == 2 ? BW_NO_SESSION : 7;
+	e->db_system = (struct bw_str){ "postgresql", 10 };
+	e->db_side = (struct bw_str){ sides[variant], 6 };
+	e->db_peer = (struct bw_str){ peers[variant], (uint32_t)strlen(peers[variant]) };
+	e->db_stmt = (struct bw_str){ kind, (uint32_t)strlen(kind) };
+	e->db_query = e->db_stmt;
+	e->db_destructive = destructive;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		event_set_present(e, fields[i]);
+}
+
+uint32_t dbhold_kinds(const struct rules *rs)
+{
+	uint32_t kinds = 0;
+	struct bw_event e;
+
+	if (!rs || !(rules_type_mask(rs) & (1ull << BW_EVT_DB_QUERY)))
+		return 0;
+	for (int i = 0; i < rules_nrules(rs); i++) {
+		const struct rule *r = rules_rule(rs, i);
+		uint32_t mine = 0;
+
+		if (!rule_enabled(r) || rule_action(r) == RULE_ALERT)
+			continue;
+		for (int k = 0; k < SQL_KIND_MAX; k++)
+			for (int v = 0; v < 3; v++)
+				for (int d = 0; d < 2; d++) {
+					probe_event(&e, v, (enum sql_kind)k, d);
+					if (rule_matches(rs, r, &e))
+						mine |= 1u << k;
+				}
+		/* a kill rule on statements that none of the probes satisfied: every kind */
+		if (!mine && !strcmp(rule_source(r), "database"))
+			mine = ~0u >> (32 - SQL_KIND_MAX);
+		kinds |= mine;
+	}
+	/* SELECT and INSERT are never held: they start no destructive statement */
+	return kinds & ~((1u << SQL_SELECT) | (1u << SQL_INSERT) | (1u << SQL_OTHER));
+}
+
+/* ---- signals: only ever to a PostgreSQL backend ---- */
+
+static int signal_backend(uint32_t pid, bool end)
+{
+	int fd, err = 0;
+
+	if (!actions_pg_backend(pid))
+		return -EPERM;
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -errno;
+	/* SIGTERM first: it is acted on as soon as SIGCONT lets the backend run */
+	if (end && syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0))
+		err = -errno;
+	if (syscall(SYS_pidfd_send_signal, fd, SIGCONT, NULL, 0) && !err)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int dbhold_resume_pid(uint32_t pid)
+{
+	return signal_backend(pid, false);
+}
+
+int dbhold_end_pid(uint32_t pid)
+{
+	return signal_backend(pid, true);
+}
+
+/* ---- pending holds ---- */
+
+static bool verdict_end(struct dbhold *h, uint64_t conn_id, uint64_t now)
+{
+	if (!conn_id)
+		return false;
+	for (unsigned i = 0; i < DBHOLD_VERDICTS; i++)
+		if (h->v[i].conn_id == conn_id && now - h->v[i].ns < VERDICT_TTL_NS)
+			return true;
+	return false;
+}
+
+static void verdict_add(struct dbhold *h, uint64_t conn_id, uint64_t now)
+{
+	h->v[h->nv++ % DBHOLD_VERDICTS] = (struct dbhold_verdict){ conn_id, now };
+}
+
+/* Resumes or ends pid, forgets its kernel entry; the entry must still be there (ours). */
+static int decide(struct dbhold *h, uint32_t pid, bool end)
+{
+	struct dbhold_entry cur;
+	int rc;
+
+	if (h->ops.lookup && h->ops.lookup(h->ops.ctx, pid, &cur)) {
+		h->c.refused++;  /* decided already (the watchdog, another path) */
+		return -ENOENT;
+	}
+	rc = end ? dbhold_end_pid(pid) : dbhold_resume_pid(pid);
+	if (h->ops.release)
+		h->ops.release(h->ops.ctx, pid);
+	if (rc)
+		h->c.refused++;
+	else if (end)
+		h->c.ended++;
+	else
+		h->c.resumed++;
+	return rc;
+}
+
+static void pending_drop(struct dbhold *h, uint32_t pid)
+{
+	for (int i = 0; i < DBHOLD_PENDING; i++)
+		if (h->p[i].used && h->p[i].h.pid == pid)
+			h->p[i].used = false;
+}
+
+void dbhold_note(struct dbhold *h, const struct dbhold_entry *e, uint64_t peer_done)
+{
+	uint64_t now = clock_monotonic_ns();
+	struct dbhold_pending *slot = NULL;
+
+	h->c.held++;
+	pending_drop(h, e->pid);
+	if (verdict_end(h, e->conn_id, now) || verdict_end(h, e->peer_conn_id, now)) {
+		decide(h, e->pid, true);
+		return;
+	}
+	/* the local client's statement was classified already and no kill rule fired */
+	if (e->peer_conn_id && peer_done >= e->offset + e->total) {
+		decide(h, e->pid, false);
+		return;
+	}
+	for (int i = 0; i < DBHOLD_PENDING && !slot; i++)
+		if (!h->p[i].used)
+			slot = &h->p[i];
+	if (!slot) {
+		/* more holds at once than we track: the oldest rule (the deadline's) now */
+		decide(h, e->pid, !h->resume_on_timeout);
+		h->c.timed_out++;
+		return;
+	}
+	slot->h = *e;
+	slot->end = e->offset + e->total;
+	slot->used = true;
+}
+
+void dbhold_progress(struct dbhold *h, uint64_t conn_id, uint64_t done)
+{
+	for (int i = 0; i < DBHOLD_PENDING; i++) {
+		struct dbhold_pending *p = &h->p[i];
+
+		if (!p->used || (p->h.conn_id != conn_id && p->h.peer_conn_id != conn_id))
+			continue;
+		if (done < p->end)
+			continue;
+		p->used = false;
+		decide(h, p->h.pid, false);
+	}
+}
+
+void dbhold_tick(struct dbhold *h, uint64_t now_ns)
+{
+	(void)now_ns;
+	for (int i = 0; i < DBHOLD_PENDING; i++) {
+		struct dbhold_pending *p = &h->p[i];
+
+		/* since_ns is the kernel's CLOCK_MONOTONIC */
+		if (!p->used || clock_monotonic_ns() - p->h.since_ns < h->deadline_ns)
+			continue;
+		p->used = false;
+		h->c.timed_out++;
+		decide(h, p->h.pid, !h->resume_on_timeout);
+	}
+}
+
+void dbhold_flush(struct dbhold *h)
+{
+	for (int i = 0; i < DBHOLD_PENDING; i++)
+		if (h->p[i].used) {
+			h->p[i].used = false;
+			h->c.timed_out++;
+			decide(h, h->p[i].h.pid, !h->resume_on_timeout);
+		}
+}
+
+/* ---- the outcome in action_result ---- */
+
+static void put_outcome(struct jbuf *b, const char *stmt, const char *source, const char *detail)
+{
+	/* action_result is "null" or an object: open or reopen it */
+	if (b->len == 4 && !memcmp(b->p, "null", 4)) {
+		b->len = 0;
+		jbuf_putc(b, '{');
+	} else if (b->len && b->p[b->len - 1] == '}') {
+		b->len--;
+		if (b->len && b->p[b->len - 1] != '{')
+			jbuf_putc(b, ',');
+	} else {
+		return;
+	}
+	jbuf_printf(b, "\"statement\":\"%s\",\"statement_source\":\"%s\",\"statement_detail\":", stmt,
+		    source);
+	json_put_str(b, detail, strlen(detail));
+	jbuf_putc(b, '}');
+}
+
+/* The held backend serving conn_id, waiting a little for it to receive the statement. */
+static int wait_hold(struct dbhold *h, uint64_t conn_id, struct dbhold_entry *out)
+{
+	uint64_t t0 = clock_monotonic_ns();
+	struct timespec ms = { 0, 1000000 };
+
+	if (!h->ops.find)
+		return -ENOENT;
+	do {
+		if (!h->ops.find(h->ops.ctx, conn_id, out))
+			return 0;
+		nanosleep(&ms, NULL);
+	} while (clock_monotonic_ns() - t0 < WAIT_HOLD_NS);
+	return -ENOENT;
+}
+
+/* Whether any enabled kill rule matches e (thresholds aside): then the statement must not run. */
+static bool kill_matches(const struct rules *rs, const struct bw_event *e)
+{
+	for (int i = 0; rs && i < rules_nrules(rs); i++) {
+		const struct rule *r = rules_rule(rs, i);
+
+		if (rule_enabled(r) && rule_action(r) != RULE_ALERT && rule_matches(rs, r, e))
+			return true;
+	}
+	return false;
+}
+
+/* Decides the statement of e once: every alert on it reports the same outcome. */
+static void decide_statement(struct dbhold *h, const struct rules *rs, enum rule_action act,
+			     bool no_kill, const struct bw_event *e, struct dbhold_outcome *o)
+{
+	bool pg = event_has(e, FLD_DB_SYSTEM) && e->db_system.len == 10 &&
+		  !memcmp(e->db_system.p, "postgresql", 10);
+	struct dbhold_entry held;
+
+	o->detail[0] = 0;
+	if (act == RULE_ALERT && !kill_matches(rs, e)) {
+		o->stmt = "unknown";
+		o->source = "not_stopped";
+		snprintf(o->detail, sizeof(o->detail), "no kill rule matched: bulwark let the "
+			 "statement through; the server's reply is not captured");
+		return;
+	}
+	o->stmt = "unknown";
+	if (no_kill) {
+		o->source = "dry_run";
+		snprintf(o->detail, sizeof(o->detail), "--no-kill: nothing was held or stopped");
+		return;
+	}
+	if (!pg) {
+		o->source = "not_holdable";
+		snprintf(o->detail, sizeof(o->detail), "MySQL/MariaDB run every connection in one "
+			 "server process, which bulwark never stops: the statement had reached the "
+			 "server when the client was stopped, and the server's reply is not captured");
+		return;
+	}
+	if (!h->on) {
+		o->source = "hold_off";
+		snprintf(o->detail, sizeof(o->detail), "holding is off (--no-db-hold, or the kernel "
+			 "cannot): the statement had reached the server when the client was stopped");
+		return;
+	}
+	verdict_add(h, e->db_conn_id, clock_monotonic_ns());
+	if (wait_hold(h, e->db_conn_id, &held)) {
+		o->source = "not_held";
+		snprintf(o->detail, sizeof(o->detail), "the server's backend had not received the "
+			 "statement within 200 ms; it will be ended before running it if it does, "
+			 "while bulwark runs");
+		return;
+	}
+	pending_drop(h, held.pid);
+	if (decide(h, held.pid, true)) {
+		o->source = "held_end_failed";
+		snprintf(o->detail, sizeof(o->detail), "PostgreSQL backend %u was held but could not "
+			 "be ended (gone, or no longer a backend)", held.pid);
+		return;
+	}
+	o->stmt = "rolled_back";
+	o->source = "held_backend_ended";
+	snprintf(o->detail, sizeof(o->detail), "PostgreSQL backend %u was stopped as it received "
+		 "the statement and ended (SIGTERM, as pg_terminate_backend) before running it; its "
+		 "transaction is aborted", held.pid);
+}
+
+void dbhold_outcome(struct dbhold *h, const struct rules *rs, enum rule_action act, bool no_kill,
+		    const struct bw_event *e, struct jbuf *result)
+{
+	struct dbhold_outcome *o = &h->last;
+
+	if (e->type != BW_EVT_DB_QUERY)
+		return;
+	/* the same event (several rules fired on it): the same outcome */
+	if (!(o->stmt && o->time_ns == e->time_ns && o->conn_id == e->db_conn_id &&
+	      o->query == e->db_query.p)) {
+		decide_statement(h, rs, act, no_kill, e, o);
+		o->time_ns = e->time_ns;
+		o->conn_id = e->db_conn_id;
+		o->query = e->db_query.p;
+	}
+	put_outcome(result, o->stmt, o->source, o->detail);
+}
