@@ -62,10 +62,6 @@ void actions_free(struct actions *a);
  * not an allowlisted executable. why says which rule refused. */
 bool actions_killable(struct actions *a, uint32_t pid, const char **why);
 
-/* A PostgreSQL backend: a postgres process whose parent runs the same executable
- * (the postmaster). Never true of the postmaster itself. */
-bool actions_pg_backend(uint32_t pid);
-
 /*
  * Carries out act for the event e and appends the action_result JSON
  * object to out ("null" for alert-only rules): how long after the event

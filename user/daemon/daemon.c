@@ -15,6 +15,7 @@
 #include "daemon/daemon.h"
 #include "db/dbcapture.h"
 #include "db/dbhold.h"
+#include "daemon/hold_rules.h"
 #include "journal/journal.h"
 #include "rules/rules.h"
 #include "daemon/status.h"
@@ -71,8 +72,9 @@ static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 	actions_apply(&d->actions, rule_action(r), e, &d->result);
 	/* what became of a statement: a held backend is ended here (Prevention) */
 	if (d->db)
-		dbhold_outcome(dbcapture_hold(d->db), d->rules, rule_action(r), d->opts.no_kill, e,
-			       &d->result);
+		dbhold_outcome(dbcapture_hold(d->db),
+			       rule_action(r) != RULE_ALERT || hold_rules_kill(d->rules, e),
+			       d->opts.no_kill, e, &d->result);
 	session_note_alert(&d->sessions, e, rule_name(r),
 			   rule_action(r) == RULE_KILL_SESSION && !d->opts.no_kill);
 	jbuf_reset(&d->alert);
@@ -573,7 +575,7 @@ static int daemon_attach(struct daemon *d)
 			   dbcapture_probes(d->db), stderr))
 		return -1;
 	/* Hold and decide: kill rules on statements hold PostgreSQL backends (not fatal) */
-	d->opts.db.hold_kinds = dbhold_kinds(d->rules);
+	d->opts.db.hold_kinds = hold_rules_kinds(d->rules);
 	dbprobes_hold_start(d->dbprobes, loader_object(&d->loader), &d->opts.db, d->opts.no_kill,
 			    dbcapture_hold(d->db), stderr);
 	apply_trees(d);

@@ -7,75 +7,18 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-#include "actions/actions.h"
 #include "core/clock.h"
+#include "core/proctable.h"
 #include "db/dbhold.h"
 #include "sql/sql.h"
 
 #define VERDICT_TTL_NS (10ull * 1000000000ull) /* a kill verdict waits this long for its hold */
 #define WAIT_HOLD_NS   (200ull * 1000000ull)   /* a kill waits this long for the backend to receive */
 
-/* ---- the rules: which statement kinds a kill rule can match ---- */
-
-static void probe_event(struct bw_event *e, int variant, enum sql_kind k, bool destructive)
+int dbhold_words(uint32_t kinds, const char **out, int max)
 {
-	static const char *const sides[] = { "client", "server", "server" };
-	static const char *const names[] = { "psql", "postgres", "postgres" };
-	static const char *const peers[] = { "unix:/run/postgresql/.s.PGSQL.5432",
-					     "unix:/run/postgresql/.s.PGSQL.5432", "192.0.2.1:40000" };
-	static const enum bw_field fields[] = {
-		FLD_EVT_TYPE, FLD_PROC_PID, FLD_PROC_NAME, FLD_USER_UID, FLD_USER_LOGINUID,
-		FLD_SESSION_ID, FLD_DB_SYSTEM, FLD_DB_SIDE, FLD_DB_PEER, FLD_DB_STMT,
-		FLD_DB_HAS_WHERE, FLD_DB_DESTRUCTIVE, FLD_DB_QUERY,
-	};
-	const char *kind = sql_kind_name(k);
-
-	event_reset(e);
-	e->type = BW_EVT_DB_QUERY;
-	e->type_name = (struct bw_str){ "db_query", 8 };
-	e->pid = 2;
-	e->name = (struct bw_str){ names[variant], (uint32_t)strlen(names[variant]) };
-	e->uid = variant ? 0 : 1000;
-	/* variant 0 and 1: a login session's client and its server side; 2: another host */
-	e->loginuid = variant == 2 ? BW_NO_SESSION : 1000;
-	e->sessionid = variant == 2 ? BW_NO_SESSION : 7;
-	e->db_system = (struct bw_str){ "postgresql", 10 };
-	e->db_side = (struct bw_str){ sides[variant], 6 };
-	e->db_peer = (struct bw_str){ peers[variant], (uint32_t)strlen(peers[variant]) };
-	e->db_stmt = (struct bw_str){ kind, (uint32_t)strlen(kind) };
-	e->db_query = e->db_stmt;
-	e->db_destructive = destructive;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		event_set_present(e, fields[i]);
-}
-
-uint32_t dbhold_kinds(const struct rules *rs)
-{
-	uint32_t kinds = 0;
-	struct bw_event e;
-
-	if (!rs || !(rules_type_mask(rs) & (1ull << BW_EVT_DB_QUERY)))
-		return 0;
-	for (int i = 0; i < rules_nrules(rs); i++) {
-		const struct rule *r = rules_rule(rs, i);
-		uint32_t mine = 0;
-
-		if (!rule_enabled(r) || rule_action(r) == RULE_ALERT)
-			continue;
-		for (int k = 0; k < SQL_KIND_MAX; k++)
-			for (int v = 0; v < 3; v++)
-				for (int d = 0; d < 2; d++) {
-					probe_event(&e, v, (enum sql_kind)k, d);
-					if (rule_matches(rs, r, &e))
-						mine |= 1u << k;
-				}
-		/* a kill rule on statements that none of the probes satisfied: every kind */
-		if (!mine && !strcmp(rule_source(r), "database"))
-			mine = ~0u >> (32 - SQL_KIND_MAX);
-		kinds |= mine;
-	}
-	/* SELECT and INSERT are never held: they start no destructive statement */
-	return kinds & ~((1u << SQL_SELECT) | (1u << SQL_INSERT) | (1u << SQL_OTHER));
+	/* the kernel holds PostgreSQL backends only: MariaDB is one process */
+	return sql_hold_words(SQL_PG, kinds, out, max);
 }
 
 /* ---- signals: only ever to a PostgreSQL backend ---- */
@@ -84,7 +27,7 @@ static int signal_backend(uint32_t pid, bool end)
 {
 	int fd, err = 0;
 
-	if (!actions_pg_backend(pid))
+	if (!proc_pg_backend(pid))
 		return -EPERM;
 	fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
@@ -260,28 +203,16 @@ static int wait_hold(struct dbhold *h, uint64_t conn_id, struct dbhold_entry *ou
 	return -ENOENT;
 }
 
-/* Whether any enabled kill rule matches e (thresholds aside): then the statement must not run. */
-static bool kill_matches(const struct rules *rs, const struct bw_event *e)
-{
-	for (int i = 0; rs && i < rules_nrules(rs); i++) {
-		const struct rule *r = rules_rule(rs, i);
-
-		if (rule_enabled(r) && rule_action(r) != RULE_ALERT && rule_matches(rs, r, e))
-			return true;
-	}
-	return false;
-}
-
 /* Decides the statement of e once: every alert on it reports the same outcome. */
-static void decide_statement(struct dbhold *h, const struct rules *rs, enum rule_action act,
-			     bool no_kill, const struct bw_event *e, struct dbhold_outcome *o)
+static void decide_statement(struct dbhold *h, bool kill, bool no_kill, const struct bw_event *e,
+			     struct dbhold_outcome *o)
 {
 	bool pg = event_has(e, FLD_DB_SYSTEM) && e->db_system.len == 10 &&
 		  !memcmp(e->db_system.p, "postgresql", 10);
 	struct dbhold_entry held;
 
 	o->detail[0] = 0;
-	if (act == RULE_ALERT && !kill_matches(rs, e)) {
+	if (!kill) {
 		o->stmt = "unknown";
 		o->source = "not_stopped";
 		snprintf(o->detail, sizeof(o->detail), "no kill rule matched: bulwark let the "
@@ -329,8 +260,8 @@ static void decide_statement(struct dbhold *h, const struct rules *rs, enum rule
 		 "transaction is aborted", held.pid);
 }
 
-void dbhold_outcome(struct dbhold *h, const struct rules *rs, enum rule_action act, bool no_kill,
-		    const struct bw_event *e, struct jbuf *result)
+void dbhold_outcome(struct dbhold *h, bool kill, bool no_kill, const struct bw_event *e,
+		    struct jbuf *result)
 {
 	struct dbhold_outcome *o = &h->last;
 
@@ -339,7 +270,7 @@ void dbhold_outcome(struct dbhold *h, const struct rules *rs, enum rule_action a
 	/* the same event (several rules fired on it): the same outcome */
 	if (!(o->stmt && o->time_ns == e->time_ns && o->conn_id == e->db_conn_id &&
 	      o->query == e->db_query.p)) {
-		decide_statement(h, rs, act, no_kill, e, o);
+		decide_statement(h, kill, no_kill, e, o);
 		o->time_ns = e->time_ns;
 		o->conn_id = e->db_conn_id;
 		o->query = e->db_query.p;

@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include "core/event.h"
 #include "core/json.h"
-#include "rules/rules.h"
 
 /*
  * The kernel's table of held backends (bpf/lib/db.bpf.h, db_held), reached
@@ -66,15 +65,8 @@ struct dbhold {
 	struct dbhold_counters c;
 };
 
-/*
- * The statement kinds (1u << enum sql_kind) that an enabled kill rule on
- * db_query can match, found by asking each such rule about one probe
- * event per kind (a client in a login session, a local server side, a
- * client on another host; destructive or not). A kill rule that matches
- * none of them but may still match a statement (its condition is on
- * other fields, such as db.user) gives every kind.
- */
-uint32_t dbhold_kinds(const struct rules *rs);
+/* The hold words the kernel is given for statement kinds (1u << enum sql_kind); the count. */
+int dbhold_words(uint32_t kinds, const char **out, int max);
 
 /* Resumes (SIGCONT) or ends (SIGTERM then SIGCONT) a held backend: only a
  * PostgreSQL backend (never the postmaster). 0 or -errno (-EPERM: not one). */
@@ -91,15 +83,15 @@ void dbhold_tick(struct dbhold *h, uint64_t now_ns);
 void dbhold_flush(struct dbhold *h);
 
 /*
- * What became of the statement of e that a rule with action act fired
- * on, added to the action_result JSON in result ("null" or an object):
- * "statement" (prevented, rolled_back, executed, unknown),
- * "statement_source" (how bulwark knows) and "statement_detail". When a
- * kill rule of rs matches e (act, or another rule: every alert on one
- * statement reports one outcome) a held PostgreSQL backend is ended
- * first, waiting up to 200 ms for it to receive the statement.
+ * What became of the statement of e that a rule fired on, added to the
+ * action_result JSON in result ("null" or an object): "statement"
+ * (prevented, rolled_back, executed, unknown), "statement_source" (how
+ * bulwark knows) and "statement_detail". kill: a kill rule matches e (the
+ * rule that fired, or another one: every alert on one statement reports
+ * one outcome); then a held PostgreSQL backend is ended first, waiting up
+ * to 200 ms for it to receive the statement.
  */
-void dbhold_outcome(struct dbhold *h, const struct rules *rs, enum rule_action act, bool no_kill,
-		    const struct bw_event *e, struct jbuf *result);
+void dbhold_outcome(struct dbhold *h, bool kill, bool no_kill, const struct bw_event *e,
+		    struct jbuf *result);
 
 #endif /* BULWARK_DBHOLD_H */

@@ -25,7 +25,6 @@
 #include "bulwark_abi.h"
 #include "db/dbcapture.h"
 #include "db/dbhold.h"
-#include "sql/sql.h"
 #include "kernel/dbprobes.h"
 #define BW_HOLD_LOOKUP(k) 0  /* only bw_hold_key() is used here */
 #include "bulwark_hold_words.h"
@@ -490,8 +489,7 @@ int dbprobes_hold_start(struct dbprobes *k, struct bpf_object *obj, const struct
 	k->words_fd = map_fd(obj, "db_hold_words", log);
 	if (k->held_fd < 0 || k->hold_cfg_fd < 0 || k->words_fd < 0)
 		return -ENOENT;
-	/* the kernel holds PostgreSQL backends only: MariaDB is one process */
-	n = sql_hold_words(SQL_PG, o->hold_kinds, words, BW_HOLD_WORDS_MAX);
+	n = dbhold_words(o->hold_kinds, words, BW_HOLD_WORDS_MAX);
 	for (int i = 0; i < n; i++) {
 		uint64_t key = bw_hold_key(words[i], (uint32_t)strlen(words[i]));
 
