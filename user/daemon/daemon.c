@@ -391,6 +391,9 @@ static void reload_all(struct daemon *d)
 	}
 	d->c.reloads++;
 	apply_trees(d);
+	/* the hold words follow the new kill rules */
+	d->opts.db.hold_kinds = hold_rules_kinds(d->rules);
+	dbprobes_hold_reload(d->dbprobes, &d->opts.db, dbcapture_hold(d->db), stderr);
 	fprintf(stderr, "bulwark: SIGHUP: reloaded the configuration and %d rules\n",
 		rules_count(nr));
 release_new:

@@ -552,6 +552,32 @@ static void hold_stop(struct dbprobes *k)
 	}
 }
 
+void dbprobes_hold_reload(struct dbprobes *k, const struct dbcapture_opts *o, struct dbhold *h,
+			  FILE *log)
+{
+	const char *words[BW_HOLD_WORDS_MAX];
+	uint64_t key, next;
+	uint8_t one = 1;
+	int n;
+
+	if (!k || k->words_fd < 0 || !h->on) {
+		if (k && !h->on && o->hold_kinds && !o->no_hold)
+			fprintf(log, "bulwark: database hold: the new kill rules would hold PostgreSQL "
+				     "backends, but holding was off at start; restart bulwark to hold\n");
+		return;
+	}
+	while (!bpf_map_get_next_key(k->words_fd, NULL, &next)) {
+		key = next;
+		bpf_map_delete_elem(k->words_fd, &key);
+	}
+	n = dbhold_words(o->hold_kinds, words, BW_HOLD_WORDS_MAX);
+	for (int i = 0; i < n; i++) {
+		key = bw_hold_key(words[i], (uint32_t)strlen(words[i]));
+		bpf_map_update_elem(k->words_fd, &key, &one, BPF_ANY);
+	}
+	fprintf(log, "bulwark: database hold: %d hold word%s after the reload\n", n, n == 1 ? "" : "s");
+}
+
 void dbprobes_hold_stop(struct dbprobes *k)
 {
 	if (k)

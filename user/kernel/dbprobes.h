@@ -30,6 +30,9 @@ int dbprobes_start(struct dbprobes **out, struct bpf_object *obj, const struct d
 struct dbhold;
 int dbprobes_hold_start(struct dbprobes *k, struct bpf_object *obj, const struct dbcapture_opts *o,
 			bool no_kill, struct dbhold *h, FILE *log);
+/* Rules reloaded: the hold words follow o->hold_kinds (only when holding is on). */
+void dbprobes_hold_reload(struct dbprobes *k, const struct dbcapture_opts *o, struct dbhold *h,
+			  FILE *log);
 /* Turns holding off and stops the watchdog (before pending holds are decided). */
 void dbprobes_hold_stop(struct dbprobes *k);
 
