@@ -130,6 +130,8 @@ enum bw_stat {
 /* Hold and decide (docs/database.md, Prevention): appended, never renumber. */
 #define BW_SOCK_HOLD     7  /* server: a PostgreSQL backend was stopped (SIGSTOP) on receiving
 			     * bytes the hold words flag; offset/total: its receive */
+#define BW_SOCK_DENIED   8  /* client: BPF-LSM refused this send (-EPERM); data: its bytes at
+			     * stream offset `offset` (the stream advances past them) */
 
 #define BW_DB_MYSQL      1  /* MySQL/MariaDB wire protocol */
 #define BW_DB_PG         2  /* PostgreSQL wire protocol v3 */

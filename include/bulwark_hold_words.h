@@ -89,3 +89,87 @@ static long __attribute__((unused)) bw_hold_step(__u32 i, void *arg)
 }
 
 #endif /* BULWARK_HOLD_WORDS_H */
+
+/* The pair test is built only where BW_PAIR_LOOKUP is defined (after a first include). */
+#if defined(BW_PAIR_LOOKUP) && !defined(BULWARK_PAIR_STEP)
+#define BULWARK_PAIR_STEP
+/*
+ * The deny test of BPF-LSM socket_sendmsg (bpf/lsm_db.bpf.c): does the
+ * text hold a word pair of the deny set ("DROP" "TABLE"; a single word
+ * has 0 as its second)? Stricter than the hold test, since a denied send
+ * cannot be retried once user space decides: pairs of the statement kinds
+ * the kill rules match (sql_deny_pairs()). Comments are skipped so they
+ * cannot split a pair ("DROP / * x * / TABLE"), except MySQL's versioned
+ * comments, whose text runs. Strings are read as words: a pair inside one
+ * is denied (dynamic SQL: PREPARE s FROM 'DROP TABLE t').
+ * BW_PAIR_LOOKUP(first, second) is the includer's.
+ */
+struct bw_pair_ctx {
+	const char *p;   /* bytes */
+	__u32 n;         /* how many */
+	__u32 len;       /* bytes of the current word so far (9 = too long) */
+	__u64 key;       /* its key so far */
+	__u64 prev;      /* the previous word's key, 0 at the start or after a long word */
+	__u32 state;     /* 0 text, 1 block comment, 2 line comment */
+	__u32 hit;       /* a pair of the set was found */
+};
+
+static long __attribute__((unused)) bw_pair_step(__u32 i, void *arg)
+{
+	struct bw_pair_ctx *c = arg;
+	unsigned char ch = i < c->n ? (unsigned char)c->p[i & BW_HOLD_MASK] : ' ';
+	unsigned char nx = i + 1 < c->n ? (unsigned char)c->p[(i + 1) & BW_HOLD_MASK] : ' ';
+
+	if (i > c->n)
+		return 1;
+	if (c->state == 1) {   /* inside a comment */
+		if (ch == '*' && nx == '/')
+			c->state = 3;  /* skip the '/' next */
+		return 0;
+	}
+	if (c->state == 3) {
+		c->state = 0;
+		return 0;
+	}
+	if (c->state == 2) {
+		if (ch == '\n')
+			c->state = 0;
+		return 0;
+	}
+	if (bw_hold_word_char(ch)) {
+		if (c->len < 8) {
+			if (ch >= 'a' && ch <= 'z')
+				ch -= 32;
+			c->key |= (__u64)ch << (8 * c->len);
+			c->len++;
+		} else {
+			c->len = 9;
+		}
+		return 0;
+	}
+	if (c->len) {  /* a word ended */
+		__u64 k = c->len <= 8 ? c->key : 0;
+
+		if (k && (BW_PAIR_LOOKUP(k, 0) || (c->prev && BW_PAIR_LOOKUP(c->prev, k)))) {
+			c->hit = 1;
+			return 1;
+		}
+		c->prev = k;
+		c->len = 0;
+		c->key = 0;
+	}
+	if (ch == ';')
+		c->prev = 0;  /* pairs do not span statements */
+	/* comments: skipped, but for MySQL's versioned ones (their text runs) */
+	if (ch == '/' && nx == '*') {
+		unsigned char n2 = i + 2 < c->n ? (unsigned char)c->p[(i + 2) & BW_HOLD_MASK] : ' ';
+
+		if (n2 != '!' && n2 != 'M')
+			c->state = 1;
+	} else if ((ch == '-' && nx == '-') || ch == '#') {
+		c->state = 2;
+	}
+	return 0;
+}
+
+#endif /* BULWARK_PAIR_STEP */

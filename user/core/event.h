@@ -145,6 +145,7 @@ struct bw_event {
 	uint64_t drop_count;     /* drop.count */
 	struct bw_str drop_reason;
 	uint64_t db_conn_id;     /* db_query: the capture's connection id (not a field; Prevention) */
+	bool db_denied;          /* db_query: the kernel refused the client's send (BPF-LSM; not a field) */
 	uint64_t present[(FLD_MAX + 63) / 64]; /* bit per enum bw_field */
 };
 

@@ -38,6 +38,7 @@ struct dbc_conn {
 	bool server_view;         /* the server side saw this connection's statements decrypted */
 	bool have_off[2];         /* next_off[] is known */
 	uint64_t next_off[2];     /* end of the last chunk fed: [0] the wire, [1] decrypted */
+	uint64_t denied_bytes;    /* client: bytes the kernel refused to send (BPF-LSM) */
 	struct dbconn *dc_tls;    /* server: decoder of the decrypted stream */
 	bool tls_pending;         /* client: db_tls verdict waits for a server-side view */
 	bool connect_emitted;     /* a db_connect event went out */

@@ -21,6 +21,11 @@ int dbhold_words(uint32_t kinds, const char **out, int max)
 	return sql_hold_words(SQL_PG, kinds, out, max);
 }
 
+int dbhold_deny_pairs(uint32_t kinds, const char *(*out)[2], int max)
+{
+	return sql_deny_pairs(kinds, out, max);
+}
+
 /* ---- signals: only ever to a PostgreSQL backend ---- */
 
 static int signal_backend(uint32_t pid, bool end)
@@ -212,6 +217,13 @@ static void decide_statement(struct dbhold *h, bool kill, bool no_kill, const st
 	struct dbhold_entry held;
 
 	o->detail[0] = 0;
+	if (e->db_denied) {
+		o->stmt = "prevented";
+		o->source = "denied_at_send";
+		snprintf(o->detail, sizeof(o->detail), "the client's send was refused in the kernel "
+			 "(BPF-LSM socket_sendmsg, -EPERM): the server never received the statement");
+		return;
+	}
 	if (!kill) {
 		o->stmt = "unknown";
 		o->source = "not_stopped";

@@ -44,6 +44,7 @@ struct dbhold_counters {
 struct dbhold {
 	struct dbhold_ops ops;
 	bool on;              /* the kernel holds (kill rules on statements, no --no-kill) */
+	bool deny;            /* the kernel refuses login sessions' flagged sends (BPF-LSM) */
 	bool resume_on_timeout; /* --db-hold-timeout resume */
 	uint64_t deadline_ns; /* --db-hold-ms */
 	struct dbhold_pending {
@@ -67,6 +68,8 @@ struct dbhold {
 
 /* The hold words the kernel is given for statement kinds (1u << enum sql_kind); the count. */
 int dbhold_words(uint32_t kinds, const char **out, int max);
+/* The deny pairs (BPF-LSM at the client) for kinds: { word, word or NULL }; the count. */
+int dbhold_deny_pairs(uint32_t kinds, const char *(*out)[2], int max);
 
 /* Resumes (SIGCONT) or ends (SIGTERM then SIGCONT) a held backend: only a
  * PostgreSQL backend (never the postmaster). 0 or -errno (-EPERM: not one). */

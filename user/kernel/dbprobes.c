@@ -107,6 +107,44 @@ static const char *const common_progs[] = {
 	"tp_btf_sched_process_exit_db",
 };
 
+/*
+ * Whether BPF-LSM runs here: a trivial program on socket_sendmsg loads and
+ * attaches (it returns 0, and is detached at once). Our development kernel
+ * refuses (EPERM); Debian 11 has no bpf in lsm=.
+ */
+static bool lsm_usable(void)
+{
+	struct bpf_insn insns[2] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, po);
+	char lsms[256] = "";
+	int id, fd, lfd;
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+
+	if (f) {
+		if (!fgets(lsms, sizeof(lsms), f))
+			lsms[0] = 0;
+		fclose(f);
+	}
+	if (!strstr(lsms, "bpf"))
+		return false;
+	id = libbpf_find_vmlinux_btf_id("socket_sendmsg", BPF_LSM_MAC);
+	if (id <= 0)
+		return false;
+	po.expected_attach_type = BPF_LSM_MAC;
+	po.attach_btf_id = (uint32_t)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_LSM, "bw_probe_db", "GPL", insns, 2, &po);
+	if (fd < 0)
+		return false;
+	lfd = bpf_raw_tracepoint_open(NULL, fd);
+	if (lfd >= 0)
+		close(lfd);
+	close(fd);
+	return lfd >= 0;
+}
+
 void dbprobes_configure(struct bpf_object *obj, void *arg)
 {
 	const struct dbcapture_opts *o = arg;
@@ -120,6 +158,9 @@ void dbprobes_configure(struct bpf_object *obj, void *arg)
 	SET_LOAD(server_progs, !o->no_db && o->server);
 	SET_LOAD(common_progs, !o->no_db);
 #undef SET_LOAD
+	/* Prevention at the client: BPF-LSM socket_sendmsg, only where it runs */
+	if ((p = bpf_object__find_program_by_name(obj, "lsm_socket_sendmsg_db")))
+		bpf_program__set_autoload(p, !o->no_db && o->client && !o->no_hold && lsm_usable());
 	/* uprobes are attached in dbprobes_start, to binaries found at run time */
 	for (size_t i = 0; i < NTARGETS; i++) {
 		if ((p = bpf_object__find_program_by_name(obj, targets[i].prog)))
@@ -472,6 +513,47 @@ static void hold_watchdog(struct dbprobes *k, pid_t parent, uint64_t deadline_ns
 	}
 }
 
+/* The deny pairs for the kill rules' kinds, and the switch: BPF-LSM at the client. */
+static void deny_start(struct dbprobes *k, struct bpf_object *obj, const struct dbcapture_opts *o,
+		       struct dbhold *h, FILE *log)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, "lsm_socket_sendmsg_db");
+	struct bpf_map *pm = bpf_object__find_map_by_name(obj, "db_deny_pairs");
+	struct bpf_map *cm = bpf_object__find_map_by_name(obj, "db_deny_cfg");
+	const char *pairs[32][2];
+	uint32_t zero = 0, on[2] = { 1, 0 };
+	uint8_t one = 1;
+	int n, pfd, cfd;
+
+	(void)k;
+	if (!p || !bpf_program__autoload(p) || bpf_program__fd(p) < 0 || !pm || !cm)
+		return;
+	pfd = bpf_map__fd(pm);
+	cfd = bpf_map__fd(cm);
+	n = dbhold_deny_pairs(o->hold_kinds, pairs, 32);
+	if (!n)
+		return;
+	for (int i = 0; i < n; i++) {
+		uint64_t key[2] = { bw_hold_key(pairs[i][0], (uint32_t)strlen(pairs[i][0])),
+				    pairs[i][1] ? bw_hold_key(pairs[i][1], (uint32_t)strlen(pairs[i][1])) : 0 };
+
+		if (bpf_map_update_elem(pfd, key, &one, BPF_ANY))
+			goto err;
+	}
+	if (bpf_map_update_elem(cfd, &zero, on, BPF_ANY))
+		goto err;
+	h->deny = true;
+	fprintf(log, "bulwark: database deny: on (BPF-LSM): login sessions' sends holding");
+	for (int i = 0; i < n; i++)
+		fprintf(log, "%s%s%s%s", i ? ", " : " ", pairs[i][0], pairs[i][1] ? " " : "",
+			pairs[i][1] ? pairs[i][1] : "");
+	fprintf(log, " are refused before the server sees them\n");
+	return;
+err:
+	fprintf(log, "bulwark: database deny: cannot fill its maps: %s; sends are not refused\n",
+		strerror(errno));
+}
+
 int dbprobes_hold_start(struct dbprobes *k, struct bpf_object *obj, const struct dbcapture_opts *o,
 			bool no_kill, struct dbhold *h, FILE *log)
 {
@@ -482,6 +564,9 @@ int dbprobes_hold_start(struct dbprobes *k, struct bpf_object *obj, const struct
 	pid_t parent = getpid(), pid;
 
 	h->on = false;
+	h->deny = false;
+	if (k && !o->no_hold && !no_kill && o->client && o->hold_kinds)
+		deny_start(k, obj, o, h, log);
 	if (!k || o->no_hold || no_kill || !o->server || !o->hold_kinds)
 		return 0;
 	k->held_fd = map_fd(obj, "db_held", log);

@@ -104,6 +104,13 @@ bool sql_prefilter(enum sql_dialect d, const char *q, size_t len);
  */
 int sql_hold_words(enum sql_dialect d, uint32_t kinds, const char **out, int max);
 
+/*
+ * The deny pairs for statements of kinds: out[i] = { first word, second
+ * word or NULL }, at most max; returns the count. The kernel refuses a
+ * login session's send to a database that holds one (BPF-LSM).
+ */
+int sql_deny_pairs(uint32_t kinds, const char *(*out)[2], int max);
+
 /* ---- for the sql folder only ------------------------------------------------ */
 
 /* One statement under classification. */

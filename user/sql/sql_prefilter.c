@@ -116,3 +116,45 @@ int sql_hold_words(enum sql_dialect d, uint32_t kinds, const char **out, int max
 	}
 	return n;
 }
+
+/*
+ * The deny pairs (BPF-LSM socket_sendmsg, docs/database.md, Prevention):
+ * for statement kinds the kernel can tell from two adjacent words alone.
+ * DELETE and UPDATE (destructive only without a WHERE), ALTER and SET
+ * need the classifier: they are not denied at the client, only held at
+ * the server (PostgreSQL).
+ */
+static const struct {
+	const char *w1, *w2;  /* w2 NULL: the word alone */
+	enum sql_kind kind;
+} deny_pairs[] = {
+	{ "DROP", "DATABASE", SQL_DROP_DATABASE }, { "DROP", "SCHEMA", SQL_DROP_DATABASE },
+	{ "DROP", "SCHEMA", SQL_DROP_SCHEMA }, { "DROP", "DATABASE", SQL_DROP_SCHEMA },
+	{ "DROP", "TABLE", SQL_DROP_TABLE }, { "DROP", "USER", SQL_DROP_USER },
+	{ "DROP", "ROLE", SQL_DROP_ROLE }, { "DROP", "GROUP", SQL_DROP_ROLE },
+	{ "DROP", "OWNED", SQL_DROP_OWNED }, { "TRUNCATE", NULL, SQL_TRUNCATE },
+	{ "RESET", "MASTER", SQL_RESET_MASTER }, { "PURGE", "BINARY", SQL_PURGE_BINARY_LOGS },
+	{ "PURGE", "MASTER", SQL_PURGE_BINARY_LOGS },
+};
+
+int sql_deny_pairs(uint32_t kinds, const char *(*out)[2], int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(deny_pairs) / sizeof(deny_pairs[0]); i++) {
+		bool dup = false;
+
+		if (!(kinds & (1u << deny_pairs[i].kind)))
+			continue;
+		for (int j = 0; j < n; j++)
+			dup |= !strcmp(out[j][0], deny_pairs[i].w1) &&
+			       (out[j][1] == deny_pairs[i].w2 ||
+				(out[j][1] && deny_pairs[i].w2 && !strcmp(out[j][1], deny_pairs[i].w2)));
+		if (!dup && n < max) {
+			out[n][0] = deny_pairs[i].w1;
+			out[n][1] = deny_pairs[i].w2;
+			n++;
+		}
+	}
+	return n;
+}

@@ -23,6 +23,17 @@ static int in_set(__u64 k)
 	return 0;
 }
 #define BW_HOLD_LOOKUP(k) in_set(k)
+/* the deny pairs map */
+static __u64 pairs[32][2];
+static int npairs;
+static int in_pairs(__u64 a, __u64 b)
+{
+	for (int i = 0; i < npairs; i++)
+		if (pairs[i][0] == a && pairs[i][1] == b)
+			return 1;
+	return 0;
+}
+#define BW_PAIR_LOOKUP(a, b) in_pairs(a, b)
 #include "bulwark_hold_words.h"
 _Static_assert(BW_HOLD_WORDS_MAX == 32, "set[]");
 
@@ -83,6 +94,48 @@ TEST(hold_scan_case_comments_strings_bodies)
 	CHECK_EQ(bw_hold_key("TRUNCATES", 9), 0);
 }
 
+static void set_pairs(uint32_t kinds)
+{
+	const char *p[32][2];
+
+	npairs = sql_deny_pairs(kinds, p, 32);
+	for (int i = 0; i < npairs; i++) {
+		pairs[i][0] = bw_hold_key(p[i][0], (__u32)strlen(p[i][0]));
+		pairs[i][1] = p[i][1] ? bw_hold_key(p[i][1], (__u32)strlen(p[i][1])) : 0;
+	}
+}
+
+#define denied(lit) denied_n(lit, sizeof(lit) - 1)
+static int denied_n(const char *s, __u32 n)
+{
+	struct bw_pair_ctx c = { .p = s, .n = n };
+
+	for (__u32 i = 0; i < BW_DATA_MAX + 1; i++)
+		if (bw_pair_step(i, &c))
+			break;
+	return c.hit;
+}
+
+TEST(deny_pairs_comments_case_strings)
+{
+	set_pairs((1u << SQL_DROP_DATABASE) | (1u << SQL_DROP_TABLE) | (1u << SQL_TRUNCATE));
+	CHECK(denied("Q\0\0\0\x10" "drop database x"));
+	CHECK(denied("DROP /* hidden */ TABLE t"));
+	CHECK(denied("DROP -- line\n SCHEMA s"));
+	CHECK(denied("SELECT 1; TrUnCaTe t"));
+	CHECK(denied("/*!50000 DROP TABLE t */"));       /* MySQL runs versioned comments */
+	CHECK(denied("PREPARE s FROM 'DROP TABLE t'"));  /* dynamic SQL in a string */
+	CHECK(denied("P\0\0\0\x20" "\0DROP TABLE t\0\0\0"));  /* extended protocol */
+	CHECK(!denied("DROP INDEX i"));
+	CHECK(!denied("DROP TEMPORARY TABLE t"));
+	CHECK(!denied("SELECT 1 /* DROP TABLE t */"));
+	CHECK(!denied("CREATE TABLE drop_table (id int)"));
+	CHECK(!denied("SELECT drop; TABLE t"));
+	CHECK(!denied("DELETE FROM t WHERE id = 1"));
+	set_pairs(1u << SQL_DELETE);
+	CHECK_EQ(npairs, 0);  /* DELETE needs the classifier: held at the server, never denied */
+}
+
 TEST(outcome_in_action_result)
 {
 	struct dbhold h = { 0 };
@@ -109,6 +162,12 @@ TEST(outcome_in_action_result)
 	e.time_ns = 3;
 	dbhold_outcome(&h, true, true, &e, &b);
 	CHECK(strstr(b.p, "\"statement_source\":\"dry_run\"") != NULL);
+	jbuf_reset(&b);
+	jbuf_puts(&b, "null");
+	e.time_ns = 4;
+	e.db_denied = true;
+	dbhold_outcome(&h, false, false, &e, &b);
+	CHECK(strstr(b.p, "\"statement\":\"prevented\",\"statement_source\":\"denied_at_send\"") != NULL);
 	jbuf_free(&b);
 }
 
