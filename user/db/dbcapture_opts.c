@@ -41,8 +41,8 @@ static const struct argp_option db_options[] = {
 	  "what a hold that reaches --db-hold-ms does: end the backend before the statement runs "
 	  "(default) or let it run", 0 },
 	{ "no-db-hold", OPT_NO_DB_HOLD, NULL, 0,
-	  "never hold PostgreSQL backends: kill rules on statements then only punish "
-	  "(--no-kill also holds nothing)", 0 },
+	  "never hold PostgreSQL backends nor refuse sends (BPF-LSM): kill rules on statements "
+	  "then only punish (--no-kill also holds and refuses nothing)", 0 },
 	{ 0 },
 };
 
