@@ -76,7 +76,7 @@ bw_start || exit 1
 grep -q "database hold: on" "$TMP/bw.err" || { echo "bench_hold: holding did not turn on:" >&2; cat "$TMP/bw.err" >&2; exit 1; }
 run hold || exit 1
 bw_stop
-held=$(grep -oE 'db_backends_held[^0-9]*[0-9]+' "$TMP/status.txt" | grep -oE '[0-9]+$')
+held=$(grep -iE 'backends.held' "$TMP/status.txt" | grep -oE '[0-9]+' | tail -1)
 
 echo "held statements: $N x '$STMT' over a Unix socket, one client (pgbench -c 1 -t $N -l)"
 for m in none capture hold; do

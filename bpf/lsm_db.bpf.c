@@ -34,13 +34,26 @@ struct {
 	__type(value, __u8);
 } db_deny_pairs SEC(".maps");
 
-static __always_inline void *db_pair_lookup(__u64 a, __u64 b)
-{
-	struct db_pair_key k = { a, b };
+/* What the check saw: [0] sends checked, [1] not a tracked client past its handshake,
+ * [2] nothing copied, [3] refused. Printed when bulwark stops. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} db_deny_stat SEC(".maps");
 
-	return bpf_map_lookup_elem(&db_deny_pairs, &k);
+static __always_inline void deny_count(__u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(&db_deny_stat, &i);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
 }
-#define BW_PAIR_LOOKUP(a, b) db_pair_lookup((a), (b))
+
+/* the key lives in the loop's context (the program's frame), as the hold test's does */
+#define BW_PAIR_LOOKUP(c, a, b) \
+	((c)->pair[0] = (a), (c)->pair[1] = (b), bpf_map_lookup_elem(&db_deny_pairs, (c)->pair))
 #include "bulwark_hold_words.h"
 
 SEC("lsm/socket_sendmsg")
@@ -59,19 +72,26 @@ int BPF_PROG(lsm_socket_sendmsg_db, struct socket *sock, struct msghdr *msg, int
 	cfg = bpf_map_lookup_elem(&db_deny_cfg, &zero);
 	if (!cfg || !cfg->on || t->sessionid == NO_SESSION)
 		return 0;
+	deny_count(0);
 	key = (__u64)sock->sk;
 	s = bpf_map_lookup_elem(&db_socks, &key);
-	if (!s || s->side != BW_SIDE_CLIENT || s->wire.phase != DB_PH_TYPED)
+	/* past the first send (the startup/handshake); encrypted streams are opaque */
+	if (!s || s->side != BW_SIDE_CLIENT || !s->wire.bytes || s->wire.phase == DB_PH_OPAQUE) {
+		deny_count(1);
 		return 0;
+	}
 	e = db_scratch_get();
 	if (!e)
 		return 0;
 	n = db_copy_user(e, (__u32)size, NULL);
+	if (!n)
+		deny_count(2);
 	c.p = e->data;
 	c.n = n;
 	bpf_loop(BW_DATA_MAX + 1, bw_pair_step, &c, 0);
 	if (!c.hit)
 		return 0;
+	deny_count(3);
 	/* the stream advances past the refused bytes: offsets stay those of the sends */
 	off = db_stream_advance(&s->wire.bytes, (__u64)size);
 	s->wire.next_msg = off + (__u64)size;
@@ -87,6 +107,11 @@ int BPF_PROG(lsm_socket_sendmsg_db, struct socket *sock, struct msghdr *msg, int
 		n = BW_DATA_MAX;
 	e->data_len = (__u16)n;
 	e->hdr.size = offsetof(struct bw_sock_event, data) + n;
-	submit(e, offsetof(struct bw_sock_event, data) + DB_SIZE(n));
+	/* the session is to be killed on this record: wake the daemon now */
+	if (bpf_ringbuf_output(&rb, e, offsetof(struct bw_sock_event, data) + DB_SIZE(n),
+			       BPF_RB_FORCE_WAKEUP))
+		stat_inc(BW_STAT_RB_DROPS);
+	else
+		stat_inc(BW_STAT_EVENTS);
 	return -EPERM;
 }

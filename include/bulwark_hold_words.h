@@ -102,7 +102,7 @@ static long __attribute__((unused)) bw_hold_step(__u32 i, void *arg)
  * cannot split a pair ("DROP / * x * / TABLE"), except MySQL's versioned
  * comments, whose text runs. Strings are read as words: a pair inside one
  * is denied (dynamic SQL: PREPARE s FROM 'DROP TABLE t').
- * BW_PAIR_LOOKUP(first, second) is the includer's.
+ * BW_PAIR_LOOKUP(c, first, second) is the includer's (c->pair is its key space).
  */
 struct bw_pair_ctx {
 	const char *p;   /* bytes */
@@ -112,6 +112,7 @@ struct bw_pair_ctx {
 	__u64 prev;      /* the previous word's key, 0 at the start or after a long word */
 	__u32 state;     /* 0 text, 1 block comment, 2 line comment */
 	__u32 hit;       /* a pair of the set was found */
+	__u64 pair[2];   /* the pair being looked up (kept here, in the caller's frame) */
 };
 
 static long __attribute__((unused)) bw_pair_step(__u32 i, void *arg)
@@ -150,7 +151,7 @@ static long __attribute__((unused)) bw_pair_step(__u32 i, void *arg)
 	if (c->len) {  /* a word ended */
 		__u64 k = c->len <= 8 ? c->key : 0;
 
-		if (k && (BW_PAIR_LOOKUP(k, 0) || (c->prev && BW_PAIR_LOOKUP(c->prev, k)))) {
+		if (k && (BW_PAIR_LOOKUP(c, k, 0) || (c->prev && BW_PAIR_LOOKUP(c, c->prev, k)))) {
 			c->hit = 1;
 			return 1;
 		}

@@ -1196,7 +1196,12 @@ static __always_inline bool db_hold_recv(struct sock *sk, struct db_sock *s, __u
 	e->peer_conn_id = h.peer_conn_id;
 	e->offset = off;
 	e->total = (__u32)ret;
-	db_submit(e);
+	/* a backend is waiting on this record: wake the daemon now, never batch it */
+	e->hdr.size = offsetof(struct bw_sock_event, data);
+	if (bpf_ringbuf_output(&rb, e, offsetof(struct bw_sock_event, data), BPF_RB_FORCE_WAKEUP))
+		stat_inc(BW_STAT_RB_DROPS);
+	else
+		stat_inc(BW_STAT_EVENTS);
 	return true;
 }
 

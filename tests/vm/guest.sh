@@ -289,5 +289,7 @@ not_attached=$(jq -r '[.programs[] | select(.attached | not) | .name] | join(" "
 info status "programs not attached: ${not_attached:-none}"
 bw_stop; rc=$?
 check daemon_clean_stop test "$rc" = 0
+grep "database \(deny\|hold\)" "$BW_ERR" | sed 's/^/# /'
+
 stamp done
 e2e_summary

@@ -650,7 +650,8 @@ static void daemon_loop(struct daemon *d)
 		 * to the 5 ms timeout. Without it, on a quiet host, a deletion
 		 * stayed unread until the next event anywhere, seconds later.
 		 */
-		int err2 = ring_buffer__poll(d->rb, 5);
+		/* a held backend waits on records that may come without a wakeup: poll faster */
+		int err2 = ring_buffer__poll(d->rb, dbhold_busy(dbcapture_hold(d->db)) ? 1 : 5);
 
 		if (err2 == 0)
 			err2 = ring_buffer__consume(d->rb);

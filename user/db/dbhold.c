@@ -146,6 +146,14 @@ void dbhold_progress(struct dbhold *h, uint64_t conn_id, uint64_t done)
 	}
 }
 
+bool dbhold_busy(const struct dbhold *h)
+{
+	for (int i = 0; h->on && i < DBHOLD_PENDING; i++)
+		if (h->p[i].used)
+			return true;
+	return false;
+}
+
 void dbhold_tick(struct dbhold *h, uint64_t now_ns)
 {
 	(void)now_ns;

@@ -80,6 +80,8 @@ int dbhold_end_pid(uint32_t pid);
 void dbhold_note(struct dbhold *h, const struct dbhold_entry *e, uint64_t peer_done);
 /* The statements of conn_id are classified up to stream offset done: holds before it resume. */
 void dbhold_progress(struct dbhold *h, uint64_t conn_id, uint64_t done);
+/* Holds are waiting for their statements (the daemon then polls the ring faster). */
+bool dbhold_busy(const struct dbhold *h);
 /* Deadlines (call often: every poll). */
 void dbhold_tick(struct dbhold *h, uint64_t now_ns);
 /* Shutdown: every pending hold is decided by the deadline rule now. */

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <time.h>
 #include <sys/prctl.h>
+#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -45,6 +46,7 @@ struct dbprobes {
 	struct bpf_link *retlink[DBCAP_MAX_PROBES]; /* their uretprobes, when the target has one */
 	int nlinks;                            /* entries used in link[], retlink[] */
 	int held_fd, hold_cfg_fd, words_fd;    /* Hold and decide maps, -1 when absent */
+	int deny_stat_fd;                      /* deny at send: its counters, -1 when off */
 	pid_t watchdog;                        /* the hold watchdog process, 0 = none */
 	bool hold_resume;                      /* --db-hold-timeout resume */
 };
@@ -120,9 +122,20 @@ static bool lsm_usable(void)
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, po);
 	char lsms[256] = "";
-	int id, fd, lfd;
-	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+	int id, fd, lfd, maj = 0, min = 0;
+	struct utsname u;
+	FILE *f;
 
+	/*
+	 * Measured under make vmtest: on Debian 12's 6.1 the program loads,
+	 * attaches and runs on every send, but its scan never found the pair a
+	 * 6.12 kernel finds in the same bytes (cause not found yet). Claiming
+	 * a refusal that does not happen would be worse than holding, so
+	 * before 6.2 the client side is left to the server's hold.
+	 */
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2 || maj < 6 || (maj == 6 && min < 2))
+		return false;
+	f = fopen("/sys/kernel/security/lsm", "re");
 	if (f) {
 		if (!fgets(lsms, sizeof(lsms), f))
 			lsms[0] = 0;
@@ -372,7 +385,7 @@ int dbprobes_start(struct dbprobes **out, struct bpf_object *obj, const struct d
 	if (!k)
 		return -ENOMEM;
 	k->pr = report;
-	k->held_fd = k->hold_cfg_fd = k->words_fd = -1;
+	k->held_fd = k->hold_cfg_fd = k->words_fd = k->deny_stat_fd = -1;
 	*out = k;
 	for (size_t i = 0; i < dbcapture_ndefault_ports; i++) {
 		uint16_t port = dbcapture_default_ports[i].port;
@@ -543,6 +556,8 @@ static void deny_start(struct dbprobes *k, struct bpf_object *obj, const struct 
 	if (bpf_map_update_elem(cfd, &zero, on, BPF_ANY))
 		goto err;
 	h->deny = true;
+	if ((pm = bpf_object__find_map_by_name(obj, "db_deny_stat")))
+		k->deny_stat_fd = bpf_map__fd(pm);
 	fprintf(log, "bulwark: database deny: on (BPF-LSM): login sessions' sends holding");
 	for (int i = 0; i < n; i++)
 		fprintf(log, "%s%s%s%s", i ? ", " : " ", pairs[i][0], pairs[i][1] ? " " : "",
@@ -616,7 +631,16 @@ map_err:
 static void hold_stop(struct dbprobes *k)
 {
 	uint32_t zero = 0, off[2] = { 0, 0 }, key, next;
+	uint64_t st[4] = { 0 };
 	struct held_u v;
+
+	for (uint32_t i = 0; k->deny_stat_fd >= 0 && i < 4; i++)
+		bpf_map_lookup_elem(k->deny_stat_fd, &i, &st[i]);
+	if (k->deny_stat_fd >= 0)
+		fprintf(stderr, "bulwark: database deny: %llu sends checked, %llu not a tracked "
+				"client past its handshake, %llu unreadable, %llu refused\n",
+			(unsigned long long)st[0], (unsigned long long)st[1],
+			(unsigned long long)st[2], (unsigned long long)st[3]);
 
 	if (k->hold_cfg_fd >= 0)
 		bpf_map_update_elem(k->hold_cfg_fd, &zero, off, BPF_ANY);

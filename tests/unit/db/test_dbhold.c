@@ -33,7 +33,7 @@ static int in_pairs(__u64 a, __u64 b)
 			return 1;
 	return 0;
 }
-#define BW_PAIR_LOOKUP(a, b) in_pairs(a, b)
+#define BW_PAIR_LOOKUP(c, a, b) in_pairs(a, b)
 #include "bulwark_hold_words.h"
 _Static_assert(BW_HOLD_WORDS_MAX == 32, "set[]");
 
