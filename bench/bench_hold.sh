@@ -75,6 +75,7 @@ bw_stop
 bw_start || exit 1
 grep -q "database hold: on" "$TMP/bw.err" || { echo "bench_hold: holding did not turn on:" >&2; cat "$TMP/bw.err" >&2; exit 1; }
 run hold || exit 1
+sleep 2  # the status file's counters are refreshed once a second
 bw_stop
 held=$(grep -iE 'backends.held' "$TMP/status.txt" | grep -oE '[0-9]+' | tail -1)
 
