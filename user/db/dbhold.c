@@ -181,6 +181,17 @@ void dbhold_flush(struct dbhold *h)
 
 /* ---- the outcome in action_result ---- */
 
+/* pid has exited: gone, or a zombie (no executable any more) */
+static bool exited(uint32_t pid)
+{
+	char path[64], exe[16];
+
+	if (kill((pid_t)pid, 0) && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	return readlink(path, exe, sizeof(exe)) < 0;
+}
+
 static void put_outcome(struct jbuf *b, const char *stmt, const char *source, const char *detail)
 {
 	/* action_result is "null" or an object: open or reopen it */
@@ -223,6 +234,7 @@ static void decide_statement(struct dbhold *h, bool kill, bool no_kill, const st
 	bool pg = event_has(e, FLD_DB_SYSTEM) && e->db_system.len == 10 &&
 		  !memcmp(e->db_system.p, "postgresql", 10);
 	struct dbhold_entry held;
+	int rc;
 
 	o->detail[0] = 0;
 	if (e->db_denied) {
@@ -267,10 +279,24 @@ static void decide_statement(struct dbhold *h, bool kill, bool no_kill, const st
 		return;
 	}
 	pending_drop(h, held.pid);
-	if (decide(h, held.pid, true)) {
+	rc = decide(h, held.pid, true);
+	/*
+	 * The action may have ended it first (a remote client's connection:
+	 * SIGTERM to the backend while it was stopped): it is gone (or a
+	 * zombie), and the statement never ran all the same.
+	 */
+	if (rc && exited(held.pid)) {
+		o->stmt = "rolled_back";
+		o->source = "held_backend_ended";
+		snprintf(o->detail, sizeof(o->detail), "PostgreSQL backend %u was stopped as it "
+			 "received the statement and was ended by the action before running it; its "
+			 "transaction is aborted", held.pid);
+		return;
+	}
+	if (rc) {
 		o->source = "held_end_failed";
 		snprintf(o->detail, sizeof(o->detail), "PostgreSQL backend %u was held but could not "
-			 "be ended (gone, or no longer a backend)", held.pid);
+			 "be ended (no longer a backend)", held.pid);
 		return;
 	}
 	o->stmt = "rolled_back";
