@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-# pgbench select-only TPS with no monitor and with `bulwark run` (default
-# rules, journal in a temp dir, database capture on), over a Unix socket
+# pgbench TPS, select-only (-S) and TPC-B-like with updates (-N), with no
+# monitor and with `bulwark run` (default rules, journal in a temp dir,
+# database capture on, kill rules active so PostgreSQL backends are held
+# on flagged statements: docs/database.md, Prevention), over a Unix socket
 # and over loopback TCP. Runs come in adjacent pairs (none then bulwark,
 # bulwark then none, alternating) so drift hits both sides; the result is
 # the median of the pairs' ratios, with the median TPS of each side.
@@ -13,7 +15,13 @@
 # ALL=1 passes --db-all-statements: every statement becomes an event
 # (rules, journal), the worst case.
 #
-#   bench/bench_pgbench.sh            # 6 pairs x 10 s per transport
+# The kill rules are live (no --no-kill): pgbench runs outside login
+# sessions and sends no DROP DATABASE, so nothing is killed; NO_KILL=1
+# runs with --no-kill (then nothing is held either).
+#
+#   bench/bench_pgbench.sh            # 6 pairs x 10 s per transport and mode
+#   MODES=N bench/bench_pgbench.sh    # -N only (MODES="S N" by default)
+#   BW_ARGS=--no-db-hold bench/bench_pgbench.sh   # the same without holding
 #   REPEATS=10 SECS=15 CLIENTS=4 JOBS=2 SCALE=10 bench/bench_pgbench.sh
 #   IN_SESSION=1 bench/bench_pgbench.sh
 #   BW_ARGS="--db-binary none" bench/bench_pgbench.sh   # any extra run option
@@ -28,6 +36,8 @@ JOBS=${JOBS:-2}
 SCALE=${SCALE:-10}
 IN_SESSION=${IN_SESSION:-0}
 ALL=${ALL:-0}
+MODES=${MODES:-S N}
+NO_KILL=${NO_KILL:-0}
 BUDGET=0.97
 [ "$(id -u)" -eq 0 ] || { echo "bench_pgbench: needs root (it loads BPF)" >&2; exit 1; }
 [ -x "$BULWARK" ] || { echo "bench_pgbench: build first: make" >&2; exit 1; }
@@ -51,9 +61,10 @@ bw_start() {
 	: > "$TMP/bw.err"
 	local extra=()
 	[ "$ALL" = 1 ] && extra=(--db-all-statements)
+	[ "$NO_KILL" = 1 ] && extra+=(--no-kill)
 	# shellcheck disable=SC2206
 	extra+=(${BW_ARGS:-})
-	"$BULWARK" run --no-kill --pin-dir none --journal "$TMP/journal" --run-dir "$TMP/run" \
+	"$BULWARK" run --pin-dir none --journal "$TMP/journal" --run-dir "$TMP/run" \
 		--db-port "pg:$PG_PORT" "${extra[@]}" > "$TMP/bw.out" 2> "$TMP/bw.err" &
 	BW_PID=$!
 	for _ in $(seq 1 200); do
@@ -80,7 +91,7 @@ run_pgbench() {
 	[ "$IN_SESSION" = 1 ] && session=4250
 	# a fresh login session (or none: loginuid unset), whatever the caller's
 	sh -c 'echo "$1" > /proc/self/loginuid && shift && exec "$@"' sh "$session" \
-		env PGPASSWORD="$DB_PASS" PGSSLMODE=disable pgbench -n -S -M simple -c "$CLIENTS" \
+		env PGPASSWORD="$DB_PASS" PGSSLMODE=disable pgbench -n "-$MODE" -M simple -c "$CLIENTS" \
 		-j "$JOBS" -T "$SECS" -h "$host" -p "$PG_PORT" -U "$DB_USER" "$DB_NAME" 2> /dev/null |
 		awk '/^tps = / { printf "%.0f\n", $3; exit }'
 }
@@ -97,44 +108,46 @@ one() {
 	tps=$(run_pgbench "$2")
 	if [ "$1" = bulwark ]; then
 		bw_stop
-		grep -E 'ringbuf_drops|^  events |db_reads|reads_not|server_dups' "$TMP/status.txt" |
+		grep -E 'ringbuf_drops|^  events |db_reads|reads_not|server_dups|backends_held' "$TMP/status.txt" |
 			tr -s ' ' | paste -sd' ' > "$TMP/last_status"
 	fi
 	echo "${tps:-0}"
 }
 
-echo "pgbench -S -M simple -c $CLIENTS -j $JOBS -T $SECS, scale $SCALE, $REPEATS pairs;" \
-	"$([ "$IN_SESSION" = 1 ] && echo "in a login session" || echo "outside login sessions")" \
-	"$([ "$ALL" = 1 ] && echo "(--db-all-statements)") ${BW_ARGS:-}"
-declare -A results
-for transport in unix tcp; do
-	: > "$TMP/none.$transport"; : > "$TMP/bulwark.$transport"; : > "$TMP/ratio.$transport"
-	for r in $(seq 1 "$REPEATS"); do
-		# ABBA order: none first on odd pairs, bulwark first on even pairs
-		if [ $((r % 2)) = 1 ]; then order="none bulwark"; else order="bulwark none"; fi
-		declare -A pair=()
-		for mode in $order; do
-			tps=$(one "$mode" "$transport")
-			pair[$mode]=$tps
-			echo "$tps" >> "$TMP/$mode.$transport"
-			printf '  %-5s pair %d %-8s %8s tps' "$transport" "$r" "$mode" "$tps"
-			[ "$mode" = bulwark ] && printf '   (%s)' "$(cat "$TMP/last_status")"
-			printf '\n'
-		done
-		awk -v a="${pair[bulwark]}" -v b="${pair[none]}" 'BEGIN { if (b > 0) printf "%.4f\n", a / b }' \
-			>> "$TMP/ratio.$transport"
-	done
-	results[$transport]="$(median < "$TMP/none.$transport") $(median < "$TMP/bulwark.$transport") $(median < "$TMP/ratio.$transport")"
-done
-
 rc=0
-for transport in unix tcp; do
-	read -r none bw ratio <<< "${results[$transport]}"
-	ratio=$(awk -v r="$ratio" 'BEGIN { printf "%.3f", r }')
-	ok=$(awk -v r="$ratio" -v b="$BUDGET" 'BEGIN { print (r >= b) ? "ok" : "OVER BUDGET" }')
-	[ "$ok" = ok ] || rc=1
-	printf 'pgbench %s: no monitor %.0f tps, bulwark %.0f tps, ratio %s (budget >= %s) %s\n' \
-		"$transport" "$none" "$bw" "$ratio" "$BUDGET" "$ok"
-	printf '  pair ratios: %s\n' "$(sort -n "$TMP/ratio.$transport" | paste -sd' ')"
+for MODE in $MODES; do
+	echo "pgbench -$MODE -M simple -c $CLIENTS -j $JOBS -T $SECS, scale $SCALE, $REPEATS pairs;" \
+		"$([ "$IN_SESSION" = 1 ] && echo "in a login session" || echo "outside login sessions")" \
+		"$([ "$ALL" = 1 ] && echo "(--db-all-statements)") ${BW_ARGS:-}"
+	declare -A results
+	for transport in unix tcp; do
+		: > "$TMP/none.$transport"; : > "$TMP/bulwark.$transport"; : > "$TMP/ratio.$transport"
+		for r in $(seq 1 "$REPEATS"); do
+			# ABBA order: none first on odd pairs, bulwark first on even pairs
+			if [ $((r % 2)) = 1 ]; then order="none bulwark"; else order="bulwark none"; fi
+			declare -A pair=()
+			for mode in $order; do
+				tps=$(one "$mode" "$transport")
+				pair[$mode]=$tps
+				echo "$tps" >> "$TMP/$mode.$transport"
+				printf '  %-5s pair %d %-8s %8s tps' "$transport" "$r" "$mode" "$tps"
+				[ "$mode" = bulwark ] && printf '   (%s)' "$(cat "$TMP/last_status")"
+				printf '\n'
+			done
+			awk -v a="${pair[bulwark]}" -v b="${pair[none]}" 'BEGIN { if (b > 0) printf "%.4f\n", a / b }' \
+				>> "$TMP/ratio.$transport"
+		done
+		results[$transport]="$(median < "$TMP/none.$transport") $(median < "$TMP/bulwark.$transport") $(median < "$TMP/ratio.$transport")"
+	done
+
+	for transport in unix tcp; do
+		read -r none bw ratio <<< "${results[$transport]}"
+		ratio=$(awk -v r="$ratio" 'BEGIN { printf "%.3f", r }')
+		ok=$(awk -v r="$ratio" -v b="$BUDGET" 'BEGIN { print (r >= b) ? "ok" : "OVER BUDGET" }')
+		[ "$ok" = ok ] || rc=1
+		printf 'pgbench -%s %s: no monitor %.0f tps, bulwark %.0f tps, ratio %s (budget >= %s) %s\n' \
+			"$MODE" "$transport" "$none" "$bw" "$ratio" "$BUDGET" "$ok"
+		printf '  pair ratios: %s\n' "$(sort -n "$TMP/ratio.$transport" | paste -sd' ')"
+	done
 done
 exit $rc

@@ -195,6 +195,11 @@ enum bw_stat {
 #define BW_SOCK_QUERY    4  /* server uprobe: statement text being parsed */
 #define BW_SOCK_LOGIN    5  /* server uprobe: data[] = "user\0database\0" (either may be "") */
 #define BW_SOCK_CLOSE    6  /* the socket was closed (type BW_EV_SOCK_CLOSE) */
+/* Hold and decide (docs/database.md, Prevention): appended, never renumber. */
+#define BW_SOCK_HOLD     7  /* server: a PostgreSQL backend was stopped (SIGSTOP) on receiving
+			     * bytes the hold words flag; offset/total: its receive */
+#define BW_SOCK_DENIED   8  /* client: BPF-LSM refused this send (-EPERM); data: its bytes at
+			     * stream offset `offset` (the stream advances past them) */
 
 #define BW_DB_MYSQL      1  /* MySQL/MariaDB wire protocol */
 #define BW_DB_PG         2  /* PostgreSQL wire protocol v3 */
@@ -212,6 +217,8 @@ enum bw_stat {
 /* Counters of the signals/guard block. */
 #define BW_STAT_GUARD          12 /* attempts on bulwark seen by the kernel */
 #define BW_STAT_GUARD_DENIED   13 /* ... of which BPF-LSM refused */
+#define BW_STAT_DB_HELD       14  /* PostgreSQL backends held (SIGSTOP) for a decision */
+#define BW_STAT_DB_HOLD_ERR   15  /* holds that could not be made (signal or map failed) */
 
 /* bw_sock_event.arg of DATA records */
 #define BW_SOCK_F_GAP_WHOLE (1u << 0) /* the bytes before offset (since the last record) were

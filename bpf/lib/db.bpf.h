@@ -1161,6 +1161,134 @@ static __always_inline int db_sent(struct sock *sk, int ret)
 	return 0;
 }
 
+/* ==== Hold and decide (PostgreSQL backends; docs/database.md, Prevention) ====
+ *
+ * A PostgreSQL backend serves one connection in its own process. When it
+ * receives bytes holding a word of the hold set (derived in user space
+ * from the kill rules, include/bulwark_hold_words.h), it is stopped with
+ * SIGSTOP before the receive returns, so it cannot run what it just read
+ * until user space has classified the statement against the rules: then
+ * it resumes (SIGCONT) or is ended before the statement runs (SIGTERM,
+ * as pg_terminate_backend(), then SIGCONT). The process that accepted the
+ * socket is never held: that is the postmaster, and for MariaDB (one
+ * process) the whole server. A plain read (include/bulwark_plain_read.h)
+ * is never held. Kept apart from the capture above: it only reads it.
+ */
+#define SIGSTOP 19
+
+struct db_hold_cfg {
+	__u32 on;       /* 1: hold (kill rules on db_query are loaded and --no-kill is off) */
+	__u32 _pad;     /* always 0 */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct db_hold_cfg);
+} db_hold_cfg SEC(".maps") __weak;
+
+/* The hold set: bw_hold_key() of each word -> 1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32);  /* BW_HOLD_WORDS_MAX, checked below */
+	__type(key, __u64);
+	__type(value, __u8);
+} db_hold_words SEC(".maps") __weak;
+
+/* Held backends, by tgid: user space (and its watchdog) resumes or ends each and deletes it. */
+struct db_held {
+	__u64 since_ns;      /* bpf_ktime_get_ns() of the hold (CLOCK_MONOTONIC) */
+	__u64 conn_id;       /* the backend's socket */
+	__u64 peer_conn_id;  /* the local client's socket, 0 = another host or untracked */
+	__u64 offset;        /* server stream offset of the receive */
+	__u32 total;         /* bytes received */
+	__u32 _pad;          /* always 0 */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct db_held);
+} db_held SEC(".maps") __weak;
+
+#define BW_HOLD_LOOKUP(k) bpf_map_lookup_elem(&db_hold_words, &(k))
+#include "bulwark_hold_words.h"
+_Static_assert(BW_HOLD_WORDS_MAX == 32, "db_hold_words: max_entries");
+
+static __always_inline bool db_hold_flagged(const char *p, __u32 n, __u32 ret)
+{
+	struct bw_hold_ctx c = { .p = p, .n = n };
+	const __u8 *q = (const __u8 *)p;
+
+	if (n < 6)
+		return false;
+	/* one whole 'Q' that is a plain read: never destructive */
+	if (n == ret && q[0] == 'Q' && be32(q + 1) + 1 == ret && p[(n - 1) & BW_HOLD_MASK] == 0 &&
+	    db_plain_select(p + 5, n - 6))
+		return false;
+	/* a statement longer than the copy: its unseen part may hold anything */
+	if (n < ret && (q[0] == 'Q' || q[0] == 'P') && be32(q + 1) + 1 > n)
+		return true;
+	bpf_loop(BW_DATA_MAX + 1, bw_hold_step, &c, 0);
+	return c.hit;
+}
+
+/*
+ * A PostgreSQL backend's receive of ret bytes at offset off of s: holds it
+ * when the bytes are flagged, and reports the hold. true when held.
+ */
+static __always_inline bool db_hold_recv(struct sock *sk, struct db_sock *s, __u64 off, int ret)
+{
+	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32, n;
+	struct db_hold_cfg *cfg = bpf_map_lookup_elem(&db_hold_cfg, &zero);
+	struct db_held h = {};
+	struct bw_sock_event *e;
+	struct db_sock *cs;
+
+	if (!cfg || !cfg->on || s->system != BW_DB_PG || tgid == s->owner || off == 0 ||
+	    s->wire.phase == DB_PH_OPAQUE || s->wire.phase == DB_PH_STARTUP)
+		return false;
+	e = db_scratch_get();
+	if (!e)
+		return false;
+	n = db_copy_user(e, (__u32)ret, NULL);
+	if (!db_hold_flagged(e->data, n, (__u32)ret))
+		return false;
+	h.since_ns = bpf_ktime_get_ns();
+	h.conn_id = s->conn_id;
+	cs = s->peer ? bpf_map_lookup_elem(&db_socks, &s->peer) : NULL;
+	if (cs && cs->side == BW_SIDE_CLIENT)
+		h.peer_conn_id = cs->conn_id;
+	else if (s->family == AF_UNIX)
+		h.peer_conn_id = db_unix_peer_conn(sk);
+	h.offset = off;
+	h.total = (__u32)ret;
+	/* the entry first: user space must find every stopped backend in the map */
+	if (bpf_map_update_elem(&db_held, &tgid, &h, BPF_ANY)) {
+		stat_inc(BW_STAT_DB_HOLD_ERR);
+		return false;
+	}
+	if (bpf_send_signal(SIGSTOP)) {
+		bpf_map_delete_elem(&db_held, &tgid);
+		stat_inc(BW_STAT_DB_HOLD_ERR);
+		return false;
+	}
+	stat_inc(BW_STAT_DB_HELD);
+	db_record_init(e, BW_EV_SOCK_DATA, BW_SOCK_HOLD);
+	db_set_conn(e, s);
+	e->peer_conn_id = h.peer_conn_id;
+	e->offset = off;
+	e->total = (__u32)ret;
+	/* a backend is waiting on this record: wake the daemon now, never batch it */
+	e->hdr.size = offsetof(struct bw_sock_event, data);
+	if (bpf_ringbuf_output(&rb, e, offsetof(struct bw_sock_event, data), BPF_RB_FORCE_WAKEUP))
+		stat_inc(BW_STAT_RB_DROPS);
+	else
+		stat_inc(BW_STAT_EVENTS);
+	return true;
+}
+
+
 /*
  * Servers' receives on tracked sockets: remember which connection the
  * thread serves (for the query uprobes), and copy the stream: its
@@ -1172,6 +1300,7 @@ static __always_inline int db_received(struct sock *sk, int ret, int flags)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), session = NO_SESSION;
 	__u64 key = (__u64)sk, off, *cur;
 	struct db_sock *s, *cs = NULL;
+	bool held;
 
 	if (ret <= 0 || (flags & MSG_PEEK))
 		return 0;
@@ -1199,6 +1328,7 @@ static __always_inline int db_received(struct sock *sk, int ret, int flags)
 		s->last_tid = tid;
 	}
 	off = db_stream_advance(&s->wire.bytes, (__u64)ret);
+	held = db_hold_recv(sk, s, off, ret);  /* Hold and decide, below */
 	if (off >= BW_DATA_MAX) {
 		if (s->wire.phase == DB_PH_OPAQUE || s->peer)
 			return 0;  /* ciphertext, or the local client's own sends report it */
@@ -1207,7 +1337,8 @@ static __always_inline int db_received(struct sock *sk, int ret, int flags)
 		cs = bpf_map_lookup_elem(&db_socks, &s->peer);
 	if (cs && cs->side == BW_SIDE_CLIENT)
 		session = cs->sessionid;
-	db_data(sk, s, &s->wire, off, ret, session, NULL);
+	/* held bytes are always reported: a session other than NO_SESSION skips nothing */
+	db_data(sk, s, &s->wire, off, ret, held ? 0 : session, NULL);
 	return 0;
 }
 

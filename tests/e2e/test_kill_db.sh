@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Response to SQL, with the default rules, against real PostgreSQL 15 and
 # MariaDB 10.11 started here: DROP DATABASE from psql and from mariadb in a
-# fresh login session kills the client and its session, and the server keeps
-# serving other connections; from a "remote" host (a network namespace
+# fresh login session kills the client and its session, the server keeps
+# serving other connections, and PostgreSQL keeps the database (its backend
+# was held and ended before running the statement); from a "remote" host (a network namespace
 # behind a veth pair made here) only that one connection is ended.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/db_servers.sh"
@@ -50,6 +51,9 @@ check pg_local_session_id test "$(echo "$a" | jq .action_result.\"session.id\")"
 check pg_local_shell_stopped test ! -e "$E2E_TMP/pg.survived"
 sleep 0.2
 check pg_local_child_dead sh -c "! [ -e /proc/$(cat "$E2E_TMP/pg.child") ] || grep -q ') Z' /proc/$(cat "$E2E_TMP/pg.child")/stat"
+# the statement itself did not run: the backend was held and ended (Prevention)
+check pg_local_database_kept test "$(pg_sql "SELECT count(*) FROM pg_database WHERE datname = 'doomed_pg'")" = 1
+check pg_local_statement_rolled_back test "$(echo "$a" | jq -r .action_result.statement)" = rolled_back
 check pg_server_alive kill -0 "$PG_PID"
 check pg_server_serves test "$($PSQL_UNIX -tAc 'SELECT 41+1')" = 42
 
@@ -64,6 +68,8 @@ a=$(json_first ".rule == \"$R\" and .output_fields.\"user.loginuid\" == 5102")
 check mysql_local_alert test -n "$a"
 check mysql_local_session_killed test "$(echo "$a" | jq -r .action_result.status)" = killed
 check mysql_local_shell_stopped test ! -e "$E2E_TMP/my.survived"
+# MariaDB is one process, never held: the alert must not claim the statement was stopped
+check mysql_local_statement_unknown test "$(echo "$a" | jq -r .action_result.statement)" = unknown
 check mysql_server_alive kill -0 "$MDB_PID"
 check mysql_server_serves test "$($MDB_UNIX -N -e 'SELECT 41+1')" = 42
 
@@ -85,6 +91,8 @@ check pg_remote_alert test -n "$a"
 check pg_remote_peer sh -c "echo '$(echo "$a" | jq -r '.output_fields."db.peer"')' | grep -q '^$NS_IP:'"
 check pg_remote_connection_dropped test "$(echo "$a" | jq -r .action_result.status)" = connection_dropped
 check pg_remote_client_disconnected test "$rc" != 0
+check pg_remote_database_kept test "$(pg_sql "SELECT count(*) FROM pg_database WHERE datname = 'doomed_pg2'")" = 1
+check pg_remote_statement_rolled_back test "$(echo "$a" | jq -r .action_result.statement)" = rolled_back
 check pg_remote_server_alive kill -0 "$PG_PID"
 wait $bystander
 check pg_remote_bystander_unharmed test $? = 0

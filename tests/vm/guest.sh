@@ -305,6 +305,10 @@ db_drop() {
 	check "${name}_alert_names_session" test "$(echo "$a" | jq '.output_fields."session.id"')" = "$SID"
 	check "${name}_session_killed" test "$(echo "$a" | jq -r .action_result.status)" = killed
 }
+# Prevention: BPF-LSM refuses the send where it runs (the ready output says so)
+DENY=0; grep -q "database deny: on" "$BW_ERR" && DENY=1
+PG_OUTCOME=rolled_back; [ "$DENY" = 1 ] && PG_OUTCOME=prevented
+info prevention "deny at send (BPF-LSM): $DENY; PostgreSQL outcome expected: $PG_OUTCOME"
 stamp db_wait
 t0=$(now_ms)
 wait "$PG_JOB" "$MDB_JOB"
@@ -315,6 +319,11 @@ if [ -n "$PG_MS" ]; then
 	info pg_start "PostgreSQL 15 ready after $PG_MS ms (initdb + postmaster, beside MariaDB's, while the daemon loaded)"
 	db_drop psql_drop_database 6006 \
 		"psql -X -U $DB_USER -d $DB_NAME -h $PG_SOCKDIR -p $PG_PORT -c 'DROP DATABASE doomed_pg' -c 'SELECT pg_sleep(3)'"
+	# Prevention: with BPF-LSM the send is refused (the server never sees it); without, the
+	# backend is held at its receive (fexit or tp_btf) and ended before the DROP runs
+	check psql_drop_database_kept test "$(pg_sql "SELECT count(*) FROM pg_database WHERE datname = 'doomed_pg'")" = 1
+	check psql_drop_database_outcome test "$(alert_first ".rule == \"$R\" and .output_fields.\"user.loginuid\" == 6006" | jq -r .action_result.statement)" = "$PG_OUTCOME"
+	info psql_drop_database "$(alert_first ".rule == \"$R\" and .output_fields.\"user.loginuid\" == 6006" | jq -c '.action_result | {statement, statement_source}')"
 else
 	fail psql_drop_database "PostgreSQL did not start within ${PG_START_TIMEOUT}s (gave up after $PG_FAILED_MS ms)"
 fi
@@ -322,6 +331,15 @@ if [ -n "$MDB_MS" ]; then
 	info mdb_start "MariaDB ready after $MDB_MS ms (install-db + mariadbd, beside PostgreSQL's, while the daemon loaded)"
 	db_drop mariadb_drop_database 6007 \
 		"mariadb --no-defaults --skip-ssl -u $DB_USER -p$DB_PASS -h 127.0.0.1 -P $MDB_PORT -e 'DROP DATABASE doomed_my; SELECT SLEEP(3)'"
+	# MariaDB is never held: only BPF-LSM's refusal at the client keeps the database
+	a=$(alert_first ".rule == \"$R\" and .output_fields.\"user.loginuid\" == 6007")
+	info mariadb_drop_database "$(echo "$a" | jq -c '.action_result | {statement, statement_source}')"
+	if [ "$DENY" = 1 ]; then
+		check mariadb_drop_database_kept test "$(mdb_sql "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'doomed_my'")" = 1
+		check mariadb_drop_database_prevented test "$(echo "$a" | jq -r .action_result.statement)" = prevented
+	else
+		check mariadb_drop_database_statement_unknown test "$(echo "$a" | jq -r .action_result.statement)" = unknown
+	fi
 else
 	fail mariadb_drop_database "MariaDB did not start within ${MDB_START_TIMEOUT}s (gave up after $MDB_FAILED_MS ms)"
 fi
@@ -380,6 +398,7 @@ not_attached=$(jq -r '[.programs[] | select(.attached | not) | .name] | join(" "
 info status "programs not attached: ${not_attached:-none}"
 bw_stop; rc=$?
 check daemon_clean_stop test "$rc" = 0
+grep "database \(deny\|hold\)" "$BW_ERR" | sed 's/^/# /'
 vm_bench without
 vm_error_paths
 stamp done

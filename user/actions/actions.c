@@ -636,26 +636,6 @@ static int socket_fd_of(uint32_t pid, unsigned long inode)
 	return fd;
 }
 
-/* A PostgreSQL backend: a postgres process whose parent is postgres (the postmaster). */
-static bool pg_backend(uint32_t pid)
-{
-	char path[64], exe[PATH_MAX], pexe[PATH_MAX], state;
-	unsigned long flags, ppid;
-	ssize_t n, m;
-
-	if (!proc_stat(pid, &state, &flags, &ppid))
-		return false;
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	snprintf(path, sizeof(path), "/proc/%lu/exe", ppid);
-	m = readlink(path, pexe, sizeof(pexe) - 1);
-	if (n <= 0 || m <= 0)
-		return false;
-	exe[n] = 0;
-	pexe[m] = 0;
-	return !strcmp(exe, pexe) && strstr(exe, "postgres");
-}
-
 /*
  * Ends one remote client's connection. PostgreSQL: SIGTERM to the backend
  * serving it, which is what pg_terminate_backend() does; the postmaster
@@ -674,12 +654,15 @@ static void drop_connection(struct actions *a, const struct bw_event *e, struct 
 	jbuf_puts(out, "\"target\":\"connection\",\"db.peer\":");
 	json_put_str(out, e->db_peer.p, e->db_peer.len);
 	jbuf_printf(out, ",\"server_pid\":%u,", pid);
-	if (pg_backend(pid)) {
+	if (proc_pg_backend(pid)) {
 		method = "SIGTERM to the PostgreSQL backend, as pg_terminate_backend()";
 		if (!a->no_kill) {
 			pfd = pidfd_open_(pid);
 			if (pfd < 0 || syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0))
 				err = errno;
+			/* a backend held for a decision (db/dbhold.h) acts on SIGTERM once continued */
+			if (pfd >= 0 && !err)
+				syscall(SYS_pidfd_send_signal, pfd, SIGCONT, NULL, 0);
 			if (pfd >= 0)
 				close(pfd);
 		}

@@ -238,6 +238,8 @@ struct bw_event {
 	bool exe_upper;          /* proc.is_exe_upper_layer */
 	uint32_t nanc;           /* ancestors known: anc[0] is the parent */
 	struct bw_ancestor anc[BW_ANC_MAX];
+	uint64_t db_conn_id;     /* db_query: the capture's connection id (not a field; Prevention) */
+	bool db_denied;          /* db_query: the kernel refused the client's send (BPF-LSM; not a field) */
 	uint64_t present[(FLD_MAX + 63) / 64]; /* bit per enum bw_field */
 };
 

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,4 +358,31 @@ int proctable_gc(struct proctable *pt, uint64_t now_ns, uint64_t keep_ns)
 		}
 	}
 	return n;
+}
+
+/*
+ * A PostgreSQL backend: a postgres process whose parent runs the same
+ * executable (the postmaster). Never true of the postmaster itself. Used
+ * by the actions (remote connections) and the database hold, which
+ * signal backends only.
+ */
+bool proc_pg_backend(uint32_t pid)
+{
+	char path[64], exe[PATH_MAX], pexe[PATH_MAX], buf[1024], *s;
+	unsigned long ppid;
+	ssize_t n, m;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (proc_read_small(path, buf, sizeof(buf)) <= 0 || !(s = strrchr(buf, ')')) ||
+	    sscanf(s + 2, "%*c %lu", &ppid) != 1)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	snprintf(path, sizeof(path), "/proc/%lu/exe", ppid);
+	m = readlink(path, pexe, sizeof(pexe) - 1);
+	if (n <= 0 || m <= 0)
+		return false;
+	exe[n] = 0;
+	pexe[m] = 0;
+	return !strcmp(exe, pexe) && strstr(exe, "postgres");
 }

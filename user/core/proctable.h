@@ -86,4 +86,7 @@ ssize_t proc_read_small(const char *path, char *buf, size_t cap);
 /* Copies n bytes into a growable NUL-terminated buffer. 0 or -ENOMEM. */
 int proc_set_str(char **buf, uint32_t *len, uint32_t *cap, const char *s, uint32_t n);
 
+/* A PostgreSQL backend (its parent, the postmaster, runs the same executable); never the postmaster. */
+bool proc_pg_backend(uint32_t pid);
+
 #endif /* BULWARK_PROCTABLE_H */

@@ -14,6 +14,8 @@
 #include "rules/alert.h"
 #include "daemon/daemon.h"
 #include "db/dbcapture.h"
+#include "db/dbhold.h"
+#include "daemon/hold_rules.h"
 #include "journal/journal.h"
 #include "rules/rules.h"
 #include "daemon/status.h"
@@ -73,6 +75,11 @@ static void on_match(void *ctx, const struct rule *r, const struct bw_event *e)
 	/* act first: the alert reports what the action did */
 	jbuf_reset(&d->result);
 	actions_apply(&d->actions, rule_action(r), e, &d->result);
+	/* what became of a statement: a held backend is ended here (Prevention) */
+	if (d->db)
+		dbhold_outcome(dbcapture_hold(d->db),
+			       rule_action(r) != RULE_ALERT || hold_rules_kill(d->rules, e),
+			       d->opts.no_kill, e, &d->result);
 	session_note_alert(&d->sessions, e, rule_name(r),
 			   rule_action(r) == RULE_KILL_SESSION && !d->opts.no_kill);
 	jbuf_reset(&d->alert);
@@ -465,6 +472,9 @@ static void reload_all(struct daemon *d)
 	}
 	d->c.reloads++;
 	apply_trees(d);
+	/* the hold words follow the new kill rules */
+	d->opts.db.hold_kinds = hold_rules_kinds(d->rules);
+	dbprobes_hold_reload(d->dbprobes, &d->opts.db, dbcapture_hold(d->db), stderr);
 	fprintf(stderr, "bulwark: SIGHUP: reloaded the configuration and %d rules\n",
 		rules_count(nr));
 release_new:
@@ -753,6 +763,10 @@ static int daemon_attach(struct daemon *d)
 	if (dbprobes_start(&d->dbprobes, loader_object(&d->loader), &d->opts.db,
 			   dbcapture_probes(d->db), stderr))
 		return -1;
+	/* Hold and decide: kill rules on statements hold PostgreSQL backends (not fatal) */
+	d->opts.db.hold_kinds = hold_rules_kinds(d->rules);
+	dbprobes_hold_start(d->dbprobes, loader_object(&d->loader), &d->opts.db, d->opts.no_kill,
+			    dbcapture_hold(d->db), stderr);
 	apply_trees(d);
 	quarantine_init(&d->quarantine, loader_quarantine_fd(&d->loader));
 	if (actions_init(&d->actions, quarantine_session, &d->quarantine, &d->dec.pt, d->opts.no_kill,
@@ -830,7 +844,8 @@ static void daemon_loop(struct daemon *d)
 		 * to the 5 ms timeout. Without it, on a quiet host, a deletion
 		 * stayed unread until the next event anywhere, seconds later.
 		 */
-		int err2 = ring_buffer__poll(d->rb, 5);
+		/* a held backend waits on records that may come without a wakeup: poll faster */
+		int err2 = ring_buffer__poll(d->rb, dbhold_busy(dbcapture_hold(d->db)) ? 1 : 5);
 
 		if (err2 == 0)
 			err2 = ring_buffer__consume(d->rb);
@@ -853,6 +868,7 @@ static void daemon_loop(struct daemon *d)
 			periodic(d);
 		}
 		watchdog_tick(d);
+		dbhold_tick(dbcapture_hold(d->db), 0);
 	}
 }
 
@@ -898,6 +914,10 @@ static void daemon_teardown(struct daemon *d)
 
 	metrics_stop(d->metrics);
 	ring_buffer__free(d->rb);
+	/* held backends are decided while the maps are there */
+	dbprobes_hold_stop(d->dbprobes);
+	if (d->db)
+		dbhold_flush(dbcapture_hold(d->db));
 	/* before the journal closes: flushing connections may still emit */
 	dbcapture_free(d->db);
 	dbprobes_free(d->dbprobes);

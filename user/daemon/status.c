@@ -31,6 +31,8 @@ static const char *const stat_names[BW_STAT_MAX] = {
 	[BW_STAT_DB_UNREADABLE] = "db_payload_unreadable",
 	[BW_STAT_DB_STALE] = "db_stale_sockets",
 	[BW_STAT_DB_READS_SKIPPED] = "db_reads_not_reported",
+	[BW_STAT_DB_HELD] = "db_backends_held",
+	[BW_STAT_DB_HOLD_ERR] = "db_hold_errors",
 };
 
 void status_write(struct daemon *d, const uint64_t *k)

@@ -41,8 +41,31 @@ int dbcapture_new(struct dbcapture **out, const struct dbcapture_opts *o, struct
 	db->dec = dec;
 	db->emit = emit;
 	db->ctx = ctx;
+	db->hold.deadline_ns = (uint64_t)(db->o.hold_ms ? db->o.hold_ms : DBCAP_DEFAULT_HOLD_MS) * 1000000ull;
+	db->hold.resume_on_timeout = db->o.hold_resume;
 	*out = db;
 	return 0;
+}
+
+struct dbhold *dbcapture_hold(struct dbcapture *db)
+{
+	return &db->hold;
+}
+
+/* A backend the kernel held (BW_SOCK_HOLD): decided now, or when its statements are classified. */
+static void hold_record(struct dbcapture *db, const struct bw_sock_event *r)
+{
+	struct dbhold_entry e = { 0 };
+	struct dbc_conn *cli = r->peer_conn_id ? dbc_conn_find(db, r->peer_conn_id) : NULL;
+
+	/* the kernel's entry is the truth: gone means decided already */
+	if (db->hold.ops.lookup && db->hold.ops.lookup(db->hold.ops.ctx, r->hdr.pid, &e))
+		return;
+	if (!db->hold.ops.lookup)
+		e = (struct dbhold_entry){ r->hdr.pid, clock_monotonic_ns(), r->conn_id, r->peer_conn_id,
+					   r->offset, r->total };
+	dbhold_note(&db->hold, &e, cli && cli->side == BW_SIDE_CLIENT && cli->have_off[0] ?
+				       cli->next_off[0] - cli->denied_bytes : 0);
 }
 
 struct dbcapture_probes *dbcapture_probes(struct dbcapture *db)
@@ -133,7 +156,7 @@ static bool record_ok(const struct bw_sock_event *r, size_t len)
 	if (len < offsetof(struct bw_sock_event, data) || r->hdr.size > len ||
 	    r->hdr.size < offsetof(struct bw_sock_event, data) ||
 	    offsetof(struct bw_sock_event, data) + (size_t)r->data_len > r->hdr.size ||
-	    r->data_len > BW_DATA_MAX || !r->kind || r->kind > BW_SOCK_CLOSE)
+	    r->data_len > BW_DATA_MAX || !r->kind || r->kind > BW_SOCK_DENIED)
 		return false;
 	if (r->kind == BW_SOCK_CLOSE)
 		return true;
@@ -290,6 +313,7 @@ void dbcapture_record(struct dbcapture *db, const void *data, size_t len)
 				dbc_conn_join(c, cli);
 		}
 		break;
+	case BW_SOCK_DENIED:  /* refused bytes: decoded like sent ones, their events say so */
 	case BW_SOCK_DATA:
 		c = conn_get(db, r->conn_id, r->system, r->side, !dbc_conn_find(db, r->conn_id));
 		if (!c)
@@ -303,12 +327,21 @@ void dbcapture_record(struct dbcapture *db, const void *data, size_t len)
 		/* the client side is about whoever sent; the server side keeps the client */
 		dbc_ident_from_hdr(&c->who, &r->hdr);
 		data_record(db, c, r);
+		/* its statements are classified: holds on the connection they cleared resume */
+		/* refused bytes never reach the server: its offsets lag the client's by them */
+		if (r->kind == BW_SOCK_DENIED)
+			c->denied_bytes += r->total;
+		if (db->hold.on && !(r->arg & BW_SOCK_F_DECRYPTED))
+			dbhold_progress(&db->hold, c->id, c->next_off[0] - c->denied_bytes);
 		break;
 	case BW_SOCK_QUERY:
 		server_statement(db, r);
 		break;
 	case BW_SOCK_LOGIN:
 		server_login(db, r);
+		break;
+	case BW_SOCK_HOLD:
+		hold_record(db, r);
 		break;
 	case BW_SOCK_CLOSE:
 		c = dbc_conn_find(db, r->conn_id);

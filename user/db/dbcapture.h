@@ -16,6 +16,7 @@ struct jbuf;
 
 #define DBCAP_MAX_ENDPOINTS  32     /* --db-port and --db-socket, each */
 #define DBCAP_MAX_BINARIES   16     /* --db-binary */
+#define DBCAP_DEFAULT_HOLD_MS 2000
 #define DBCAP_DEFAULT_CONNS  4096   /* --db-max-conns */
 #define DBCAP_MAX_TARGETS    6      /* entry points looked for in each server binary */
 #define DBCAP_MAX_BINS       (DBCAP_MAX_BINARIES * 2)
@@ -50,6 +51,11 @@ struct dbcapture_opts {
 	bool client;          /* --db-side: capture in client processes */
 	bool server;          /* --db-side: capture in server processes */
 	uint32_t max_conns;   /* --db-max-conns: connections tracked in user space (LRU) */
+	/* Hold and decide (db/dbhold.h) */
+	uint32_t hold_ms;     /* --db-hold-ms: a hold's deadline */
+	bool hold_resume;     /* --db-hold-timeout resume: a hold past its deadline resumes */
+	bool no_hold;         /* --no-db-hold */
+	uint32_t hold_kinds;  /* set by the daemon: kinds kill rules can match (0: hold nothing) */
 };
 
 /* argp child for `bulwark run`; its input is a struct dbcapture_opts (defaults set at init). */
@@ -104,6 +110,10 @@ struct dbcapture_probes *dbcapture_probes(struct dbcapture *db);
 
 /* True for ring-buffer records this module decodes (BW_EV_SOCK_*). */
 bool dbcapture_owns(const void *data, size_t len);
+
+/* The hold-and-decide state (db/dbhold.h): the daemon sets its ops and on. */
+struct dbhold;
+struct dbhold *dbcapture_hold(struct dbcapture *db);
 
 /* Decodes one BW_EV_SOCK_* record; emits zero or more events. */
 void dbcapture_record(struct dbcapture *db, const void *data, size_t len);

@@ -39,6 +39,8 @@ static void emit_event(struct dbcapture *db, struct dbc_conn *c, const struct db
 	e->uid = w->uid;
 	e->loginuid = w->loginuid;
 	e->sessionid = w->sessionid;
+	e->db_conn_id = c->id;
+	e->db_denied = db->rec && db->rec->kind == BW_SOCK_DENIED;
 	for (size_t i = 0; i < sizeof(hdr_fields) / sizeof(hdr_fields[0]); i++)
 		event_set_present(e, hdr_fields[i]);
 	if (!e->type_name.p) {

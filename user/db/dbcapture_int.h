@@ -12,6 +12,7 @@
 #include "core/event.h"
 #include "sql/sql.h"
 #include "core/clock.h"
+#include "db/dbhold.h"
 
 #define TLS_VERDICT_NS  (2ull * 1000000000ull) /* wait this long for a server-side view */
 #define IFADDR_TTL_NS   (10ull * 1000000000ull)
@@ -37,6 +38,7 @@ struct dbc_conn {
 	bool server_view;         /* the server side saw this connection's statements decrypted */
 	bool have_off[2];         /* next_off[] is known */
 	uint64_t next_off[2];     /* end of the last chunk fed: [0] the wire, [1] decrypted */
+	uint64_t denied_bytes;    /* client: bytes the kernel refused to send (BPF-LSM) */
 	struct dbconn *dc_tls;    /* server: decoder of the decrypted stream */
 	bool tls_pending;         /* client: db_tls verdict waits for a server-side view */
 	bool connect_emitted;     /* a db_connect event went out */
@@ -85,6 +87,7 @@ struct dbcapture {
 	uint32_t nconns;
 	struct dbc_conn *lru_head, *lru_tail;
 	struct dbcapture_probes pr; /* what kernel/dbprobes.c found and attached */
+	struct dbhold hold;       /* held PostgreSQL backends (Prevention) */
 	bool filling;             /* feeding a filler: its message is not an event */
 	struct dbconn_stats closed_st; /* dbconn counters of freed connections */
 	struct dbc_counters c;

@@ -9,6 +9,7 @@
 enum {
 	OPT_DB_PORT = 0x2100, OPT_DB_SOCKET, OPT_DB_BINARY, OPT_DB_SIDE, OPT_DB_MAX, OPT_NO_DB,
 	OPT_DB_ALL, OPT_DB_UPROBES,
+	OPT_DB_HOLD_MS, OPT_DB_HOLD_TIMEOUT, OPT_NO_DB_HOLD,
 };
 
 static const struct argp_option db_options[] = {
@@ -35,6 +36,15 @@ static const struct argp_option db_options[] = {
 	  "also report read-only SELECTs of processes outside login sessions (applications, "
 	  "clients on other hosts); by default they are only counted", 0 },
 	{ "no-db", OPT_NO_DB, NULL, 0, "no database capture at all", 0 },
+	{ "db-hold-ms", OPT_DB_HOLD_MS, "MS", 0,
+	  "longest a PostgreSQL backend is held for a decision on a flagged statement "
+	  "(default 2000, 50-60000); see --db-hold-timeout", 0 },
+	{ "db-hold-timeout", OPT_DB_HOLD_TIMEOUT, "end|resume", 0,
+	  "what a hold that reaches --db-hold-ms does: end the backend before the statement runs "
+	  "(default) or let it run", 0 },
+	{ "no-db-hold", OPT_NO_DB_HOLD, NULL, 0,
+	  "never hold PostgreSQL backends nor refuse sends (BPF-LSM): kill rules on statements "
+	  "then only punish (--no-kill also holds and refuses nothing)", 0 },
 	{ 0 },
 };
 
@@ -68,6 +78,7 @@ static error_t db_parse(int key, char *arg, struct argp_state *state)
 		memset(o, 0, sizeof(*o));
 		o->client = o->server = true;
 		o->max_conns = DBCAP_DEFAULT_CONNS;
+		o->hold_ms = DBCAP_DEFAULT_HOLD_MS;
 		break;
 	case OPT_DB_PORT:
 		rest = system_prefix(arg, &sys);
@@ -128,6 +139,24 @@ static error_t db_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DB_ALL:
 		o->all_statements = true;
+		break;
+	case OPT_DB_HOLD_MS:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || *end || v < 50 || v > 60000)
+			argp_error(state, "--db-hold-ms '%s': need milliseconds from 50 to 60000", arg);
+		o->hold_ms = (uint32_t)v;
+		break;
+	case OPT_DB_HOLD_TIMEOUT:
+		if (!strcmp(arg, "end"))
+			o->hold_resume = false;
+		else if (!strcmp(arg, "resume"))
+			o->hold_resume = true;
+		else
+			argp_error(state, "--db-hold-timeout '%s': need end or resume", arg);
+		break;
+	case OPT_NO_DB_HOLD:
+		o->no_hold = true;
 		break;
 	case OPT_DB_UPROBES:
 		if (!strcmp(arg, "tls"))

@@ -22,6 +22,21 @@ void dbprobes_configure(struct bpf_object *obj, void *arg);
 int dbprobes_start(struct dbprobes **out, struct bpf_object *obj, const struct dbcapture_opts *o,
 		   struct dbcapture_probes *report, FILE *log);
 
+/*
+ * Hold and decide (db/dbhold.h): with kill rules on statements (o->hold_kinds)
+ * and without --no-kill or --no-db-hold, writes the hold words for those
+ * kinds, starts the watchdog process and turns holding on; sets h's ops
+ * and h->on. 0 (also when nothing is held) or -errno.
+ */
+struct dbhold;
+int dbprobes_hold_start(struct dbprobes *k, struct bpf_object *obj, const struct dbcapture_opts *o,
+			bool no_kill, struct dbhold *h, FILE *log);
+/* Rules reloaded: the hold words follow o->hold_kinds (only when holding is on). */
+void dbprobes_hold_reload(struct dbprobes *k, const struct dbcapture_opts *o, struct dbhold *h,
+			  FILE *log);
+/* Turns holding off and stops the watchdog (before pending holds are decided). */
+void dbprobes_hold_stop(struct dbprobes *k);
+
 /* Detaches the uprobes. NULL is fine. */
 void dbprobes_free(struct dbprobes *k);
 

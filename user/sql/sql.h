@@ -97,6 +97,20 @@ const char *sql_kind_name(enum sql_kind k);
 /* True when q holds a keyword that can start a statement worth parsing. */
 bool sql_prefilter(enum sql_dialect d, const char *q, size_t len);
 
+/*
+ * The hold words for statements of kinds (1u << enum sql_kind), a subset
+ * of the prefilter's words, into out (at most max); returns the count.
+ * The kernel holds a PostgreSQL backend that receives one of them.
+ */
+int sql_hold_words(enum sql_dialect d, uint32_t kinds, const char **out, int max);
+
+/*
+ * The deny pairs for statements of kinds: out[i] = { first word, second
+ * word or NULL }, at most max; returns the count. The kernel refuses a
+ * login session's send to a database that holds one (BPF-LSM).
+ */
+int sql_deny_pairs(uint32_t kinds, const char *(*out)[2], int max);
+
 /* ---- for the sql folder only ------------------------------------------------ */
 
 /* One statement under classification. */

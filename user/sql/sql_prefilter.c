@@ -62,3 +62,99 @@ bool sql_prefilter(enum sql_dialect d, const char *q, size_t len)
 	}
 	return false;
 }
+
+/*
+ * The hold words (docs/database.md, Prevention): for a set of statement
+ * kinds, the words of the prefilter's table above that can start one of
+ * them, plus the words that run text the kernel cannot read ahead
+ * (PostgreSQL DO and function bodies, EXECUTE of a string, PREPARE). The
+ * kernel holds a PostgreSQL backend on any of them; the classifier then
+ * decides. Every word here is also a prefilter word, so a text the
+ * prefilter lets through fast is never held.
+ */
+static const struct {
+	const char *word;
+	uint32_t kinds;   /* 1u << enum sql_kind the word can start */
+	bool pg, my;      /* dialects */
+} hold_words[] = {
+#define K(x) (1u << (x))
+	{ "DROP", K(SQL_DROP) | K(SQL_DROP_TEMP_TABLE) | K(SQL_DROP_TABLE) | K(SQL_DROP_SCHEMA) |
+		  K(SQL_DROP_DATABASE) | K(SQL_DROP_USER) | K(SQL_DROP_ROLE) | K(SQL_DROP_OWNED), true, true },
+	{ "TRUNCATE", K(SQL_TRUNCATE), true, true },
+	{ "DELETE", K(SQL_DELETE), true, true },
+	{ "UPDATE", K(SQL_UPDATE), true, true },
+	{ "ALTER", K(SQL_ALTER_TABLE) | K(SQL_ALTER_TABLE_DROP) | K(SQL_ALTER_SYSTEM) | K(SQL_TRUNCATE),
+	  true, true },
+	{ "SET", K(SQL_SET) | K(SQL_SET_SQL_LOG_BIN) | K(SQL_ALTER_SYSTEM), true, true },
+	{ "RESET", K(SQL_SET) | K(SQL_RESET_MASTER) | K(SQL_ALTER_SYSTEM), true, true },
+	/* MariaDB CREATE OR REPLACE drops what it replaces */
+	{ "CREATE", K(SQL_DROP_TABLE) | K(SQL_DROP_DATABASE) | K(SQL_DROP_SCHEMA), false, true },
+	{ "PURGE", K(SQL_PURGE_BINARY_LOGS), false, true },
+	/* text run at run time: any kind */
+	{ "DO", ~0u, true, false },
+	{ "CREATE", ~0u, true, false },
+	{ "EXECUTE", ~0u, true, true },
+	{ "PREPARE", ~0u, true, true },
+#undef K
+};
+
+int sql_hold_words(enum sql_dialect d, uint32_t kinds, const char **out, int max)
+{
+	int n = 0;
+
+	if (!kinds)
+		return 0;
+	for (size_t i = 0; i < sizeof(hold_words) / sizeof(hold_words[0]); i++) {
+		bool dup = false;
+
+		if (!(hold_words[i].kinds & kinds) || !(d == SQL_PG ? hold_words[i].pg : hold_words[i].my))
+			continue;
+		for (int j = 0; j < n; j++)
+			dup |= !strcmp(out[j], hold_words[i].word);
+		if (!dup && n < max)
+			out[n++] = hold_words[i].word;
+	}
+	return n;
+}
+
+/*
+ * The deny pairs (BPF-LSM socket_sendmsg, docs/database.md, Prevention):
+ * for statement kinds the kernel can tell from two adjacent words alone.
+ * DELETE and UPDATE (destructive only without a WHERE), ALTER and SET
+ * need the classifier: they are not denied at the client, only held at
+ * the server (PostgreSQL).
+ */
+static const struct {
+	const char *w1, *w2;  /* w2 NULL: the word alone */
+	enum sql_kind kind;
+} deny_pairs[] = {
+	{ "DROP", "DATABASE", SQL_DROP_DATABASE }, { "DROP", "SCHEMA", SQL_DROP_DATABASE },
+	{ "DROP", "SCHEMA", SQL_DROP_SCHEMA }, { "DROP", "DATABASE", SQL_DROP_SCHEMA },
+	{ "DROP", "TABLE", SQL_DROP_TABLE }, { "DROP", "USER", SQL_DROP_USER },
+	{ "DROP", "ROLE", SQL_DROP_ROLE }, { "DROP", "GROUP", SQL_DROP_ROLE },
+	{ "DROP", "OWNED", SQL_DROP_OWNED }, { "TRUNCATE", NULL, SQL_TRUNCATE },
+	{ "RESET", "MASTER", SQL_RESET_MASTER }, { "PURGE", "BINARY", SQL_PURGE_BINARY_LOGS },
+	{ "PURGE", "MASTER", SQL_PURGE_BINARY_LOGS },
+};
+
+int sql_deny_pairs(uint32_t kinds, const char *(*out)[2], int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(deny_pairs) / sizeof(deny_pairs[0]); i++) {
+		bool dup = false;
+
+		if (!(kinds & (1u << deny_pairs[i].kind)))
+			continue;
+		for (int j = 0; j < n; j++)
+			dup |= !strcmp(out[j][0], deny_pairs[i].w1) &&
+			       (out[j][1] == deny_pairs[i].w2 ||
+				(out[j][1] && deny_pairs[i].w2 && !strcmp(out[j][1], deny_pairs[i].w2)));
+		if (!dup && n < max) {
+			out[n][0] = deny_pairs[i].w1;
+			out[n][1] = deny_pairs[i].w2;
+			n++;
+		}
+	}
+	return n;
+}
