@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Benchmark workloads: create+unlink and fork+exec loops; prints ns per iteration. */
+/* Benchmark workloads: create+unlink, fork+exec and open loops; prints ns per iteration. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -65,6 +65,32 @@ static int forkexec_loop(long n)
 	return 0;
 }
 
+/*
+ * open(2) loops for the open hooks: one file in DIR opened and closed,
+ * read-only (open) or with O_TRUNC (trunc). Kept apart from the loops
+ * above so the modes other changes add merge beside them.
+ */
+static int open_loop(long n, const char *dir, int flags)
+{
+	int fd;
+
+	if (chdir(dir)) {
+		fprintf(stderr, "loops: cannot enter %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	fd = open("bulwark-bench-open", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || close(fd))
+		return 1;
+	for (long i = 0; i < n; i++) {
+		fd = open("bulwark-bench-open", flags | O_CLOEXEC);
+		if (fd < 0 || close(fd)) {
+			fprintf(stderr, "loops: open: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	return unlink("bulwark-bench-open") ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long t0;
@@ -73,6 +99,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3 || !strcmp(argv[1], "--help")) {
 		fprintf(stderr, "usage: loops unlink N DIR | loops enoent N DIR | loops forkexec N\n"
+				"       loops open N DIR | loops trunc N DIR  (open+close, open(O_TRUNC)+close)\n"
 				"Prints nanoseconds per iteration on stdout.\n");
 		return argc < 3 ? 2 : 0;
 	}
@@ -82,6 +109,10 @@ int main(int argc, char **argv)
 		rc = unlink_loop(n, argv[3]);
 	else if (!strcmp(argv[1], "enoent") && argc > 3)
 		rc = enoent_loop(n, argv[3]);
+	else if (!strcmp(argv[1], "open") && argc > 3)
+		rc = open_loop(n, argv[3], O_RDONLY);
+	else if (!strcmp(argv[1], "trunc") && argc > 3)
+		rc = open_loop(n, argv[3], O_WRONLY | O_TRUNC);
 	else if (!strcmp(argv[1], "forkexec"))
 		rc = forkexec_loop(n);
 	else
