@@ -189,8 +189,8 @@ for w in $loops; do
 		read -r bm bmin bmax <<< "$(stats "${bw[@]}")"
 		# ours/floor from the medians (per-round ratios explode when a round's floor is ~0)
 		o=$(awk -v f="$fm" -v b="$bm" 'BEGIN { if (f <= 0.5) print "n/a"; else printf "%.2f", (b - f) / f }')
-		ok=$(awk -v o="$o" -v B="$BUDGET" 'BEGIN { print (o == "n/a" || o <= B) ? "ok" : "OVER" }')
-		[ "$ok" = ok ] || fails=$((fails + 1))
+		ok=$(awk -v o="$o" -v B="$BUDGET" 'BEGIN { print (o == "n/a") ? "not judged" : (o <= B) ? "ok" : "OVER" }')
+		[ "$ok" = OVER ] && fails=$((fails + 1))
 		printf '%-34s %10.0f %+7.1f%% [%+.0f..%+.0f] %+7.1f%% [%+.0f..%+.0f] %8s (<= %s) %s' \
 			"$(label $w $ctx)" "$nm" "$fm" "$fmin" "$fmax" "$bm" "$bmin" "$bmax" "$o" "$BUDGET" "$ok"
 		if [ "${BENCH_AUDITD:-0}" = 1 ]; then
