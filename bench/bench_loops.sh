@@ -16,7 +16,8 @@
 # Then the highest event rate with zero drops, 1 and 2 generators.
 #   bench/bench_loops.sh [ROUNDS]
 # BENCH_AUDITD=1 adds auditd with equivalent syscall rules as a fourth
-# configuration; BENCH_DISK=1 adds create+unlink on the root filesystem;
+# configuration; BENCH_BEFORE=path/to/an/older/bulwark adds that build as
+# "before" (same rules), for before/after tables; BENCH_DISK=1 adds create+unlink on the root filesystem;
 # FLOOR_ONLY_LIST=1 prints the floor's program list and exits.
 set -u
 cd "$(dirname "$0")/.."
@@ -48,7 +49,7 @@ trap cleanup EXIT
 
 start_bulwark() {
 	rm -rf "$T/run" "$T/journal"
-	"$BW" run --rules rules --journal "$T/journal" --run-dir "$T/run" --no-kill \
+	"${1:-$BW}" run --rules rules --journal "$T/journal" --run-dir "$T/run" --no-kill \
 		> "$T/bw.out" 2> "$T/bw.err" &
 	BW_PID=$!
 	for _ in $(seq 1 300); do
@@ -116,7 +117,7 @@ stop_auditd() {
 	[ -n "$AUDIT_WAS_ENABLED" ] && auditctl -e "$AUDIT_WAS_ENABLED" > /dev/null 2>&1
 }
 
-# run_loop CONTEXT KIND -> ns/iteration. CONTEXT: nosess | sess (new login session)
+# run_loop CONTEXT KIND -> "wall-ns cpu-ns" per iteration. CONTEXT: nosess | sess (new login session)
 run_loop() {
 	local ctx=$1 kind=$2 cmd
 	case $kind in
@@ -127,10 +128,17 @@ run_loop() {
 	trunc) cmd="$LOOPS trunc $N_OPEN $SHM" ;;
 	esac
 	if [ "$ctx" = sess ]; then
-		sh -c "echo 4200 > /proc/self/loginuid && exec $cmd"
+		LOOPS_CPU=1 sh -c "echo 4200 > /proc/self/loginuid && exec $cmd"
 	else
-		sh -c "echo 4294967295 > /proc/self/loginuid 2>/dev/null; exec $cmd"
+		LOOPS_CPU=1 sh -c "echo 4294967295 > /proc/self/loginuid 2>/dev/null; exec $cmd"
 	fi
+}
+iters() { case $1 in unlink | unlinkdisk) echo "$N_UNLINK" ;; forkexec) echo "$N_FORK" ;; *) echo "$N_OPEN" ;; esac; }
+
+# CPU time (ns) the running daemon's threads have used: /proc/PID/task/*/schedstat
+daemon_cpu() {
+	[ -n "$BW_PID" ] || { echo 0; return; }
+	cat /proc/"$BW_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 label() {
@@ -147,61 +155,84 @@ build_floor
 loops="unlink forkexec open trunc"
 [ "${BENCH_DISK:-0}" = 1 ] && loops="unlink unlinkdisk forkexec open trunc"
 configs="none floor bulwark"
+[ -n "${BENCH_BEFORE:-}" ] && configs="$configs before"
 [ "${BENCH_AUDITD:-0}" = 1 ] && configs="$configs auditd"
-declare -A R
+# W: wall ns/iteration, C: the loop's CPU ns/iteration, M: C + the daemon's CPU ns/iteration
+declare -A W C M
 for round in $(seq 1 "$ROUNDS"); do
 	# rotate the order so no configuration always runs first or last
 	read -r -a cf <<< "$configs"
 	order=""
 	for i in $(seq 0 $((${#cf[@]} - 1))); do order+="${cf[(i + round - 1) % ${#cf[@]}]} "; done
 	for cfg in $order; do
-		case $cfg in bulwark) start_bulwark ;; floor) start_floor ;; auditd) start_auditd ;; esac
+		case $cfg in bulwark) start_bulwark ;; before) start_bulwark "$BENCH_BEFORE" ;; floor) start_floor ;; auditd) start_auditd ;; esac
 		for w in $loops; do
 			for ctx in nosess sess; do
-				R[$round.$cfg.$w.$ctx]=$(run_loop $ctx $w)
+				d0=$(daemon_cpu)
+				read -r wall cpu <<< "$(run_loop $ctx $w)"
+				d1=$(daemon_cpu)
+				k=$round.$cfg.$w.$ctx
+				W[$k]=$wall; C[$k]=$cpu
+				M[$k]=$(awk -v c="$cpu" -v a="$d0" -v b="$d1" -v n="$(iters $w)" 'BEGIN { print c + (b - a) / n }')
 			done
 		done
-		case $cfg in bulwark) stop_bulwark ;; floor) stop_floor ;; auditd) stop_auditd ;; esac
+		case $cfg in bulwark | before) stop_bulwark ;; floor) stop_floor ;; auditd) stop_auditd ;; esac
 	done
 	echo "bench_loops: round $round/$ROUNDS done (order: $order)" >&2
 done
 
 # stats VALUES... -> "median min max"
 stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {m=(NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); print m, a[1], a[NR]}'; }
+# ours_floor FLOOR% BULWARK% -> (b - f) / f, n/a when the floor is too small to divide by
+ours_floor() { awk -v f="$1" -v b="$2" 'BEGIN { if (f <= 0.5) print "n/a"; else printf "%.2f", (b - f) / f }'; }
 
-printf '\nHost overhead against the floor (%d interleaved rounds; per round, slowdown vs that round'"'"'s no-monitor run;\n' "$ROUNDS"
-printf 'median [min..max]; ours/floor = (bulwark - floor) / (floor - none), budget <= %s)\n' "$BUDGET"
-printf '%-34s %10s %22s %22s %20s\n' loop "none ns" "floor" "bulwark" "ours/floor"
-[ "${BENCH_AUDITD:-0}" = 1 ] && printf '%-34s (auditd: last column)\n' ""
+# report TITLE ARRAY: the table of one measure; ARRAY holds the bulwark/before
+# figures, none and floor always come from the same measure's loop figures
 fails=0
-for w in $loops; do
-	for ctx in nosess sess; do
-		nones=(); fl=(); bw=(); ours=(); au=()
-		for r in $(seq 1 "$ROUNDS"); do
-			n=${R[$r.none.$w.$ctx]}; f=${R[$r.floor.$w.$ctx]}; b=${R[$r.bulwark.$w.$ctx]}
-			nones+=("$n")
-			fl+=("$(awk "BEGIN{print ($f/$n-1)*100}")")
-			bw+=("$(awk "BEGIN{print ($b/$n-1)*100}")")
-			[ "${BENCH_AUDITD:-0}" = 1 ] && au+=("$(awk "BEGIN{print (${R[$r.auditd.$w.$ctx]}/$n-1)*100}")")
+report() {
+	local title=$1 w ctx r n f b nm fm fmin fmax bm bmin bmax o ok xm xmin xmax
+	local -n A=$2 L=$3
+	printf '\n%s (%d interleaved rounds; per round, slowdown vs that round'"'"'s no-monitor run;\n' "$title" "$ROUNDS"
+	printf 'median [min..max]; ours/floor = (bulwark - floor) / (floor - none), budget <= %s)\n' "$BUDGET"
+	printf '%-34s %10s %22s %22s %20s\n' loop "none ns" "floor" "bulwark" "ours/floor"
+	for w in $loops; do
+		for ctx in nosess sess; do
+			local nones=() fl=() bw=() au=() bf=()
+			for r in $(seq 1 "$ROUNDS"); do
+				n=${L[$r.none.$w.$ctx]}; f=${L[$r.floor.$w.$ctx]}; b=${A[$r.bulwark.$w.$ctx]}
+				nones+=("$n")
+				fl+=("$(awk "BEGIN{print ($f/$n-1)*100}")")
+				bw+=("$(awk "BEGIN{print ($b/$n-1)*100}")")
+				[ -n "${BENCH_BEFORE:-}" ] && bf+=("$(awk "BEGIN{print (${A[$r.before.$w.$ctx]}/$n-1)*100}")")
+				[ "${BENCH_AUDITD:-0}" = 1 ] && au+=("$(awk "BEGIN{print (${A[$r.auditd.$w.$ctx]}/$n-1)*100}")")
+			done
+			read -r nm _ _ <<< "$(stats "${nones[@]}")"
+			read -r fm fmin fmax <<< "$(stats "${fl[@]}")"
+			read -r bm bmin bmax <<< "$(stats "${bw[@]}")"
+			# from the medians: per-round ratios explode when a round's floor is ~0
+			o=$(ours_floor "$fm" "$bm")
+			ok=$(awk -v o="$o" -v B="$BUDGET" 'BEGIN { print (o == "n/a") ? "not judged" : (o <= B) ? "ok" : "OVER" }')
+			[ "$ok" = OVER ] && fails=$((fails + 1))
+			printf '%-34s %10.0f %+7.1f%% [%+.0f..%+.0f] %+7.1f%% [%+.0f..%+.0f] %6s (<= %s) %s' \
+				"$(label $w $ctx)" "$nm" "$fm" "$fmin" "$fmax" "$bm" "$bmin" "$bmax" "$o" "$BUDGET" "$ok"
+			if [ -n "${BENCH_BEFORE:-}" ]; then
+				read -r xm xmin xmax <<< "$(stats "${bf[@]}")"
+				printf '  | before %+.1f%% [%+.0f..%+.0f] ours/floor %s' "$xm" "$xmin" "$xmax" "$(ours_floor "$fm" "$xm")"
+			fi
+			if [ "${BENCH_AUDITD:-0}" = 1 ]; then
+				read -r xm _ _ <<< "$(stats "${au[@]}")"
+				printf '  | auditd %+.1f%%' "$xm"
+			fi
+			printf '\n'
 		done
-		read -r nm _ _ <<< "$(stats "${nones[@]}")"
-		read -r fm fmin fmax <<< "$(stats "${fl[@]}")"
-		read -r bm bmin bmax <<< "$(stats "${bw[@]}")"
-		# ours/floor from the medians (per-round ratios explode when a round's floor is ~0)
-		o=$(awk -v f="$fm" -v b="$bm" 'BEGIN { if (f <= 0.5) print "n/a"; else printf "%.2f", (b - f) / f }')
-		ok=$(awk -v o="$o" -v B="$BUDGET" 'BEGIN { print (o == "n/a") ? "not judged" : (o <= B) ? "ok" : "OVER" }')
-		[ "$ok" = OVER ] && fails=$((fails + 1))
-		printf '%-34s %10.0f %+7.1f%% [%+.0f..%+.0f] %+7.1f%% [%+.0f..%+.0f] %8s (<= %s) %s' \
-			"$(label $w $ctx)" "$nm" "$fm" "$fmin" "$fmax" "$bm" "$bmin" "$bmax" "$o" "$BUDGET" "$ok"
-		if [ "${BENCH_AUDITD:-0}" = 1 ]; then
-			read -r am _ _ <<< "$(stats "${au[@]}")"
-			printf '  auditd %+.1f%%' "$am"
-		fi
-		printf '\n'
 	done
-done
+}
+report "Host overhead against the floor, wall clock" W W
+report "CPU against the floor: the loop's CPU (none, floor) and the loop's + the daemon's CPU (bulwark)" M C
+echo "The wall-clock table is the budget on a quiet machine; the CPU table charges bulwark the daemon's"
+echo "CPU too, and on a loaded machine it is the steadier figure (time waiting for a core is not counted)."
 echo "ours/floor n/a: the floor costs under 0.5% on that loop, too little to divide by (bulwark's slowdown is the figure)"
-echo "loops over budget: $fails"
+echo "figures over budget: $fails"
 
 # Highest event rate with zero drops: unlink of a missing file in a login
 # session, one event per syscall, 1 then 2 generators.
