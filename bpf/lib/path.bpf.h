@@ -76,7 +76,6 @@ struct walk_ctx {
 	struct dentry *dentry;     /* current component */
 	struct vfsmount *vfsmnt;   /* its mount */
 	struct mount *mnt;         /* container of vfsmnt */
-	struct mount *mnt_parent;  /* mnt's parent mount */
 	struct dentry *mnt_root;   /* vfsmnt's root, read once per mount */
 	int off;                   /* path starts at walk[off] */
 	int done;                  /* reached the root */
@@ -127,12 +126,14 @@ static __always_inline void mount_enter(struct walk_ctx *c, bool dev)
 	struct vfsmount *vfsmnt = c->vfsmnt;
 	__u32 sdev;
 
-	c->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 	if (dev) {
 		sdev = BPF_CORE_READ(vfsmnt, mnt_sb, s_dev);
 		c->dev = sdev;
 		c->dev_watched = bpf_map_lookup_elem(&watch_devs, &sdev) != NULL;
+		if (!c->dev_watched)
+			return; /* the walk asks watch_mounts at once: no root needed */
 	}
+	c->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 }
 
 struct path_scratch {
@@ -158,12 +159,15 @@ static __always_inline struct path_scratch *path_scratch_get(void)
 	return bpf_map_lookup_elem(&path_scratch_map, &zero);
 }
 
-/* Moves c from the root of mnt to its mountpoint in the parent mount mp. */
+/*
+ * Moves c from the root of mnt to its mountpoint in the parent mount mp.
+ * The parent mount is read only here, at the top of a mount: most walks
+ * outside sessions stop at their first mount (watch_mounts knows it).
+ */
 static __always_inline void cross_mount(struct walk_ctx *c, struct mount *mnt, struct mount *mp)
 {
 	c->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 	c->mnt = mp;
-	c->mnt_parent = BPF_CORE_READ(mp, mnt_parent);
 	c->vfsmnt = &mp->mnt;
 }
 
@@ -172,14 +176,17 @@ static __always_inline int walk_up(struct walk_ctx *c, struct dentry *parent)
 {
 	/* locals, not c->x: CO-RE relocations must not see struct walk_ctx */
 	struct vfsmount *vfsmnt = c->vfsmnt;
-	struct mount *mnt = c->mnt, *mp = c->mnt_parent;
+	struct mount *mnt = c->mnt, *mp;
 	struct dentry *dentry = c->dentry;
 	struct dentry *mnt_root = c->mnt_root;
 
 	(void)vfsmnt;
 	if (dentry == mnt_root || dentry == parent) {
-		if (dentry != mnt_root || mnt == mp)
-			return 1; /* the root, or a disconnected dentry */
+		if (dentry != mnt_root)
+			return 1; /* a disconnected dentry */
+		mp = BPF_CORE_READ(mnt, mnt_parent);
+		if (mnt == mp)
+			return 1; /* the root */
 		cross_mount(c, mnt, mp);
 		mount_enter(c, false);
 		return 2; /* crossed a mount: no component added */
@@ -272,7 +279,6 @@ __noinline int BW_NL(path_walk_g)(__u64 dentry, __u64 vfsmnt)
 	s->wc.dentry = (struct dentry *)dentry;
 	s->wc.vfsmnt = (struct vfsmount *)vfsmnt;
 	s->wc.mnt = mnt;
-	s->wc.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 	s->wc.off = BW_PATH_MAX;
 	s->wc.done = 0;
 	s->wc.watch = 0;
@@ -313,9 +319,6 @@ static __noinline int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
 	};
 	int off;
 
-	struct mount *mnt = c.mnt;
-
-	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 	mount_enter(&c, false);
 	WALK_LOOP(BW_PATH_DEPTH, path_walk_step, &c);
 	if (!c.done)
@@ -421,7 +424,7 @@ static __always_inline __u32 *mount_verdict(struct mount *mnt)
 static long __attribute__((unused)) watch_step(__u64 i, struct walk_ctx *c)
 {
 	struct dentry *dentry = c->dentry, *parent;
-	struct mount *mnt = c->mnt, *mp = c->mnt_parent;
+	struct mount *mnt = c->mnt, *mp;
 	struct watch_key k = {};
 	struct dent_snap ds;
 	struct inode *inode;
@@ -450,6 +453,7 @@ static long __attribute__((unused)) watch_step(__u64 i, struct walk_ctx *c)
 		c->watch = *v;
 		return 1;
 	}
+	mp = BPF_CORE_READ(mnt, mnt_parent);
 	if (mnt == mp)
 		return 1; /* the root mount: nothing above */
 	cross_mount(c, mnt, mp);
@@ -484,7 +488,6 @@ __noinline __u32 BW_NL(watch_ancestry_g)(__u64 dentry, __u64 vfsmnt)
 	s->wc.dentry = (struct dentry *)dentry;
 	s->wc.vfsmnt = (struct vfsmount *)vfsmnt;
 	s->wc.mnt = mnt;
-	s->wc.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 	s->wc.off = 0;
 	s->wc.done = 0;
 	s->wc.watch = 0;
@@ -507,11 +510,10 @@ static __noinline __u32 watch_ancestry(struct dentry *dentry, struct vfsmount *v
 		.mnt = container_of(vfsmnt, struct mount, mnt),
 	};
 
-	struct mount *mnt = c.mnt;
-
-	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 	mount_enter(&c, true);
-	WALK_LOOP(BW_PATH_DEPTH, watch_step, &c);
+	/* the first step called directly: most walks outside sessions end there */
+	if (!watch_step(0, &c))
+		WALK_LOOP(BW_PATH_DEPTH - 1, watch_step, &c);
 	return c.watch;
 }
 #endif
