@@ -14,7 +14,7 @@
 #   bench/bench_trees.sh [ROUNDS]
 set -u
 cd "$(dirname "$0")/.."
-ROUNDS=${1:-${BENCH_ROUNDS:-3}}
+ROUNDS=${1:-${BENCH_ROUNDS:-2}}
 N_UNLINK=${N_UNLINK:-40000}
 COUNTS=${TREE_COUNTS:-1 10 100 1000}
 LOOPS=${LOOPS:-build/bench/loops}
