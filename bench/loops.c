@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 static unsigned long long now_ns(void)
@@ -44,6 +45,15 @@ static int enoent_loop(long n, const char *dir)
 		return 1;
 	for (long i = 0; i < n; i++)
 		if (unlink("bulwark-bench-missing") == 0 || errno != ENOENT)
+			return 1;
+	return 0;
+}
+
+/* getpid: the cheapest syscall, what a syscall tracepoint's slow path costs every thread */
+static int getpid_loop(long n)
+{
+	for (long i = 0; i < n; i++)
+		if (syscall(SYS_getpid) <= 0)
 			return 1;
 	return 0;
 }
@@ -115,7 +125,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3 || !strcmp(argv[1], "--help")) {
-		fprintf(stderr, "usage: loops unlink N DIR | loops enoent N DIR | loops forkexec N\n"
+		fprintf(stderr, "usage: loops unlink N DIR | loops enoent N DIR | loops forkexec N | "
+				"loops getpid N\n"
 				"       loops open N DIR | loops trunc N DIR  (open+close, open(O_TRUNC)+close)\n"
 				"Prints nanoseconds per iteration on stdout (LOOPS_CPU=1: wall, then CPU time).\n");
 		return argc < 3 ? 2 : 0;
@@ -133,6 +144,8 @@ int main(int argc, char **argv)
 		rc = open_loop(n, argv[3], O_WRONLY | O_TRUNC);
 	else if (!strcmp(argv[1], "forkexec"))
 		rc = forkexec_loop(n);
+	else if (!strcmp(argv[1], "getpid"))
+		rc = getpid_loop(n);
 	else
 		rc = 2;
 	if (!rc && getenv("LOOPS_CPU"))  /* LOOPS_CPU=1: "wall-ns cpu-ns" per iteration */
