@@ -24,6 +24,8 @@ struct decoder {
 	char path[BW_PATH_MAX * 2];  /* normalised fd.name */
 	char newpath[BW_PATH_MAX * 2];/* normalised fd.newname */
 	struct usercache_ent users[USERCACHE_SIZE];
+	struct usercache_ent groups[USERCACHE_SIZE]; /* the same for group names */
+	uint64_t nevents;            /* events decoded: evt.num */
 	uint64_t bad_records;        /* records too short or of unknown type */
 };
 
@@ -45,6 +47,9 @@ void decode_attribute(struct decoder *d, struct bw_event *e, uint32_t pid);
 
 /* Lexically normalises an absolute path: "//", "/./", "/../". Returns the new length. */
 size_t path_normalize(char *p, size_t n);
+
+/* Name of gid, or NULL. Cached. */
+const char *decode_group_name(struct decoder *d, uint32_t gid);
 
 /* Name of uid, or NULL. Cached. */
 const char *decode_user_name(struct decoder *d, uint32_t uid);
