@@ -6,7 +6,11 @@
 # on flagged statements: docs/database.md, Prevention), over a Unix socket
 # and over loopback TCP. Runs come in adjacent pairs (none then bulwark,
 # bulwark then none, alternating) so drift hits both sides; the result is
-# the median of the pairs' ratios, with the median TPS of each side.
+# the median of the pairs' ratios, with the median TPS of each side, the
+# spread of the ratios (min, quartiles, max) and a stability check: the
+# medians of the odd and of the even pairs (each half alone) differ by at
+# most 0.02, else more pairs are needed (REPEATS). One discarded warm-up
+# run per transport first (caches, the server's buffers).
 # Budget: TPS with bulwark >= 0.97 of TPS without.
 #
 # pgbench runs like an application: outside any login session, so its
@@ -19,7 +23,7 @@
 # sessions and sends no DROP DATABASE, so nothing is killed; NO_KILL=1
 # runs with --no-kill (then nothing is held either).
 #
-#   bench/bench_pgbench.sh            # 6 pairs x 10 s per transport and mode
+#   bench/bench_pgbench.sh            # 8 pairs x 5 s per transport and mode
 #   MODES=N bench/bench_pgbench.sh    # -N only (MODES="S N" by default)
 #   BW_ARGS=--no-db-hold bench/bench_pgbench.sh   # the same without holding
 #   REPEATS=10 SECS=15 CLIENTS=4 JOBS=2 SCALE=10 bench/bench_pgbench.sh
@@ -29,8 +33,8 @@ set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BULWARK=${BULWARK:-$ROOT/build/bulwark}
-REPEATS=${REPEATS:-6}
-SECS=${SECS:-10}
+REPEATS=${REPEATS:-8}
+SECS=${SECS:-5}
 CLIENTS=${CLIENTS:-4}
 JOBS=${JOBS:-2}
 SCALE=${SCALE:-10}
@@ -122,6 +126,7 @@ for MODE in $MODES; do
 	declare -A results
 	for transport in unix tcp; do
 		: > "$TMP/none.$transport"; : > "$TMP/bulwark.$transport"; : > "$TMP/ratio.$transport"
+		printf '  %-5s warm-up  %8s tps (discarded)\n' "$transport" "$(run_pgbench "$transport")"
 		for r in $(seq 1 "$REPEATS"); do
 			# ABBA order: none first on odd pairs, bulwark first on even pairs
 			if [ $((r % 2)) = 1 ]; then order="none bulwark"; else order="bulwark none"; fi
@@ -148,6 +153,12 @@ for MODE in $MODES; do
 		printf 'pgbench -%s %s: no monitor %.0f tps, bulwark %.0f tps, ratio %s (budget >= %s) %s\n' \
 			"$MODE" "$transport" "$none" "$bw" "$ratio" "$BUDGET" "$ok"
 		printf '  pair ratios: %s\n' "$(sort -n "$TMP/ratio.$transport" | paste -sd' ')"
+		sort -n "$TMP/ratio.$transport" | awk '{ v[NR] = $1 } END {
+			printf "  spread: min %.3f, quartiles %.3f..%.3f, max %.3f\n", v[1], v[int((NR + 3) / 4)], v[int((3 * NR + 3) / 4)], v[NR] }'
+		odd=$(awk 'NR % 2 == 1' "$TMP/ratio.$transport" | median); even=$(awk 'NR % 2 == 0' "$TMP/ratio.$transport" | median)
+		awk -v a="$odd" -v b="$even" 'BEGIN { d = a - b; if (d < 0) d = -d
+			printf "  stability: median of odd pairs %.3f, of even pairs %.3f: %s\n", a, b,
+				(d <= 0.02) ? "stable" : "NOT STABLE (run more pairs: REPEATS=16)" }'
 	done
 done
 exit $rc

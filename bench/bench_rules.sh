@@ -5,6 +5,9 @@
 # 2% renameat2, 2% ftruncate, 1% db_query), replays it with the default rules and
 # prints the rate of rules_eval alone, without JSON parsing:
 #   rules: N events/s per core (budget >= 1000000)
+# Then the same events with 500 generated site rules on top of the default
+# ones (bench/gen_rules.sh; SITE_RULES="100 500 2000" for more points):
+#   rules scale: 33 rules R1 events/s per core; 533 rules R2 events/s per core
 # Then the loading budgets (bench/rules_load_bench.c): 50,000 rules load in
 # < 2 s, a pmatch list of 100,000 items compiles in < 1 s, and no hostile
 # 1 MB input makes `rules check` use more than 256 MB or 5 s.
@@ -93,6 +96,24 @@ parse=$(sed -n 's/.* read_parse_events_per_s=\([0-9]*\).*/\1/p' <<<"$stats")
 echo "alerts: $(wc -l <"$work/alerts.jsonl") ($(grep -o '"rule":"[^"]*"' "$work/alerts.jsonl" | sort | uniq -c | sort -rn | head -3 | tr -s ' ' | paste -sd ';' -))" >&2
 echo "json: $parse events/s per core (reading and parsing, for reference)"
 echo "rules: $rate events/s per core (budget >= $BUDGET)"
+
+# How the cost grows with the rule count: the same events with a large site
+# rule set (bench/gen_rules.sh) on top of the defaults.
+nrules() { "$BULWARK" rules check "$@" 2>&1 | sed -n 's/.*: \([0-9]*\) rules (\([0-9]*\) disabled).*/\1 \2/p' | awk '{print $1 - $2}'; }
+scale_rate=""
+for extra in ${SITE_RULES:-500}; do
+	mkdir -p "$work/site$extra"
+	bench/gen_rules.sh "$extra" > "$work/site$extra/70-site.yaml"
+	n_def=$(nrules "$RULES"); n_all=$(nrules "$RULES" "$work/site$extra")
+	st=$("$BULWARK" replay --rules "$RULES" --rules "$work/site$extra" --stats --hostname bench "$events" 2>&1 >/dev/null |
+		grep '^stats:') || { echo "bench_rules: replay with $extra site rules failed" >&2; exit 1; }
+	r2=$(sed -n 's/.* eval_events_per_s=\([0-9]*\).*/\1/p' <<<"$st")
+	echo "rules scale: $n_def rules $rate events/s per core; $n_all rules $r2 events/s per core" \
+		"($(awk -v a="$rate" -v b="$r2" 'BEGIN { printf "%.2f", a / b }')x the cost per event)"
+	scale_rate=$r2
+done
+[ -z "$scale_rate" ] || [ "$scale_rate" -ge $((BUDGET / 4)) ] ||
+	echo "bench_rules: with the large rule set the rate is under a quarter of the budget" >&2
 load_ok=0
 if [ -x "${LOAD_BENCH:-build/bench/rules_load_bench}" ]; then
 	"${LOAD_BENCH:-build/bench/rules_load_bench}" "$BULWARK" || load_ok=1

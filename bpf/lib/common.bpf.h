@@ -169,11 +169,14 @@ static __always_inline void fill_hdr(struct bw_event_hdr *h, struct task_struct 
  * context switch per event, which more than doubled the cost of a busy
  * unlink loop. The first record after a quiet period (WAKE_GAP_NS) wakes
  * user space at once; within a burst, at most one wakeup per WAKE_GAP_NS
- * or when WAKE_BYTES are waiting. The tail of a burst gets no wakeup:
- * user space consumes after every 5 ms poll timeout (daemon.c), which
- * bounds its delay.
+ * or when WAKE_BYTES are waiting. The rest gets no wakeup: user space
+ * consumes after every 5 ms poll timeout (daemon.c), which bounds its
+ * delay, so a gap longer than that timeout adds no latency. A wakeup is a
+ * self-IPI (irq_work) and then a cross-CPU one: under virtualisation each
+ * is a VM exit, measured at several microseconds per event on the
+ * development VM (bench/bench_progs.sh). 20 ms caps them at 50 a second.
  */
-#define WAKE_GAP_NS 1000000ull
+#define WAKE_GAP_NS 20000000ull
 #define WAKE_BYTES (256 << 10)
 __u64 last_wake_ns __weak = 0;
 

@@ -53,16 +53,21 @@ static __always_inline bool start_dir(int dfd, struct dentry **d, struct vfsmoun
 	struct task_struct *t = cur_task();
 	struct file *f;
 
+	struct fs_struct *fs;
+	struct path p = {};
+
+	/* the whole struct path in one read: one helper call, not four */
 	if (dfd == AT_FDCWD) {
-		*d = BPF_CORE_READ(t, fs, pwd.dentry);
-		*m = BPF_CORE_READ(t, fs, pwd.mnt);
+		fs = TASK_RD(t, fs);
+		if (!fs || bpf_core_read(&p, bpf_core_type_size(struct path), &fs->pwd))
+			return false;
 	} else {
 		f = fd_to_file(dfd);
-		if (!f)
+		if (!f || bpf_core_read(&p, bpf_core_type_size(struct path), &f->f_path))
 			return false;
-		*d = BPF_CORE_READ(f, f_path.dentry);
-		*m = BPF_CORE_READ(f, f_path.mnt);
 	}
+	*d = p.dentry;
+	*m = p.mnt;
 	return *d && *m;
 }
 
@@ -71,12 +76,65 @@ struct walk_ctx {
 	struct dentry *dentry;     /* current component */
 	struct vfsmount *vfsmnt;   /* its mount */
 	struct mount *mnt;         /* container of vfsmnt */
-	struct mount *mnt_parent;  /* mnt's parent mount */
+	struct dentry *mnt_root;   /* vfsmnt's root, read once per mount */
 	int off;                   /* path starts at walk[off] */
 	int done;                  /* reached the root */
 	__u32 watch;               /* watch_ancestry: BW_WATCH_* found */
+	__u32 dev;                 /* watch_ancestry: the mount's s_dev */
+	__u32 dev_watched;         /* watch_ancestry: dev is in watch_devs */
 	__u32 _pad;
 };
+
+/*
+ * d_parent, d_name (hash, len, name) and d_inode of a dentry. They lie
+ * together in struct dentry on every kernel we support, so one read
+ * fetches all three instead of one helper call each; the layout is
+ * checked through CO-RE and a kernel that moved them gets the reads one
+ * by one.
+ */
+struct dent_snap {
+	struct dentry *parent;
+	__u32 hash;                /* struct qstr: hash, then len (little endian) */
+	__u32 len;
+	const unsigned char *name;
+	struct inode *inode;
+};
+
+static __always_inline void dent_read(struct dentry *d, struct dent_snap *ds)
+{
+	__u32 op = bpf_core_field_offset(struct dentry, d_parent);
+
+	if (bpf_core_field_offset(struct dentry, d_name) == op + 8 &&
+	    bpf_core_field_offset(struct dentry, d_inode) == op + 24 &&
+	    bpf_core_field_offset(struct qstr, len) == 4 &&
+	    bpf_core_field_offset(struct qstr, name) == 8 &&
+	    !bpf_probe_read_kernel(ds, sizeof(*ds), (const char *)d + op))
+		return;
+	ds->parent = BPF_CORE_READ(d, d_parent);
+	ds->len = BPF_CORE_READ(d, d_name.len);
+	ds->name = BPF_CORE_READ(d, d_name.name);
+	ds->inode = BPF_CORE_READ(d, d_inode);
+}
+
+/*
+ * Reads what a walk needs once per mount, not once per component: the
+ * mount's root and, for watch_ancestry (dev), its filesystem and whether
+ * that holds watched inodes. Every dentry of a mount is on its mnt_sb.
+ */
+static __always_inline void mount_enter(struct walk_ctx *c, bool dev)
+{
+	struct vfsmount *vfsmnt = c->vfsmnt;
+	__u32 sdev;
+
+	if (dev) {
+		sdev = BPF_CORE_READ(vfsmnt, mnt_sb, s_dev);
+		c->dev = sdev;
+		c->dev_watched = bpf_map_lookup_elem(&watch_devs, &sdev) != NULL;
+		if (!c->dev_watched)
+			return; /* the walk asks watch_mounts at once: no root needed */
+	}
+	c->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+}
 
 struct path_scratch {
 	char walk[2 * BW_PATH_MAX]; /* dentry walk, built backwards to walk[BW_PATH_MAX] */
@@ -101,12 +159,15 @@ static __always_inline struct path_scratch *path_scratch_get(void)
 	return bpf_map_lookup_elem(&path_scratch_map, &zero);
 }
 
-/* Moves c from the root of mnt to its mountpoint in the parent mount mp. */
+/*
+ * Moves c from the root of mnt to its mountpoint in the parent mount mp.
+ * The parent mount is read only here, at the top of a mount: most walks
+ * outside sessions stop at their first mount (watch_mounts knows it).
+ */
 static __always_inline void cross_mount(struct walk_ctx *c, struct mount *mnt, struct mount *mp)
 {
 	c->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 	c->mnt = mp;
-	c->mnt_parent = BPF_CORE_READ(mp, mnt_parent);
 	c->vfsmnt = &mp->mnt;
 }
 
@@ -115,14 +176,19 @@ static __always_inline int walk_up(struct walk_ctx *c, struct dentry *parent)
 {
 	/* locals, not c->x: CO-RE relocations must not see struct walk_ctx */
 	struct vfsmount *vfsmnt = c->vfsmnt;
-	struct mount *mnt = c->mnt, *mp = c->mnt_parent;
+	struct mount *mnt = c->mnt, *mp;
 	struct dentry *dentry = c->dentry;
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *mnt_root = c->mnt_root;
 
+	(void)vfsmnt;
 	if (dentry == mnt_root || dentry == parent) {
-		if (dentry != mnt_root || mnt == mp)
-			return 1; /* the root, or a disconnected dentry */
+		if (dentry != mnt_root)
+			return 1; /* a disconnected dentry */
+		mp = BPF_CORE_READ(mnt, mnt_parent);
+		if (mnt == mp)
+			return 1; /* the root */
 		cross_mount(c, mnt, mp);
+		mount_enter(c, false);
 		return 2; /* crossed a mount: no component added */
 	}
 	return 0;
@@ -134,13 +200,15 @@ static long __attribute__((unused)) path_walk_step(__u64 i, struct walk_ctx *c)
 	struct path_scratch *s = path_scratch_get();
 	struct dentry *dentry, *parent;
 	const unsigned char *name;
+	struct dent_snap ds;
 	__u32 len;
 	int off = c->off, up;
 
 	if (!s || off < 0 || off > BW_PATH_MAX)
 		return 1;
 	dentry = c->dentry;
-	parent = BPF_CORE_READ(dentry, d_parent);
+	dent_read(dentry, &ds);
+	parent = ds.parent;
 	up = walk_up(c, parent);
 	if (up == 1) {
 		c->done = 1;
@@ -148,8 +216,8 @@ static long __attribute__((unused)) path_walk_step(__u64 i, struct walk_ctx *c)
 	}
 	if (up == 2)
 		return 0;
-	len = BPF_CORE_READ(dentry, d_name.len) & NAME_MASK;
-	name = BPF_CORE_READ(dentry, d_name.name);
+	len = ds.len & NAME_MASK;
+	name = ds.name;
 	if ((int)len + 1 > off)
 		return 1; /* does not fit: truncated at the top */
 	off -= (int)len + 1;
@@ -211,10 +279,10 @@ __noinline int BW_NL(path_walk_g)(__u64 dentry, __u64 vfsmnt)
 	s->wc.dentry = (struct dentry *)dentry;
 	s->wc.vfsmnt = (struct vfsmount *)vfsmnt;
 	s->wc.mnt = mnt;
-	s->wc.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 	s->wc.off = BW_PATH_MAX;
 	s->wc.done = 0;
 	s->wc.watch = 0;
+	mount_enter(&s->wc, false);
 	for (__u32 i = 0; i < BW_PATH_DEPTH; i++)
 		if (BW_NL(path_step_g)(i))
 			break;
@@ -251,9 +319,7 @@ static __noinline int path_walk(struct dentry *dentry, struct vfsmount *vfsmnt,
 	};
 	int off;
 
-	struct mount *mnt = c.mnt;
-
-	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	mount_enter(&c, false);
 	WALK_LOOP(BW_PATH_DEPTH, path_walk_step, &c);
 	if (!c.done)
 		*flags |= trunc_flag;
@@ -358,21 +424,24 @@ static __always_inline __u32 *mount_verdict(struct mount *mnt)
 static long __attribute__((unused)) watch_step(__u64 i, struct walk_ctx *c)
 {
 	struct dentry *dentry = c->dentry, *parent;
-	struct vfsmount *vfsmnt = c->vfsmnt;
-	struct mount *mnt = c->mnt, *mp = c->mnt_parent;
+	struct mount *mnt = c->mnt, *mp;
 	struct watch_key k = {};
+	struct dent_snap ds;
+	struct inode *inode;
 	__u32 *v;
 
-	k.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
-	if (bpf_map_lookup_elem(&watch_devs, &k.dev)) {
-		k.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+	if (c->dev_watched) {
+		dent_read(dentry, &ds);
+		inode = ds.inode;
+		k.dev = c->dev;
+		k.ino = BPF_CORE_READ(inode, i_ino);
 		v = bpf_map_lookup_elem(&watch_inodes, &k);
 		if (v) {
 			c->watch = *v;
 			return 1;
 		}
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (dentry != BPF_CORE_READ(vfsmnt, mnt_root)) {
+		parent = ds.parent;
+		if (dentry != c->mnt_root) {
 			if (dentry == parent)
 				return 1; /* disconnected */
 			c->dentry = parent;
@@ -384,9 +453,11 @@ static long __attribute__((unused)) watch_step(__u64 i, struct walk_ctx *c)
 		c->watch = *v;
 		return 1;
 	}
+	mp = BPF_CORE_READ(mnt, mnt_parent);
 	if (mnt == mp)
 		return 1; /* the root mount: nothing above */
 	cross_mount(c, mnt, mp);
+	mount_enter(c, true);
 	return 0;
 }
 
@@ -417,10 +488,10 @@ __noinline __u32 BW_NL(watch_ancestry_g)(__u64 dentry, __u64 vfsmnt)
 	s->wc.dentry = (struct dentry *)dentry;
 	s->wc.vfsmnt = (struct vfsmount *)vfsmnt;
 	s->wc.mnt = mnt;
-	s->wc.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 	s->wc.off = 0;
 	s->wc.done = 0;
 	s->wc.watch = 0;
+	mount_enter(&s->wc, true);
 	for (__u32 i = 0; i < BW_PATH_DEPTH; i++)
 		if (BW_NL(watch_step_g)(i))
 			break;
@@ -439,10 +510,10 @@ static __noinline __u32 watch_ancestry(struct dentry *dentry, struct vfsmount *v
 		.mnt = container_of(vfsmnt, struct mount, mnt),
 	};
 
-	struct mount *mnt = c.mnt;
-
-	c.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	WALK_LOOP(BW_PATH_DEPTH, watch_step, &c);
+	mount_enter(&c, true);
+	/* the first step called directly: most walks outside sessions end there */
+	if (!watch_step(0, &c))
+		WALK_LOOP(BW_PATH_DEPTH - 1, watch_step, &c);
 	return c.watch;
 }
 #endif
@@ -452,13 +523,17 @@ static __noinline __attribute__((unused)) __u32 watch_name(int dfd, const char *
 {
 	struct dentry *d;
 	struct vfsmount *m;
+	char first = 0;
 	long n;
 	__u32 *v;
 
-	n = bpf_probe_read_user_str(s->key.path, sizeof(s->key.path), uname);
-	if (n <= 0)
+	/* a relative name is judged by its start directory: its first byte is all we need */
+	if (bpf_probe_read_user(&first, 1, uname))
 		return 0;
-	if (s->key.path[0] == '/') {
+	if (first == '/') {
+		n = bpf_probe_read_user_str(s->key.path, sizeof(s->key.path), uname);
+		if (n <= 0)
+			return 0;
 		s->key.prefixlen = (__u32)(n - 1) * 8;
 		v = bpf_map_lookup_elem(&watch_prefixes, &s->key);
 		return v ? *v : 0;
