@@ -25,6 +25,7 @@ struct decoder {
 	char newpath[BW_PATH_MAX * 2];/* normalised fd.newname */
 	struct usercache_ent users[USERCACHE_SIZE];
 	uint64_t bad_records;        /* records too short or of unknown type */
+	char arg_names[256];         /* evt.arg.flags / evt.arg.mode of the current event */
 };
 
 int decode_init(struct decoder *d);
@@ -45,6 +46,13 @@ void decode_attribute(struct decoder *d, struct bw_event *e, uint32_t pid);
 
 /* Lexically normalises an absolute path: "//", "/./", "/../". Returns the new length. */
 size_t path_normalize(char *p, size_t n);
+
+/*
+ * Names of open flags (open_flags) or of a fallocate mode into buf:
+ * "O_WRONLY|O_CREAT|O_TRUNC", "FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE".
+ * Returns the length.
+ */
+size_t decode_flag_names(uint64_t v, bool open_flags, bool created, char *buf, size_t n);
 
 /* Name of uid, or NULL. Cached. */
 const char *decode_user_name(struct decoder *d, uint32_t uid);

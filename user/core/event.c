@@ -21,6 +21,12 @@ static const char *const type_names[BW_EVT_MAX] = {
 	[BW_EVT_DB_TLS] = "db_tls",
 	[BW_EVT_KILL] = "kill",
 	[BW_EVT_DROP] = "drop",
+	[BW_EVT_OPEN] = "open",
+	[BW_EVT_OPENAT] = "openat",
+	[BW_EVT_OPENAT2] = "openat2",
+	[BW_EVT_CREAT] = "creat",
+	[BW_EVT_FALLOCATE] = "fallocate",
+	[BW_EVT_IO_URING_SETUP] = "io_uring_setup",
 };
 
 const char *event_type_name(enum bw_evt t)
@@ -41,7 +47,7 @@ enum bw_evt event_type_from_name(const char *name, size_t len)
 
 const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_EVT_TIME, "evt.time", BW_K_U64, time_ns, "event time, ns since the epoch"),
-	F(FLD_EVT_TYPE, "evt.type", BW_K_STR, type_name, "syscall name (unlinkat, execve...), db_query, fork, exit, kill, drop"),
+	F(FLD_EVT_TYPE, "evt.type", BW_K_STR, type_name, "syscall name (unlinkat, openat, execve...), db_query, fork, exit, kill, drop"),
 	F(FLD_EVT_RES, "evt.res", BW_K_S64, res, "syscall result: 0 or -errno"),
 	F(FLD_EVT_FLAGS, "evt.flags", BW_K_U64, flags, "truncation bits: 1 path, 2 newpath, 4 argv, 8 payload, 16 relative path"),
 	F(FLD_PROC_PID, "proc.pid", BW_K_U64, pid, "process id (thread-group id)"),
@@ -87,6 +93,11 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_DB_DESTRUCTIVE, "db.destructive", BW_K_BOOL, db_destructive, "the classifier judged the statement destructive"),
 	F(FLD_DROP_COUNT, "drop.count", BW_K_U64, drop_count, "records lost since the last drop event"),
 	F(FLD_DROP_REASON, "drop.reason", BW_K_STR, drop_reason, "why records were lost"),
+	F(FLD_EVT_ARG_FLAGS, "evt.arg.flags", BW_K_STR, arg_flags, "open, openat, openat2, creat: the open flags by name, O_WRONLY|O_CREAT|O_TRUNC, plus O_F_CREATED when the open made the file (evt.arg holds the number)"),
+	F(FLD_EVT_ARG_MODE, "evt.arg.mode", BW_K_STR, arg_mode, "fallocate: the mode by name, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE (only modes that destroy data are reported)"),
+	F(FLD_EVT_IS_OPEN_WRITE, "evt.is_open_write", BW_K_BOOL, is_open_write, "an open for writing (O_WRONLY or O_RDWR)"),
+	F(FLD_EVT_IS_OPEN_CREATE, "evt.is_open_create", BW_K_BOOL, is_open_create, "the open created the file: an O_TRUNC open of a new file truncated nothing"),
+	F(FLD_EVT_IS_IO_URING, "evt.is_io_uring", BW_K_BOOL, is_io_uring, "the operation came as an io_uring request, seen at submission (evt.res is then 0)"),
 };
 
 int event_field_lookup(const char *name, size_t len)

@@ -35,6 +35,13 @@ enum bw_evt {
 	BW_EVT_DB_TLS,     /* "db_tls": encrypted, statements not inspected */
 	BW_EVT_KILL,       /* "kill": the kernel killed a task */
 	BW_EVT_DROP,       /* "drop": records were lost; see drop.* fields */
+	/* issue 11: opens that destroy, fallocate, io_uring */
+	BW_EVT_OPEN,       /* "open" */
+	BW_EVT_OPENAT,     /* "openat" */
+	BW_EVT_OPENAT2,    /* "openat2" */
+	BW_EVT_CREAT,      /* "creat" */
+	BW_EVT_FALLOCATE,  /* "fallocate": destructive modes only */
+	BW_EVT_IO_URING_SETUP, /* "io_uring_setup": a ring created by a login session */
 	BW_EVT_MAX,
 };
 
@@ -94,6 +101,12 @@ enum bw_field {
 	FLD_DB_DESTRUCTIVE,  /* db.destructive: classifier verdict (bool) */
 	FLD_DROP_COUNT,      /* drop.count: records lost since the last report (u64) */
 	FLD_DROP_REASON,     /* drop.reason */
+	/* issue 11 */
+	FLD_EVT_ARG_FLAGS,   /* evt.arg.flags: open flags by name, "O_WRONLY|O_CREAT|O_TRUNC" */
+	FLD_EVT_ARG_MODE,    /* evt.arg.mode: fallocate mode by name, "FALLOC_FL_PUNCH_HOLE|..." */
+	FLD_EVT_IS_OPEN_WRITE,  /* evt.is_open_write: an open for writing (bool) */
+	FLD_EVT_IS_OPEN_CREATE, /* evt.is_open_create: the open created the file (bool) */
+	FLD_EVT_IS_IO_URING, /* evt.is_io_uring: an io_uring request, not a syscall (bool) */
 	FLD_MAX,
 };
 
@@ -144,6 +157,8 @@ struct bw_event {
 	bool db_has_where, db_destructive;
 	uint64_t drop_count;     /* drop.count */
 	struct bw_str drop_reason;
+	struct bw_str arg_flags, arg_mode;  /* evt.arg.flags, evt.arg.mode */
+	bool is_open_write, is_open_create, is_io_uring; /* evt.is_* */
 	uint64_t present[(FLD_MAX + 63) / 64]; /* bit per enum bw_field */
 };
 

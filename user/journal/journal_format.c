@@ -20,6 +20,9 @@ static const char *const type_codes[] = {
 	[6] = "rmdir", [7] = "rename", [8] = "renameat", [9] = "renameat2",
 	[10] = "truncate", [11] = "ftruncate", [12] = "db_query", [13] = "db_connect",
 	[14] = "db_tls", [15] = "kill", [16] = "drop",
+	/* issue 11 */
+	[17] = "open", [18] = "openat", [19] = "openat2", [20] = "creat", [21] = "fallocate",
+	[22] = "io_uring_setup",
 };
 #define NCODES (sizeof(type_codes) / sizeof(type_codes[0]))
 

@@ -228,11 +228,20 @@ struct family_def {
 	pfx_in "renameat2", pfx_in "truncate", pfx_in "ftruncate", pfx_out "unlink",            \
 	pfx_out "unlinkat", pfx_out "rmdir", pfx_out "rename", pfx_out "renameat",              \
 	pfx_out "renameat2", pfx_out "truncate", pfx_out "ftruncate", NULL
+/* opens that destroy and fallocate (issue 11): their own slot, so a kernel
+ * refusing one of them keeps the deletion family */
+#define OPEN_SC(pfx_in, pfx_out)                                                            \
+	pfx_in "open", pfx_in "openat", pfx_in "openat2", pfx_in "creat", pfx_in "fallocate",   \
+	pfx_out "open", pfx_out "openat", pfx_out "openat2", pfx_out "creat", pfx_out "fallocate", NULL
+static const char *const opens_fentry[] = { OPEN_SC("fentry_", "fexit_") };
+static const char *const opens_fentry_nl[] = { OPEN_SC("fentry_nl_", "fexit_nl_") };
+static const char *const opens_tp[] = { OPEN_SC("tp_enter_", "tp_exit_") };
+static const char *const uring_tpbtf[] = { "tp_btf_io_uring_submit_req", "tp_btf_io_uring_create", NULL };
 static const char *const files_fentry[] = { FILE_SC("fentry_", "fexit_") };
 static const char *const files_fentry_nl[] = { FILE_SC("fentry_nl_", "fexit_nl_") };
 static const char *const files_tp[] = { FILE_SC("tp_enter_", "tp_exit_") };
 static const char *const lsm_base[] = { "lsm_path_unlink", "lsm_path_rmdir", "lsm_path_rename",
-					"lsm_path_truncate", NULL };
+					"lsm_path_truncate", "lsm_file_open", NULL };
 static const char *const lsm_ftrunc[] = { "lsm_file_truncate", NULL };
 static const char *const dbsock_fentry[] = { "fentry_connect", "fexit_connect", "fexit_accept",
 					     "fexit_accept4", "fentry_close", NULL };
@@ -266,7 +275,7 @@ static const struct family_def families[NFAM] = {
 	[F_DB] = { "db", false, db_fixed },
 };
 
-enum { S_PROC, S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM, NSLOT };
+enum { S_PROC, S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM, S_OPENS, S_URING, NSLOT };
 
 static const struct slot_def slots[NSLOT] = {
 	/* the *_nl builds: no bpf_loop (5.17) nor bpf_get_current_task_btf (5.11), for 5.10 */
@@ -293,6 +302,16 @@ static const struct slot_def slots[NSLOT] = {
 	[S_DBSTREAM] = { F_DB, "db stream", false, 0, { "tp_btf", "fexit" },
 			 { "tp_btf sock_send_length, sock_recv_length", "fexit {inet,inet6,unix_stream}_{sendmsg,recvmsg}" },
 			 { dbstream_tpbtf, dbstream_fexit } },
+	/* issue 11: the same three backends as the deletion family */
+	[S_OPENS] = { F_FILES, "opens", true, 2, { "fentry", "fentry (5.10 build)", "tracepoint" },
+		      { "fentry/fexit open, openat, openat2, creat, fallocate",
+			"fentry/fexit open, openat, openat2, creat, fallocate, bounded-loop build",
+			"syscall tracepoints open, openat, openat2, creat, fallocate" },
+		      { opens_fentry, opens_fentry_nl, opens_tp } },
+	/* not a syscall tracepoint: loads beside any capture backend (5.19+) */
+	[S_URING] = { F_FILES, "io_uring", true, 0, { "tp_btf", NULL },
+		      { "tp_btf io_uring_submit_req, io_uring_create", NULL },
+		      { uring_tpbtf, NULL } },
 };
 
 /* Where a program sits in the tables above. */
@@ -677,10 +696,13 @@ static void plan_report(struct loader *l, struct plan *pl)
 		lf->on = true;
 		lf = &l->fam[l->nfam++];
 		snprintf(lf->name, sizeof(lf->name), "open(O_TRUNC)");
-		snprintf(lf->backend, sizeof(lf->backend), "not enforced (needs BPF-LSM)");
+		snprintf(lf->backend, sizeof(lf->backend), "SIGKILL at open entry (%s; the one file "
+			 "in flight is truncated)", l->fentry ? "fentry" : "tracepoint");
 		lf->fallback[0] = 0;
-		lf->on = false;
+		lf->on = pl->chosen[S_OPENS] >= 0 && pl->roles[S_OPENS];
 	}
+	report_slot(l, pl, S_OPENS);
+	report_slot(l, pl, S_URING);
 	report_slot(l, pl, S_DBSOCK);
 	report_slot(l, pl, S_DBSTREAM);
 }

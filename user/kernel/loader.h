@@ -11,7 +11,7 @@
 struct bulwark_bpf;
 struct bpf_object;
 
-#define LOADER_MAX_PROGS 96
+#define LOADER_MAX_PROGS 160
 #define LOADER_MAX_FAMILIES 8
 
 struct loader_prog {
