@@ -37,7 +37,7 @@ struct file_args {
 	__u64 newname;   /* renames: user pointer to the new name */
 	__s64 arg;       /* flags or length */
 	__u32 flags;     /* BW_F_PROTECTED, BW_F_KILLED decided at sys_enter */
-	__u32 _pad2;     /* always 0 */
+	__u32 probe_only; /* opens: kept only to judge the opened file at exit (symlinks) */
 };
 
 struct {
@@ -229,8 +229,11 @@ static __always_inline int open_enter(__u32 type, int dfd, const void *name, __s
 	}
 	if (sid != NO_SESSION)
 		a.flags = protect_verdict(t, sid, bits, type);
-	if (!a.flags && !bits && !(flags & BW_O_TRUNC && (sid != NO_SESSION || capture_all)))
-		return 0;
+	if (!a.flags && !bits && !(flags & BW_O_TRUNC && (sid != NO_SESSION || capture_all))) {
+		if (sid == NO_SESSION || !protect_count)
+			return 0;
+		a.probe_only = 1;  /* reported only if the file opened is protected */
+	}
 	file_keep(&a);
 	return 0;
 }
@@ -269,14 +272,31 @@ static __always_inline int file_exit(long ret)
 	e->_pad0 = 0;
 	e->newpath_len = 0;
 	if (FILE_IS_OPEN(a->type) && ret >= 0) {
-		/* the open made a new file: nothing was truncated */
 		struct file *of = fd_to_file((int)ret);
+		__u32 sid = TASK_RD(t, sessionid);
 
-		if (of && (BPF_CORE_READ(of, f_mode) & BW_FMODE_CREATED))
+		if (!of)
+			goto out;
+		/* the open made a new file: nothing was truncated */
+		if (BPF_CORE_READ(of, f_mode) & BW_FMODE_CREATED)
 			e->hdr.flags |= BW_F_CREATED;
-	}
-
-	if (FILE_BY_FD(a->type)) {
+		/*
+		 * The name judged at entry may be a symlink into a protected
+		 * tree (ln -s /protected/f /tmp/x; : > /tmp/x): judge the file
+		 * that was opened. The SIGKILL lands before the task can write.
+		 */
+		if (!(e->hdr.flags & BW_F_KILLED) && protect_count && sid != NO_SESSION)
+			e->hdr.flags |= protect_verdict(t, sid,
+							watch_ancestry(BPF_CORE_READ(of, f_path.dentry),
+								       BPF_CORE_READ(of, f_path.mnt)),
+							a->type);
+		if (a->probe_only && !(e->hdr.flags & BW_F_PROTECTED))
+			goto out;
+		/* the file opened, symlinks resolved: what a rule wants to see */
+		len = path_of_file(of, s, &e->hdr.flags, BW_F_PATH_TRUNC);
+	} else if (FILE_IS_OPEN(a->type) && a->probe_only) {
+		goto out;
+	} else if (FILE_BY_FD(a->type)) {
 		struct file *f = fd_to_file(a->dfd);
 
 		if (f)
