@@ -12,7 +12,7 @@ struct bulwark_bpf;
 struct bpf_object;
 
 #define LOADER_MAX_PROGS 160
-#define LOADER_MAX_FAMILIES 8
+#define LOADER_MAX_FAMILIES 12
 
 struct loader_prog {
 	char name[64];       /* BPF program name */
