@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Benchmark workloads: create+unlink and fork+exec loops; prints ns per iteration. */
+/* Benchmark workloads: create+unlink, fork+exec, open/close and open(O_TRUNC) loops; prints ns per iteration. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -47,6 +47,32 @@ static int enoent_loop(long n, const char *dir)
 	return 0;
 }
 
+/*
+ * open+close of one existing file: with flags 0 the ordinary read open
+ * every process makes (bulwark's one flag test), with O_WRONLY|O_TRUNC
+ * the open that destroys (captured in login sessions).
+ */
+static int open_loop(long n, const char *dir, int flags)
+{
+	int fd;
+
+	if (chdir(dir)) {
+		fprintf(stderr, "loops: cannot enter %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	fd = open("bulwark-bench-open", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || close(fd))
+		return 1;
+	for (long i = 0; i < n; i++) {
+		fd = open("bulwark-bench-open", flags | O_CLOEXEC);
+		if (fd < 0 || close(fd)) {
+			fprintf(stderr, "loops: open: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	return unlink("bulwark-bench-open") ? 1 : 0;
+}
+
 static int forkexec_loop(long n)
 {
 	for (long i = 0; i < n; i++) {
@@ -73,6 +99,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3 || !strcmp(argv[1], "--help")) {
 		fprintf(stderr, "usage: loops unlink N DIR | loops enoent N DIR | loops forkexec N\n"
+				"       loops open N DIR | loops otrunc N DIR\n"
 				"Prints nanoseconds per iteration on stdout.\n");
 		return argc < 3 ? 2 : 0;
 	}
@@ -82,6 +109,10 @@ int main(int argc, char **argv)
 		rc = unlink_loop(n, argv[3]);
 	else if (!strcmp(argv[1], "enoent") && argc > 3)
 		rc = enoent_loop(n, argv[3]);
+	else if (!strcmp(argv[1], "open") && argc > 3)
+		rc = open_loop(n, argv[3], O_RDONLY);
+	else if (!strcmp(argv[1], "otrunc") && argc > 3)
+		rc = open_loop(n, argv[3], O_WRONLY | O_TRUNC);
 	else if (!strcmp(argv[1], "forkexec"))
 		rc = forkexec_loop(n);
 	else

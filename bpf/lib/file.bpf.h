@@ -351,10 +351,17 @@ static __always_inline void file_report_lsm(__u32 type, struct dentry *d, struct
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
 	struct bw_file_event *e;
 	struct path_scratch *s;
+	struct file_args *a;
 	int len, nlen;
 
-	if (bpf_map_lookup_elem(&file_inflight, &tid))
+	a = bpf_map_lookup_elem(&file_inflight, &tid);
+	if (a) {
+		/* the exit reports it, with the verdict the name alone did not give
+		 * (a symlink into the tree, an open judged on the file) */
+		a->flags |= flags;
+		a->probe_only = 0;
 		return;
+	}
 	e = bpf_map_lookup_elem(&file_scratch, &zero);
 	s = path_scratch_get();
 	if (!e || !s)
