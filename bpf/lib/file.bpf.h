@@ -219,7 +219,9 @@ static __always_inline int open_enter(__u32 type, int dfd, const void *name, __s
 		file_keep(&a);
 		return 0;
 	}
-	if (watch_count) {
+	/* the walk only when its answer matters: a session's O_TRUNC is kept anyway */
+	if (watch_count && ((sid != NO_SESSION && protect_count) || !(flags & BW_O_TRUNC) ||
+			    (sid == NO_SESSION && !capture_all))) {
 		s = path_scratch_get();
 		if (!s)
 			return 0;
