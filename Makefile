@@ -151,7 +151,7 @@ e2e: all
 
 # The kernel matrix: Debian's stock kernels under qemu (tests/vm/run.sh).
 # VM_KERNELS="5.10 6.1 6.12" picks kernels, VM_TIMEOUT seconds bounds each boot.
-vmtest: deps all $(HELPER_BINS)
+vmtest: deps all $(HELPER_BINS) $(BUILD)/bench/loops
 	$(Q)./tests/vm/run.sh
 
 bench: deps all $(BENCH_BINS)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 static unsigned long long now_ns(void)
@@ -73,6 +74,15 @@ static int open_loop(long n, const char *dir, int flags)
 	return unlink("bulwark-bench-open") ? 1 : 0;
 }
 
+/* getpid: the cheapest syscall, what a syscall tracepoint's slow path costs every thread */
+static int getpid_loop(long n)
+{
+	for (long i = 0; i < n; i++)
+		if (syscall(SYS_getpid) <= 0)
+			return 1;
+	return 0;
+}
+
 static int forkexec_loop(long n)
 {
 	for (long i = 0; i < n; i++) {
@@ -98,7 +108,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3 || !strcmp(argv[1], "--help")) {
-		fprintf(stderr, "usage: loops unlink N DIR | loops enoent N DIR | loops forkexec N\n"
+		fprintf(stderr, "usage: loops unlink N DIR | loops enoent N DIR | loops forkexec N | "
+				"loops getpid N\n"
 				"       loops open N DIR | loops otrunc N DIR\n"
 				"Prints nanoseconds per iteration on stdout.\n");
 		return argc < 3 ? 2 : 0;
@@ -115,6 +126,8 @@ int main(int argc, char **argv)
 		rc = open_loop(n, argv[3], O_WRONLY | O_TRUNC);
 	else if (!strcmp(argv[1], "forkexec"))
 		rc = forkexec_loop(n);
+	else if (!strcmp(argv[1], "getpid"))
+		rc = getpid_loop(n);
 	else
 		rc = 2;
 	if (!rc)

@@ -13,6 +13,7 @@
  * db_fentry.bpf.c (fentry/fexit on the same syscall functions, and fexit
  * on sock_sendmsg/sock_recvmsg where the 6.2 tracepoints are missing).
  * They call the same db_* functions below, so the records are the same.
+ * db_fentry_legacy.bpf.c builds db_fentry's programs for 5.10 (DB_LOOP).
  */
 
 #define AF_UNIX     1
@@ -55,14 +56,87 @@
 #error "db.bpf.c: add this architecture's syscall numbers"
 #endif
 
+/*
+ * The 5.10 build (db_fentry_legacy.bpf.c, BW_NO_BPF_LOOP): Debian 11's
+ * kernel has neither bpf_loop (5.17) nor bpf_task_pt_regs (5.15) nor
+ * bpf_get_current_task_btf (5.11; cur_task() and TASK_RD() in
+ * common.bpf.h cover that one). DB_LOOP runs a step function either as a
+ * bpf_loop callback or, on 5.10, as a bounded loop over a global-function
+ * twin of the step (db_*_step_g, at the end of this file): the verifier
+ * checks a global function once, so 64 unrolled framing steps cost 64
+ * calls, not 64 copies of the step's branches (which took 5.10's verifier
+ * past its 1M instructions for the file walks, see path.bpf.h). Global
+ * functions take scalars only on 5.10, so the loop state goes through a
+ * per-CPU scratch (db_nl_ctx) and is copied back after the loop.
+ */
+#ifdef BW_NO_BPF_LOOP
+#define DB_NL_CTX_MAX 64
+struct db_nl_ctx {
+	__u64 w[DB_NL_CTX_MAX / 8];  /* a struct db_iov_ctx or struct db_walk */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct db_nl_ctx);
+} db_nl_ctx_map SEC(".maps") __weak;
+
+static __always_inline void *db_nl_ctx_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&db_nl_ctx_map, &zero);
+}
+
+int db_iov_step_g(__u32 i);
+int db_walk_step_g(__u32 i);
+#define DB_LOOP(n, step, ctx)                                                      \
+	do {                                                                       \
+		/* typed copies: a void * memcpy is done bytewise, and 5.10 */   \
+		/* refuses the shifts that splits a pointer field into */         \
+		typeof(ctx) __c = (typeof(ctx))db_nl_ctx_get();                    \
+		_Static_assert(sizeof(*(ctx)) <= DB_NL_CTX_MAX, "db_nl_ctx too small"); \
+		if (!__c)                                                          \
+			break;                                                     \
+		*__c = *(ctx);                                                     \
+		for (int __i = 0; __i < (n); __i++)                                \
+			if (step##_g(__i))                                         \
+				break;                                             \
+		*(ctx) = *__c;                                                     \
+	} while (0)
+
+/*
+ * The current syscall's user registers without bpf_task_pt_regs: what
+ * the kernel's task_pt_regs() computes, the top of the task's kernel
+ * stack minus one struct pt_regs. THREAD_SIZE is 16 KiB on x86-64 and
+ * arm64 (4 KiB pages) unless KASAN doubles it; Debian's kernels have no
+ * KASAN. A wrong guess reads a syscall number that matches nothing: the
+ * copy is then counted as unreadable (BW_STAT_DB_UNREADABLE), not made.
+ */
+#define DB_THREAD_SIZE 16384
+static __always_inline struct pt_regs *db_user_regs(void)
+{
+	void *stack = BPF_CORE_READ(cur_task(), stack);
+
+	return stack ? (struct pt_regs *)(stack + DB_THREAD_SIZE) - 1 : NULL;
+}
+#else
+#define DB_LOOP(n, step, ctx) bpf_loop((n), (step), (ctx), 0)
+#define db_user_regs() ((struct pt_regs *)bpf_task_pt_regs(cur_task()))
+#endif
+
 struct pt_regs___arm64 { int syscallno; } __attribute__((preserve_access_index));
 /* struct file before v6.13 counted references in f_count (1 = one). */
 struct file___fcount { atomic_long_t f_count; } __attribute__((preserve_access_index));
 
-/* Database endpoints, filled by user space. TCP port (host order) -> BW_DB_*. */
+/*
+ * Database endpoints, filled by user space: the defaults, --db-port and
+ * the ports discovery finds servers listening on (room for a server on
+ * hundreds of ports). TCP port (host order) -> BW_DB_*.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
+	__uint(max_entries, 1024);
 	__type(key, __u16);
 	__type(value, __u32);
 } db_ports SEC(".maps") __weak;
@@ -73,7 +147,7 @@ struct db_path_key {
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
+	__uint(max_entries, 1024);
 	__type(key, struct db_path_key);
 	__type(value, __u32);
 } db_paths SEC(".maps") __weak;
@@ -250,7 +324,7 @@ static __always_inline __u64 db_stream_advance(__u64 *bytes, __u64 n)
 /* Fills every field of e but data[] (the scratch holds the previous record). */
 static __always_inline void db_record_init(struct bw_sock_event *e, __u32 type, __u8 kind)
 {
-	fill_hdr(&e->hdr, (struct task_struct *)bpf_get_current_task_btf(), type);
+	fill_hdr(&e->hdr, cur_task(), type);
 	e->conn_id = 0;
 	e->peer_conn_id = 0;
 	e->offset = 0;
@@ -498,11 +572,11 @@ static __always_inline bool db_tuple_of(struct sock *sk, bool client, struct db_
 static __always_inline void db_track(struct sock *sk, __u64 ino, __u32 system, __u8 side,
 				     __u8 kind, const char *path, __s64 res)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, one = 1;
 	struct db_sock s = {
 		.conn_id = db_next_id(),
-		.ino = ino, .owner = tgid, .sessionid = t->sessionid, .system = (__u8)system,
+		.ino = ino, .owner = tgid, .sessionid = TASK_RD(t, sessionid), .system = (__u8)system,
 		.side = side,
 	};
 	__u64 key = (__u64)sk;
@@ -719,8 +793,7 @@ static long __attribute__((unused)) db_iov_step(__u32 i, void *arg)
 
 static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, const void *buf)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(
-		(struct task_struct *)bpf_get_current_task_btf());
+	struct pt_regs *regs = db_user_regs();
 	struct db_iov_ctx ic = {};
 	struct user_msghdr msg;
 	struct iovec *uiov;
@@ -785,7 +858,7 @@ static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, c
 	ic.uiov = uiov;
 	ic.cnt = cnt;
 	ic.want = want;
-	bpf_loop(DB_IOV_MAX, db_iov_step, &ic, 0);
+	DB_LOOP(DB_IOV_MAX, db_iov_step, &ic);
 	off = ic.off;
 	return off > BW_DATA_MAX ? BW_DATA_MAX : off;
 }
@@ -804,7 +877,17 @@ static __always_inline __u32 db_copy_user(struct bw_sock_event *e, __u32 want, c
 
 static __always_inline bool db_plain_select(const char *p, __u32 n)
 {
+#ifdef BW_NO_BPF_LOOP
+	/*
+	 * 5.10 build: no kernel-side plain-read filter (its 256-step scan is a
+	 * bpf_loop). Plain reads outside sessions then reach user space, which
+	 * applies the same test (dbcapture_emit.c) and drops them: the same
+	 * events, more ring-buffer traffic.
+	 */
+	return false;
+#else
 	return bw_plain_select(p, n);
+#endif
 }
 
 /* Framing walk over the copied bytes of one syscall (see DB_PH_*). */
@@ -941,7 +1024,7 @@ static __always_inline bool db_frame(struct db_stream *st, __u8 system, const ch
 			return true;
 		}
 	}
-	bpf_loop(64, db_walk_step, &w, 0);
+	DB_LOOP(64, db_walk_step, &w);
 	if (w.phase < DB_PH_OPAQUE && w.pos < ret)
 		w.phase = DB_PH_LOST;  /* more than 64 messages */
 	st->phase = w.phase;
@@ -1056,7 +1139,7 @@ static __always_inline void db_pair(struct sock *sk, struct db_sock *s)
  */
 static __always_inline int db_sent(struct sock *sk, int ret)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *t = cur_task();
 	__u64 key = (__u64)sk, off;
 	struct db_sock *s;
 
@@ -1074,7 +1157,7 @@ static __always_inline int db_sent(struct sock *sk, int ret)
 	/* encrypted or compressed: the handshake only (TLS is seen in it) */
 	if (s->wire.phase == DB_PH_OPAQUE && off >= BW_DATA_MAX)
 		return 0;
-	db_data(sk, s, &s->wire, off, ret, t->sessionid, NULL);
+	db_data(sk, s, &s->wire, off, ret, TASK_RD(t, sessionid), NULL);
 	return 0;
 }
 
@@ -1228,5 +1311,33 @@ static __always_inline void db_statement(__u8 system, const char *text, long len
 	}
 	db_submit(e);
 }
+
+#ifdef BW_NO_BPF_LOOP
+/* 5.10: the DB_LOOP steps as global functions (see DB_LOOP). */
+__noinline int db_iov_step_g(__u32 i)
+{
+	void *c = db_nl_ctx_get();
+
+	return c ? (int)db_iov_step(i, c) : 1;
+}
+
+/* The walk reads the copied bytes through w.p: a map pointer, which only the stack can hold. */
+__noinline int db_walk_step_g(__u32 i)
+{
+	struct bw_sock_event *e = db_scratch_get();
+	struct db_walk *c = db_nl_ctx_get(), w;
+	int r;
+
+	/* i is used here: clang passes garbage for an argument its callee ignores, 5.10 refuses it */
+	if (!c || !e || i >= 64)
+		return 1;
+	w = *c;
+	w.p = (const __u8 *)e->data;
+	r = (int)db_walk_step(i, &w);
+	w.p = NULL;
+	*c = w;
+	return r;
+}
+#endif
 
 #endif /* BULWARK_DB_BPF_H */

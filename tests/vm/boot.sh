@@ -5,7 +5,7 @@
 # the guest, on the host's root filesystem shared read-only over 9p with a
 # tmpfs overlay. Source it after kernels.sh.
 #
-#   vm_boot VER SCRIPT   SCRIPT is relative to the repo; results land in
+#   vm_boot VER SCRIPT [LAST]  SCRIPT (and LAST, run after it) relative to the repo; results land in
 #                        $VM_DIR/results/VER (writable 9p share), the serial
 #                        console in $VM_DIR/results/VER/console.log.
 #                        Returns qemu's status (124 on VM_TIMEOUT).
@@ -32,6 +32,7 @@ VM_KERNEL='$ver'
 VM_REPO='$VM_ROOT'
 VM_RESULTS='$VM_DIR/results/$ver'
 VM_SCRIPT='$2'
+VM_SCRIPT_LAST='${3:-}'
 CONF
 	# the scenario switches reach the guest's environment
 	local v
@@ -43,9 +44,9 @@ CONF
 }
 
 vm_boot() {
-	local ver=$1 script=$2 kd=$VM_DIR/kernel/$1 res=$VM_DIR/results/$1 rc
+	local ver=$1 script=$2 last=${3:-} kd=$VM_DIR/kernel/$1 res=$VM_DIR/results/$1 rc
 	rm -rf "$res"; mkdir -p "$res"
-	vm_initramfs "$ver" "$script" || { echo "vm: cannot build the initramfs for $ver" >&2; return 1; }
+	vm_initramfs "$ver" "$script" "${3:-}" || { echo "vm: cannot build the initramfs for $ver" >&2; return 1; }
 	# No lsm= and nothing else that changes the LSM list: each kernel runs
 	# with its distribution default. panic=-1 with -no-reboot ends qemu on a panic.
 	timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \

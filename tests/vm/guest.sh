@@ -116,6 +116,75 @@ lost_check() {
 	else fail "${name}_lost_at_most_$max" "$lost of $VM_FILES files lost"; fi
 }
 
+# --- bad hosts: no BTF, BPF refused (ENOSYS as without CONFIG_BPF_SYSCALL,
+# EPERM as in a locked container). Each start must fail with an error that
+# names what is missing and what to do, and leave the journal the daemon
+# wrote above as it was: the same dump, the same files. Lockdown is
+# irreversible, so it runs after every scenario (guest_lockdown.sh, from
+# init) on the journal copied to $VM_RESULTS/journal here.
+# bad_start NAME EXPECTED-TEXT CMD-PREFIX...: bulwark run fails, says EXPECTED-TEXT, journal intact
+bad_start() {
+	local name=$1 want=$2 rc
+	shift 2
+	"$@" "$BULWARK" run --rules "$E2E_ROOT/rules" --journal "$E2E_TMP/journal" \
+		--run-dir "$E2E_TMP/run-$name" > "$E2E_TMP/$name.out" 2> "$E2E_TMP/$name.err"
+	rc=$?
+	check "${name}_exit_1" test "$rc" = 1
+	if grep -qF "$want" "$E2E_TMP/$name.err"; then pass "${name}_says_what_to_do"
+	else fail "${name}_says_what_to_do" "no '$want' in: $(head -c 400 "$E2E_TMP/$name.err")"; fi
+	echo "# $name: $(head -c 300 "$E2E_TMP/$name.err")"
+	"$BULWARK" dump --journal "$E2E_TMP/journal" > "$E2E_TMP/$name.dump" 2>&1
+	check "${name}_journal_dump_same" cmp -s "$E2E_TMP/journal.dump" "$E2E_TMP/$name.dump"
+	check "${name}_journal_files_same" test "$(journal_files)" = "$JOURNAL_FILES"
+}
+journal_files() { find "$E2E_TMP/journal" -type f -printf '%P %s %T@\n' | sort; }
+vm_error_paths() {
+	local empty=$E2E_TMP/empty-btf
+	stamp error_paths
+	"$BULWARK" dump --journal "$E2E_TMP/journal" > "$E2E_TMP/journal.dump" 2>&1
+	JOURNAL_FILES=$(journal_files)
+	check error_paths_journal_has_events test "$(wc -l < "$E2E_TMP/journal.dump")" -ge 10
+	# no BTF: /sys/kernel/btf hidden under an empty directory, in this guest only
+	mkdir -p "$empty"
+	if mount --bind "$empty" /sys/kernel/btf; then
+		bad_start no_btf "CONFIG_DEBUG_INFO_BTF=y"
+		umount /sys/kernel/btf
+	else
+		fail no_btf "cannot hide /sys/kernel/btf"
+	fi
+	bad_start bpf_enosys "CONFIG_BPF_SYSCALL=y" "$E2E_ROOT/build/helpers/no_bpf" ENOSYS
+	bad_start bpf_eperm "CAP_BPF" "$E2E_ROOT/build/helpers/no_bpf" EPERM
+	mkdir -p "$VM_RESULTS/journal"
+	cp -a "$E2E_TMP/journal/." "$VM_RESULTS/journal/" && cp "$E2E_TMP/journal.dump" "$VM_RESULTS/journal.dump"
+}
+
+# --- syscall cost with and without bulwark, same guest, same idle servers:
+# a getpid loop (any attached syscall tracepoint puts every syscall on the
+# slow path; fentry/LSM backends add nothing to it) and a create+unlink
+# loop (the deletion hooks themselves), outside any login session like the
+# host's own daemons. Under TCG emulation this is indicative only: ratios
+# between backends, not absolute costs. VM_BENCH_N scales the loops.
+VM_BENCH_N=${VM_BENCH_N:-1}
+LOOPS=$E2E_ROOT/build/bench/loops
+vm_bench() {  # with|without
+	local mode=$1 g u d=$E2E_TMP/bench
+	[ -x "$LOOPS" ] || { skip "bench_$mode" "$LOOPS missing (make vmtest builds it)"; return; }
+	mkdir -p "$d"
+	# the best of three runs each: other guest work (idle servers, the daemon's ticks) only adds
+	g=$(for _ in 1 2 3; do "$LOOPS" getpid $((200000 * VM_BENCH_N)); done | sort -n | head -1)
+	u=$(for _ in 1 2 3; do "$LOOPS" unlink $((5000 * VM_BENCH_N)) "$d"; done | sort -n | head -1)
+	echo "BENCH_${mode}_getpid=$g BENCH_${mode}_unlink=$u" >> "$VM_RESULTS/bench.env"
+	if [ "$mode" = without ] && [ -n "${BENCH_G_WITH:-}" ]; then
+		info bench_getpid "$(awk -v a="$g" -v b="$BENCH_G_WITH" 'BEGIN { printf "%.0f ns without bulwark, %.0f ns with (x%.2f); files: %s (TCG: indicative only)", a, b, b / a, ENVIRON["BENCH_FILES"] }')"
+		info bench_unlink "$(awk -v a="$u" -v b="$BENCH_U_WITH" 'BEGIN { printf "%.0f ns without bulwark, %.0f ns with (x%.2f) per create+unlink; enforcement: %s (TCG: indicative only)", a, b, b / a, ENVIRON["BENCH_ENF"] }')"
+	else
+		BENCH_G_WITH=$g; BENCH_U_WITH=$u
+		BENCH_FILES=$(jq -r '.backends[] | select(.family == "files") | .backend' "$VM_RESULTS/status.json" 2>/dev/null)
+		BENCH_ENF=$ENFORCEMENT
+		export BENCH_FILES BENCH_ENF
+	fi
+}
+
 SCENARIOS="start exec_attributed rm_rf truncate o_trunc io_uring dd_of dd_notrunc punch_hole uring_rename uring_trunc symlink_trunc psql_drop_database mariadb_drop_database status"
 echo "# kernel $(uname -r); lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)"
 uname -r > "$VM_RESULTS/uname"
@@ -289,9 +358,12 @@ check status_shows_enforcement grep -q 'enforcement' "$E2E_TMP/status.txt"
 check status_shows_programs grep -q 'attached' "$E2E_TMP/status.txt"
 "$BULWARK" status --run-dir "$E2E_TMP/run" --json > "$VM_RESULTS/status.json"
 cp "$E2E_TMP/status.txt" "$VM_RESULTS/status.txt"
+vm_bench with
 not_attached=$(jq -r '[.programs[] | select(.attached | not) | .name] | join(" ")' "$VM_RESULTS/status.json")
 info status "programs not attached: ${not_attached:-none}"
 bw_stop; rc=$?
 check daemon_clean_stop test "$rc" = 0
+vm_bench without
+vm_error_paths
 stamp done
 e2e_summary

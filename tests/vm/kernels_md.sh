@@ -24,13 +24,19 @@ FAMILY='def family: if test("unlink|rmdir|rename|truncate|open") then "files"
 
 echo "Measured by \`make vmtest\` on $(date -u +%Y-%m-%d), ${BULWARK:-build/bulwark of $(git rev-parse --short HEAD 2>/dev/null || echo '?')}, under qemu (TCG)."
 echo
-echo "| kernel | Debian package | bulwark starts | enforcement path | capture path | what is missing | vmtest |"
-echo "|---|---|---|---|---|---|---|"
+echo "| kernel | Debian package | bulwark starts | enforcement path | capture path | what is missing | syscall cost with bulwark (TCG, indicative) | vmtest |"
+echo "|---|---|---|---|---|---|---|---|"
 for ver in "$@"; do
 	r=$VM_DIR/results/$ver
 	pkg=$(cat "$VM_DIR/kernel/$ver/package" 2>/dev/null | sed 's/_amd64\.deb$//; s/_/ /')
 	p=$(grep -c '^PASS ' "$r/results.txt" 2>/dev/null); f=$(grep -c '^FAIL ' "$r/results.txt" 2>/dev/null)
 	tally="${p:-0} passed, ${f:-0} failed"
+	# guest.sh's vm_bench: ns per iteration without and with the daemon, same guest
+	cost=$(awk -F'[= ]' '{ for (i = 1; i < NF; i += 2) v[$i] = $(i + 1) }
+		END { if (v["BENCH_without_getpid"] > 0 && v["BENCH_with_getpid"] > 0)
+			printf "getpid x%.2f, create+unlink x%.2f", v["BENCH_with_getpid"] / v["BENCH_without_getpid"],
+				v["BENCH_with_unlink"] / v["BENCH_without_unlink"]; else printf "-" }' "$r/bench.env" 2>/dev/null)
+	cost=${cost:--}
 	if [ ! -s "$r/status.json" ]; then
 		# the refused program and the kernel's reason, from libbpf's lines
 		prog=$(grep -o "prog '[^']*'" "$r/daemon.err" 2>/dev/null | head -1)
@@ -44,7 +50,7 @@ for ver in "$@"; do
 				n == 1 { n = 2 } END { print out }' "$r/daemon.err" 2>/dev/null)
 			missing="does not start: ${why:-no results, see $r/console.log}"
 		fi
-		echo "| $ver | ${pkg:-?} | no | - | - | ${missing//|/\\|} | $tally |"
+		echo "| $ver | ${pkg:-?} | no | - | - | ${missing//|/\\|} | - | $tally |"
 		continue
 	fi
 	# status lists per-family backends ("backends": [{family, backend, fell_back, on}])
@@ -70,7 +76,7 @@ for ver in "$@"; do
 		  end' "$r/status.json")
 	enf=${row%%$'\t'*}; rest=${row#*$'\t'}; cap=${rest%%$'\t'*}; missing=${rest#*$'\t'}
 	# per scenario that did not pass: its measurement and the checks that did not pass
-	gaps=$(awk -v scen="exec_attributed rm_rf truncate o_trunc io_uring psql_drop_database mariadb_drop_database status" '
+	gaps=$(awk -v scen="exec_attributed rm_rf truncate o_trunc io_uring psql_drop_database mariadb_drop_database status error_paths no_btf bpf_enosys bpf_eperm lockdown" '
 		BEGIN { n = split(scen, S, " ") }
 		function owner(name,   i) { for (i = 1; i <= n; i++) if (index(name, S[i]) == 1) return S[i]; return name }
 		/^INFO / { k = $2; sub(/:$/, "", k); m = $0; sub(/^INFO [^:]*: /, "", m); sub(/ \(enforcement.*/, "", m); info[k] = m }
@@ -80,5 +86,5 @@ for ver in "$@"; do
 			out = out (out ? "; " : "") S[i] ": " (S[i] in info ? info[S[i]] " (" bad[S[i]] ")" : bad[S[i]])
 			print out }' "$r/results.txt")
 	[ -n "$gaps" ] && missing="${missing:+$missing; }$gaps"
-	echo "| $ver | ${pkg:-?} | yes | ${enf//|/\\|} | ${cap//|/\\|} | ${missing:-nothing} | $tally |"
+	echo "| $ver | ${pkg:-?} | yes | ${enf//|/\\|} | ${cap//|/\\|} | ${missing:-nothing} | $cost | $tally |"
 done

@@ -11,12 +11,16 @@ VM_ROOT=$(pwd)
 . tests/vm/kernels.sh
 . tests/vm/boot.sh
 VM_KERNELS=${VM_KERNELS:-5.10 6.1 6.12}
+# the script run in each guest: the scenarios, or tests/vm/verbose.sh (the load log)
+VM_GUEST=${VM_GUEST:-tests/vm/guest.sh}
+# run after it in the same guest: irreversible steps (lockdown); none with another VM_GUEST
+if [ "$VM_GUEST" = tests/vm/guest.sh ]; then VM_GUEST_LAST=${VM_GUEST_LAST-tests/vm/guest_lockdown.sh}; else VM_GUEST_LAST=${VM_GUEST_LAST:-}; fi
 case "${1:-}" in -h|--help) sed -n '3,7p' "$0"; exit 0 ;; esac
 
 passed=0; failed=0
 fail_host() { echo "FAIL [$1] $2"; failed=$((failed + 1)); }
 
-for t in build/bulwark build/helpers/uring_unlink build/helpers/uring_destroy; do
+for t in build/bulwark build/helpers/uring_unlink build/helpers/no_bpf build/helpers/uring_destroy; do
 	[ -x "$t" ] || { echo "FAIL vmtest: $t is missing; run 'make vmtest' (it builds both)"; exit 1; }
 done
 for t in qemu-system-x86_64 cpio gzip depmod apt-get dpkg-deb gpg jq; do
@@ -32,7 +36,7 @@ for ver in $VM_KERNELS; do
 		continue
 	fi
 	t1=$(date +%s)
-	vm_boot "$ver" tests/vm/guest.sh; rc=$?
+	vm_boot "$ver" "$VM_GUEST" "$VM_GUEST_LAST"; rc=$?
 	t2=$(date +%s)
 	res=$VM_DIR/results/$ver
 	echo "== [$ver] $(cat "$VM_DIR/kernel/$ver/release") ($(cat "$VM_DIR/kernel/$ver/package")):" \

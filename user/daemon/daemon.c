@@ -222,6 +222,9 @@ static int on_sample(void *ctx, void *data, size_t len)
 		d->c.bad_records++;
 		return 0;
 	}
+	/* a database server may have started: discovery rescans for its sockets */
+	if (d->ev.type == BW_EVT_EXECVE && d->ev.exe.p)
+		dbprobes_exec(d->dbprobes, d->ev.exe.p, d->ev.exe.len, clock_monotonic_ns());
 	handle_event(d, &d->ev);
 	return 0;
 }
@@ -423,6 +426,7 @@ static void periodic(struct daemon *d)
 
 	decode_sync_clock(&d->dec);
 	dbcapture_tick(d->db, clock_realtime_ns());
+	dbprobes_tick(d->dbprobes, clock_monotonic_ns());
 	/*
 	 * Trees are keyed by inode: a directory created (a glob that matches
 	 * now) or re-created since start gets its new inode added here, every

@@ -13,6 +13,7 @@
 #include "daemon/daemon.h"
 #include "db/dbcapture.h"
 #include "journal/journal.h"
+#include "kernel/dbprobes.h"
 #include "outputs/outputs.h"
 #include "rules/rules.h"
 #include "daemon/status.h"
@@ -80,6 +81,7 @@ void status_write(struct daemon *d, const uint64_t *k)
 		jbuf_puts(&b, ",\"db\":");
 		dbcapture_status_json(d->db, &b);
 	}
+	dbprobes_status_json(d->dbprobes, &b);
 	jbuf_puts(&b, ",\"kernel\":{");
 	for (int i = 0; i < BW_STAT_MAX; i++)
 		if (stat_names[i])
@@ -147,6 +149,46 @@ static void print_val(const char *js, const char *section, const char *key, cons
 			e++;
 	}
 	printf("  %-22s %.*s\n", label, (int)(e - s), s);
+}
+
+/* The database servers discovery found, one line per listening port or socket. */
+#define STATUS_MAX_INSTANCES 64
+static void print_instances(const char *js)
+{
+	const char *s = strstr(js, "\"discovery\":{");
+	int shown = 0, total = 0;
+
+	if (!s)
+		return;
+	printf("database instances (discovered):\n");
+	print_val(s, NULL, "scans", "scans");
+	print_val(s, NULL, "last_scan_ms", "last_scan_ms");
+	print_val(s, NULL, "endpoints_not_kept", "endpoints_not_kept");
+	print_val(js, NULL, "db_endpoints_not_in_maps", "not_in_kernel_maps");
+	print_val(s, NULL, "error", "error");
+	for (s = strstr(s, "\"instances\":["); s && (s = strstr(s, "{\"system\":"));) {
+		char sys[16] = "", server[16] = "", where[160] = "";
+		int pid = 0;
+		unsigned int port = 0;
+
+		total++;
+		if (shown < STATUS_MAX_INSTANCES &&
+		    sscanf(s, "{\"system\":\"%15[^\"]\",\"server\":\"%15[^\"]\",\"pid\":%d,", sys, server,
+			   &pid) == 3) {
+			const char *w = strstr(s, ",\"port\":"), *u = strstr(s, ",\"socket\":\""),
+				   *end = strchr(s, '}');
+
+			if (w && w < end && sscanf(w, ",\"port\":%u", &port) == 1)
+				snprintf(where, sizeof(where), "port %u", port);
+			else if (u && u < end)
+				snprintf(where, sizeof(where), "socket %.*s", (int)(end - u - 12), u + 11);
+			printf("  %-10s %-10s pid %-8d %s\n", sys, server, pid, where);
+			shown++;
+		}
+		s++;
+	}
+	if (total > shown)
+		printf("  ... and %d more (bulwark status --json lists them all)\n", total - shown);
 }
 
 int status_show(const char *run_dir, bool json)
@@ -228,6 +270,7 @@ int status_show(const char *run_dir, bool json)
 	print_val(js, "\"user\":", "kills", "kills");
 	print_val(js, "\"user\":", "kill_errors", "kill_errors");
 	dbcapture_status_print(js, stdout);
+	print_instances(js);
 	printf("journal:\n");
 	print_val(js, "\"journal_stats\":", "records", "records");
 	print_val(js, "\"journal_stats\":", "lost", "lost");

@@ -13,11 +13,13 @@ enum {
 
 static const struct argp_option db_options[] = {
 	{ "db-port", OPT_DB_PORT, "[pg:|mysql:]PORT", 0,
-	  "also capture TCP connections to PORT (5432 postgresql and 3306 mysql always); "
-	  "repeatable", 0 },
+	  "also capture TCP connections to PORT (5432 postgresql and 3306 mysql always, and "
+	  "every port a running server listens on: found by itself); for proxies and forwarded "
+	  "ports; repeatable", 0 },
 	{ "db-socket", OPT_DB_SOCKET, "[pg:|mysql:]PATH", 0,
-	  "also capture connections to this Unix socket; repeatable (any .s.PGSQL.<port> is "
-	  "postgresql, other names mysql unless prefixed)", 0 },
+	  "also capture connections to this Unix socket (the servers' own sockets are found by "
+	  "themselves); repeatable (any .s.PGSQL.<port> is postgresql, other names mysql unless "
+	  "prefixed)", 0 },
 	{ "db-binary", OPT_DB_BINARY, "PATH|none", 0,
 	  "server binary to put query uprobes on (postgres, mariadbd); repeatable; replaces the "
 	  "default search; 'none' for no uprobes", 0 },

@@ -19,7 +19,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bulwark_abi.h"
+#include "core/clock.h"
+#include "core/json.h"
 #include "db/dbcapture.h"
+#include "db/discovery.h"
 #include "kernel/dbprobes.h"
 
 /* Kernel-side config (bpf/db.bpf.c struct db_config). */
@@ -37,6 +40,13 @@ struct dbprobes {
 	struct bpf_link *link[DBCAP_MAX_PROBES];    /* the uprobes */
 	struct bpf_link *retlink[DBCAP_MAX_PROBES]; /* their uretprobes, when the target has one */
 	int nlinks;                            /* entries used in link[], retlink[] */
+	/* discovered servers (db/discovery.c) and what of it is in the endpoint maps */
+	const struct dbcapture_opts *o;        /* the fixed endpoints: never removed */
+	int fports, fpaths;                    /* db_ports, db_paths */
+	struct discovery disc;
+	struct disc_endpoint *in_maps;         /* endpoints discovery put in the maps */
+	int nin_maps;
+	int not_in_maps;                       /* refused by a full map at the last sync */
 };
 
 /* Where server binaries live when no --db-binary is given. */
@@ -257,6 +267,21 @@ static void scan_binaries(struct dbprobes *k, const struct dbcapture_opts *o, FI
 	}
 }
 
+/*
+ * The program that serves name: name itself, or its 5.10 build
+ * (name "_legacy", bpf/db_fentry_legacy.bpf.c) where the loader chose that.
+ */
+static struct bpf_program *serving_prog(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+	char alt[96];
+
+	if (p && bpf_program__fd(p) >= 0)
+		return p;
+	snprintf(alt, sizeof(alt), "%s_legacy", name);
+	return bpf_object__find_program_by_name(obj, alt) ?: p;
+}
+
 /* Attaches target t of binary bin, in every process running it. */
 static void probe_attach(struct dbprobes *k, struct bpf_object *obj, int bin, int t, FILE *log)
 {
@@ -278,9 +303,9 @@ static void probe_attach(struct dbprobes *k, struct bpf_object *obj, int bin, in
 	pr->bin = bin;
 	pr->target = t;
 	pr->ret = tg->retprog != NULL;
-	p = bpf_object__find_program_by_name(obj, tg->prog);
+	p = serving_prog(obj, tg->prog);
 	if (tg->retprog)
-		rp = bpf_object__find_program_by_name(obj, tg->retprog);
+		rp = serving_prog(obj, tg->retprog);
 	if (!p || (tg->retprog && !rp)) {
 		pr->err = -ENOENT;
 		return;
@@ -354,6 +379,12 @@ int dbprobes_start(struct dbprobes **out, struct bpf_object *obj, const struct d
 				probe_attach(k, obj, i, t, log);
 	if (bpf_map_update_elem(fcfg, &zero, &cfg, BPF_ANY))
 		goto map_err;
+	/* the servers running now, on whatever ports and sockets they listen */
+	k->o = o;
+	k->fports = fports;
+	k->fpaths = fpaths;
+	discovery_init(&k->disc, NULL);
+	dbprobes_tick(k, clock_monotonic_ns());
 	return 0;
 map_err:
 	rc = -errno;
@@ -366,10 +397,116 @@ void dbprobes_free(struct dbprobes *k)
 {
 	if (!k)
 		return;
+	discovery_free(&k->disc);
+	free(k->in_maps);
 	/* the report may be gone already (the dbcapture is freed first) */
 	for (int i = 0; i < k->nlinks; i++) {
 		bpf_link__destroy(k->retlink[i]);
 		bpf_link__destroy(k->link[i]);
 	}
 	free(k);
+}
+
+/* An endpoint that is always in the maps (the defaults, --db-port, --db-socket). */
+static bool fixed_endpoint(const struct dbprobes *k, const struct disc_endpoint *e)
+{
+	const struct dbcapture_opts *o = k->o;
+
+	if (e->port) {
+		for (size_t i = 0; i < dbcapture_ndefault_ports; i++)
+			if (dbcapture_default_ports[i].port == e->port)
+				return true;
+		for (int i = 0; i < o->nports; i++)
+			if (o->ports[i].port == e->port)
+				return true;
+		return false;
+	}
+	for (size_t i = 0; i < dbcapture_ndefault_sockets; i++)
+		if (!strcmp(dbcapture_default_sockets[i], e->path))
+			return true;
+	for (int i = 0; i < o->nsockets; i++)
+		if (!strcmp(o->sockets[i].path, e->path))
+			return true;
+	return false;
+}
+
+static bool same_endpoint(const struct disc_endpoint *a, const struct disc_endpoint *b)
+{
+	return a->port == b->port && (a->port || !strcmp(a->path, b->path));
+}
+
+static int endpoint_map(const struct dbprobes *k, const struct disc_endpoint *e, bool add)
+{
+	char key[BW_UNIX_PATH_MAX] = { 0 };
+	uint32_t sys = e->system;
+	int rc;
+
+	if (e->port)
+		rc = add ? bpf_map_update_elem(k->fports, &e->port, &sys, BPF_ANY)
+			 : bpf_map_delete_elem(k->fports, &e->port);
+	else {
+		memcpy(key, e->path, strnlen(e->path, sizeof(key) - 1));
+		rc = add ? bpf_map_update_elem(k->fpaths, key, &sys, BPF_ANY)
+			 : bpf_map_delete_elem(k->fpaths, key);
+	}
+	return rc ? -errno : 0;
+}
+
+/*
+ * The maps get what the last scan found: new endpoints added, those of
+ * servers that stopped removed, the fixed ones left alone. A full map
+ * (a server on hundreds of ports) keeps what fits; the rest is counted.
+ */
+static void sync_endpoints(struct dbprobes *k)
+{
+	const struct discovery *d = &k->disc;
+	struct disc_endpoint *now = NULL;
+	int n = 0;
+
+	for (int i = 0; i < k->nin_maps; i++) {
+		bool live = false;
+
+		for (int j = 0; j < d->n && !live; j++)
+			live = same_endpoint(&k->in_maps[i], &d->ep[j]);
+		if (!live && !fixed_endpoint(k, &k->in_maps[i]))
+			endpoint_map(k, &k->in_maps[i], false);
+	}
+	if (d->n)
+		now = calloc((size_t)d->n, sizeof(*now));
+	k->not_in_maps = 0;
+	for (int j = 0; j < d->n; j++) {
+		if (fixed_endpoint(k, &d->ep[j]))
+			continue;
+		if (endpoint_map(k, &d->ep[j], true)) {
+			k->not_in_maps++;
+			continue;
+		}
+		if (now)
+			now[n++] = d->ep[j];
+	}
+	free(k->in_maps);
+	k->in_maps = now;
+	k->nin_maps = n;
+}
+
+void dbprobes_tick(struct dbprobes *k, uint64_t now_ns)
+{
+	if (!k || !k->o || !discovery_due(&k->disc, now_ns))
+		return;
+	if (discovery_scan(&k->disc, now_ns) > 0)
+		sync_endpoints(k);
+}
+
+void dbprobes_exec(struct dbprobes *k, const char *exe, size_t len, uint64_t now_ns)
+{
+	if (k && k->o)
+		discovery_exec(&k->disc, exe, len, now_ns);
+}
+
+void dbprobes_status_json(const struct dbprobes *k, struct jbuf *b)
+{
+	if (!k || !k->o)
+		return;
+	jbuf_printf(b, ",\"db_endpoints_not_in_maps\":%d,", k->not_in_maps);
+	discovery_status_json(&k->disc, b);
 }

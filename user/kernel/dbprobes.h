@@ -3,6 +3,7 @@
 #ifndef BULWARK_DBPROBES_H
 #define BULWARK_DBPROBES_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "db/dbcapture.h"
 
@@ -23,5 +24,20 @@ int dbprobes_start(struct dbprobes **out, struct bpf_object *obj, const struct d
 
 /* Detaches the uprobes. NULL is fine. */
 void dbprobes_free(struct dbprobes *k);
+
+struct jbuf;
+
+/*
+ * Database discovery (db/discovery.c) into the endpoint maps: a rescan
+ * when one is due (after a server's exec, and every minute), called about
+ * once a second with the monotonic time. Safe with k NULL.
+ */
+void dbprobes_tick(struct dbprobes *k, uint64_t now_ns);
+
+/* An exec of exe was seen (any process): schedules rescans if it is a database server. */
+void dbprobes_exec(struct dbprobes *k, const char *exe, size_t len, uint64_t now_ns);
+
+/* Appends ',"db_endpoints_not_in_maps":N,"discovery":{...}' to a status object; nothing when off. */
+void dbprobes_status_json(const struct dbprobes *k, struct jbuf *b);
 
 #endif /* BULWARK_DBPROBES_H */

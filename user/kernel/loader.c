@@ -245,6 +245,10 @@ static const char *const lsm_base[] = { "lsm_path_unlink", "lsm_path_rmdir", "ls
 static const char *const lsm_ftrunc[] = { "lsm_file_truncate", NULL };
 static const char *const dbsock_fentry[] = { "fentry_connect", "fexit_connect", "fexit_accept",
 					     "fexit_accept4", "fentry_close", NULL };
+/* on __sys_connect and __sys_accept4; that one serves accept4 too: "" holds its role's place */
+static const char *const dbsock_fentry_legacy[] = { "fentry_connect_legacy", "fexit_connect_legacy",
+						    "fexit_accept_legacy", "", "fentry_close_legacy",
+						    NULL };
 static const char *const dbsock_tp[] = { "tp_enter_connect", "tp_exit_connect", "tp_exit_accept",
 					 "tp_exit_accept4", "tp_enter_close", NULL };
 static const char *const dbstream_tpbtf[] = { "tp_btf_sock_send_length",
@@ -254,6 +258,23 @@ static const char *const dbstream_fexit[] = { "fexit_inet_sendmsg", "fexit_inet_
 					      "fexit_inet6_sendmsg", "fexit_inet6_recvmsg",
 					      "fexit_unix_stream_sendmsg",
 					      "fexit_unix_stream_recvmsg", NULL };
+static const char *const dbstream_fexit_legacy[] = { "fexit_inet_sendmsg_legacy",
+						     "fexit_inet_recvmsg_legacy",
+						     "fexit_inet6_sendmsg_legacy",
+						     "fexit_inet6_recvmsg_legacy",
+						     "fexit_unix_stream_sendmsg_legacy",
+						     "fexit_unix_stream_recvmsg_legacy", NULL };
+/* TCP state and the server uprobes (lib/db_progs.bpf.h), and their 5.10 build */
+static const char *const db_probes[] = { "tp_btf_inet_sock_set_state", "uprobe_pg_parse_query",
+					 "uprobe_InitPostgres", "uprobe_dispatch_command",
+					 "uprobe_mysql_change_db", "uprobe_tls_read",
+					 "uretprobe_tls_read", NULL };
+static const char *const db_probes_legacy[] = { "tp_btf_inet_sock_set_state_legacy",
+						"uprobe_pg_parse_query_legacy",
+						"uprobe_InitPostgres_legacy",
+						"uprobe_dispatch_command_legacy",
+						"uprobe_mysql_change_db_legacy", "uprobe_tls_read_legacy",
+						"uretprobe_tls_read_legacy", NULL };
 
 static const char *const process_tp[] = { "tp_btf_sched_process_exec",
 					  "tp_btf_sched_process_fork",
@@ -261,11 +282,9 @@ static const char *const process_tp[] = { "tp_btf_sched_process_exec",
 static const char *const process_tp_nl[] = { "tp_btf_sched_process_exec_nl",
 					     "tp_btf_sched_process_fork_nl",
 					     "tp_btf_sched_process_exit_nl", NULL };
-static const char *const db_fixed[] = { "tp_btf_inet_sock_set_state",
-					"tp_btf_sched_process_fork_db", "tp_btf_sched_process_exit_db",
-					"uprobe_pg_parse_query", "uprobe_InitPostgres",
-					"uprobe_dispatch_command", "uprobe_mysql_change_db",
-					"uprobe_tls_read", "uretprobe_tls_read", NULL };
+/* no task, loop or register helper: these load on every kernel from 5.10 */
+static const char *const db_fixed[] = { "tp_btf_sched_process_fork_db",
+					"tp_btf_sched_process_exit_db", NULL };
 static const char *const none[] = { NULL };
 
 static const struct family_def families[NFAM] = {
@@ -275,7 +294,7 @@ static const struct family_def families[NFAM] = {
 	[F_DB] = { "db", false, db_fixed },
 };
 
-enum { S_PROC, S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM, S_OPENS, S_URING, NSLOT };
+enum { S_PROC, S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM, S_DBPROBES, S_OPENS, S_URING, NSLOT };
 
 static const struct slot_def slots[NSLOT] = {
 	/* the *_nl builds: no bpf_loop (5.17) nor bpf_get_current_task_btf (5.11), for 5.10 */
@@ -295,13 +314,20 @@ static const struct slot_def slots[NSLOT] = {
 	[S_OTRUNC] = { F_LSM, "open(O_TRUNC)", true, 0, { "lsm/file_truncate", "path_truncate" },
 		       { "bpf-lsm file_truncate", "bpf-lsm path_truncate (called for it before 6.2)" },
 		       { lsm_ftrunc, none } },
-	[S_DBSOCK] = { F_DB, "db sockets", false, 1, { "fentry", "tracepoint" },
+	/* the *_legacy builds (db_fentry_legacy.bpf.c): also no bpf_task_pt_regs (5.15), for 5.10 */
+	[S_DBSOCK] = { F_DB, "db sockets", false, 2, { "fentry", "fentry (5.10 build)", "tracepoint" },
 		       { "fentry/fexit connect, accept, accept4, close",
+			 "fentry/fexit __sys_connect, __sys_accept4, close, 5.10 build",
 			 "syscall tracepoints connect, accept, accept4, close" },
-		       { dbsock_fentry, dbsock_tp } },
-	[S_DBSTREAM] = { F_DB, "db stream", false, 0, { "tp_btf", "fexit" },
-			 { "tp_btf sock_send_length, sock_recv_length", "fexit {inet,inet6,unix_stream}_{sendmsg,recvmsg}" },
-			 { dbstream_tpbtf, dbstream_fexit } },
+		       { dbsock_fentry, dbsock_fentry_legacy, dbsock_tp } },
+	[S_DBSTREAM] = { F_DB, "db stream", false, 0, { "tp_btf", "fexit", "fexit (5.10 build)" },
+			 { "tp_btf sock_send_length, sock_recv_length", "fexit {inet,inet6,unix_stream}_{sendmsg,recvmsg}",
+			   "fexit {inet,inet6,unix_stream}_{sendmsg,recvmsg}, 5.10 build" },
+			 { dbstream_tpbtf, dbstream_fexit, dbstream_fexit_legacy } },
+	[S_DBPROBES] = { F_DB, "db probes", false, 0, { "tp_btf+uprobes", "tp_btf+uprobes (5.10 build)" },
+			 { "tp_btf inet_sock_set_state, server uprobes",
+			   "tp_btf inet_sock_set_state, server uprobes, 5.10 build" },
+			 { db_probes, db_probes_legacy } },
 	/* issue 11: the same three backends as the deletion family */
 	[S_OPENS] = { F_FILES, "opens", true, 2, { "fentry", "fentry (5.10 build)", "tracepoint" },
 		      { "fentry/fexit open, openat, openat2, creat, fallocate",
@@ -598,7 +624,128 @@ static void plan_apply(struct plan *pl, struct bpf_object *obj, bool first)
 	}
 }
 
-/* Before any load: hooks missing from this kernel, and fentry/LSM refused outright. */
+/*
+ * Helpers by kernel. A program that calls a helper the kernel lacks is
+ * refused with a verifier message that does not say so on old kernels:
+ * 5.10 reports a bpf_loop callback as "number of funcs in func_info
+ * doesn't match number of subprogs" and bpf_get_current_task_btf as
+ * "invalid func unknown#158". So every helper a program calls is probed
+ * once, before any load, with a tiny BTF-tracepoint program; a backend
+ * whose program calls a missing one is marked failed with the helper's
+ * name and the kernel it came with, and the next backend is tried.
+ */
+static const struct helper_name {
+	int id;
+	const char *name;
+	const char *since;  /* mainline release that added it */
+} helper_names[] = {
+	{ BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf", "5.11" },
+	{ BPF_FUNC_task_pt_regs, "bpf_task_pt_regs", "5.15" },
+	{ BPF_FUNC_loop, "bpf_loop", "5.17" },
+	{ BPF_FUNC_ringbuf_output, "bpf_ringbuf_output", "5.8" },
+	{ BPF_FUNC_ringbuf_query, "bpf_ringbuf_query", "5.8" },
+	{ BPF_FUNC_send_signal_thread, "bpf_send_signal_thread", "5.5" },
+	{ BPF_FUNC_get_current_ancestor_cgroup_id, "bpf_get_current_ancestor_cgroup_id", "5.7" },
+	{ BPF_FUNC_ktime_get_boot_ns, "bpf_ktime_get_boot_ns", "5.8" },
+	{ BPF_FUNC_d_path, "bpf_d_path", "5.10" },
+};
+
+#define HELPER_MAX 256
+static int8_t helper_ok[HELPER_MAX]; /* 0 unknown, 1 there, -1 missing */
+
+static void helper_label(int id, char *buf, size_t n)
+{
+	for (size_t i = 0; i < sizeof(helper_names) / sizeof(helper_names[0]); i++)
+		if (helper_names[i].id == id) {
+			snprintf(buf, n, "%s (%s+)", helper_names[i].name, helper_names[i].since);
+			return;
+		}
+	snprintf(buf, n, "BPF helper #%d", id);
+}
+
+/* Does this kernel have helper id for tracing programs? Probed once. */
+static bool helper_present(int id)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_4, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_5, .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = id },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, po);
+	static char vlog[4096];
+	int tid, fd;
+
+	if (id <= 0 || id >= HELPER_MAX || !vmlinux_btf)
+		return true;
+	if (helper_ok[id])
+		return helper_ok[id] > 0;
+	tid = btf__find_by_name_kind(vmlinux_btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
+	if (tid <= 0)
+		return true; /* cannot tell: let the load decide */
+	po.expected_attach_type = BPF_TRACE_RAW_TP;
+	po.attach_btf_id = (uint32_t)tid;
+	po.log_buf = vlog;
+	po.log_size = sizeof(vlog);
+	po.log_level = 1;
+	vlog[0] = 0;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "bw_helper", "GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), &po);
+	if (fd >= 0) {
+		close(fd);
+		helper_ok[id] = 1;
+	} else {
+		/* only "no such helper" counts; a refusal of the probe's zero arguments means it is there */
+		helper_ok[id] = strstr(vlog, "unknown func") || strstr(vlog, "invalid func") ||
+				strstr(vlog, "cannot use helper") ? -1 : 1;
+	}
+	return helper_ok[id] > 0;
+}
+
+/* "bpf_loop (5.17+), bpf_task_pt_regs (5.15+)": the helpers prog calls that are missing, or "". */
+static void missing_helpers(struct bpf_program *prog, char *buf, size_t n)
+{
+	const struct bpf_insn *in = bpf_program__insns(prog);
+	size_t cnt = bpf_program__insn_cnt(prog), len = 0;
+	enum bpf_prog_type t = bpf_program__type(prog);
+	char label[80];
+
+	buf[0] = 0;
+	if (t != BPF_PROG_TYPE_TRACING && t != BPF_PROG_TYPE_KPROBE && t != BPF_PROG_TYPE_LSM &&
+	    t != BPF_PROG_TYPE_TRACEPOINT && t != BPF_PROG_TYPE_RAW_TRACEPOINT)
+		return;
+	/* before load, the instructions are the program's own; its static helpers are inlined */
+	for (size_t i = 0; in && i < cnt && len + 1 < n; i++) {
+		if (in[i].code != (BPF_JMP | BPF_CALL) || in[i].src_reg != 0 || helper_present(in[i].imm))
+			continue;
+		helper_label(in[i].imm, label, sizeof(label));
+		if (!strstr(buf, label))
+			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", label);
+	}
+}
+
+/* true when 'bpf' is in the active LSM list, or the list cannot be read */
+static bool bpf_lsm_listed(void)
+{
+	char lsms[256] = "";
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+
+	if (!f)
+		return true;
+	if (!fgets(lsms, sizeof(lsms), f))
+		lsms[0] = 0;
+	fclose(f);
+	for (char *t = strtok(lsms, ",\n"); t; t = strtok(NULL, ",\n"))
+		if (!strcmp(t, "bpf"))
+			return true;
+	return !lsms[0];
+}
+
+/* Before any load: hooks and helpers missing from this kernel, and fentry/LSM refused outright. */
 static void plan_init(struct loader *l, struct plan *pl, struct bpf_object *obj)
 {
 	struct bpf_program *prog;
@@ -608,14 +755,19 @@ static void plan_init(struct loader *l, struct plan *pl, struct bpf_object *obj)
 	fentry_err = probe_kind(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, "__x64_sys_close");
 	if (fentry_err == -ENOENT)
 		fentry_err = probe_kind(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, "__arm64_sys_close");
-	lsm_err = probe_kind(BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_path_unlink");
+	/*
+	 * Where 'bpf' is not an active LSM (Debian 11's default lsm=), the
+	 * probe loads and attaches, but the hook is never called.
+	 */
+	lsm_err = bpf_lsm_listed() ? probe_kind(BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_path_unlink")
+				   : -EPERM;
 	l->lsm_probed = true;
 	if (lsm_err)
 		lsm_reason(lsm_err, l->lsm_why, sizeof(l->lsm_why));
 	bpf_object__for_each_program(prog, obj) {
 		const char *sec = bpf_program__section_name(prog);
 		struct prog_place p = place_of(bpf_program__name(prog));
-		char *why;
+		char *why, miss[160];
 
 		if (p.slot < 0 || pl->failed[p.slot][p.backend])
 			continue;
@@ -627,6 +779,9 @@ static void plan_init(struct loader *l, struct plan *pl, struct bpf_object *obj)
 				 strerror(-fentry_err));
 		} else if (!strncmp(sec, "lsm/", 4) && lsm_err) {
 			snprintf(why, sizeof(pl->why[0][0]), "%.180s", l->lsm_why);
+		} else if (missing_helpers(prog, miss, sizeof(miss)), miss[0]) {
+			snprintf(why, sizeof(pl->why[0][0]), "%s: needs %s, not in kernel %s", sec, miss,
+				 l->kernel);
 		} else {
 			continue;
 		}
@@ -705,6 +860,7 @@ static void plan_report(struct loader *l, struct plan *pl)
 	report_slot(l, pl, S_URING);
 	report_slot(l, pl, S_DBSOCK);
 	report_slot(l, pl, S_DBSTREAM);
+	report_slot(l, pl, S_DBPROBES);
 }
 
 /* Attaches every loaded program that attaches by itself. 0, or the refused one's -errno. */
