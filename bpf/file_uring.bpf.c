@@ -3,7 +3,8 @@
  * io_uring (issue 11): requests that destroy files, from the submission
  * tracepoint, and rings created by login sessions. These are not syscall
  * tracepoints, so they cost nothing outside io_uring and load beside any
- * capture backend (kernels with io_uring_submit_req(req): 5.19+). Without
+ * capture backend (kernels with io_uring_submit_req(req): the name since 6.4;
+ * 6.1 calls it io_uring_submit_sqe and is left to BPF-LSM). Without
  * them only BPF-LSM sees io_uring (lsm.bpf.c).
  */
 #include "lib/uring.bpf.h"

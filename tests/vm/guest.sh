@@ -12,7 +12,7 @@
 # Where BPF-LSM enforces, open(O_TRUNC) and io_uring must lose nothing and
 # alert like rm -rf. Without it the capture backends kill at open entry
 # (one file truncated at most), and io_uring is seen at submission where
-# the kernel has tp_btf/io_uring_submit_req (5.19+); where status says the
+# the kernel has tp_btf/io_uring_submit_req (6.4+); where status says the
 # io_uring hooks are off (5.10 without BPF-LSM), io_uring is measured, not
 # failed (INFO and SKIP), unless VM_EXPECT_URING_TP=1.
 VM_EXPECT_URING_TP=${VM_EXPECT_URING_TP:-0}

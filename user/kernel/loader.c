@@ -334,7 +334,7 @@ static const struct slot_def slots[NSLOT] = {
 			"fentry/fexit open, openat, openat2, creat, fallocate, bounded-loop build",
 			"syscall tracepoints open, openat, openat2, creat, fallocate" },
 		      { opens_fentry, opens_fentry_nl, opens_tp } },
-	/* not a syscall tracepoint: loads beside any capture backend (5.19+) */
+	/* not a syscall tracepoint: loads beside any capture backend (6.4+) */
 	[S_URING] = { F_FILES, "io_uring", true, 0, { "tp_btf", NULL },
 		      { "tp_btf io_uring_submit_req, io_uring_create", NULL },
 		      { uring_tpbtf, NULL } },
