@@ -64,21 +64,21 @@ awk -v n="$N" 'BEGIN {
 		tail = sprintf("\"proc.pid\":%d,\"proc.tid\":%d,\"proc.ppid\":%d,\"user.uid\":0,\"user.loginuid\":%d,\"session.id\":%d", pid, pid, pid - 1, lu, s)
 		if (r < 0.40) {
 			d = ad[a, 1 + int(rand() * adn[a])]
-			printf "%s\"evt.type\":\"unlinkat\",\"evt.res\":0,\"proc.name\":\"%s\",\"proc.exe\":\"%s\",\"proc.cmdline\":\"%s\",\"proc.pname\":\"%s\",%s,\"fd.name\":\"%s/f%06d\",\"evt.arg\":0}\n", head, ap[a], ae[a], ap[a], app[a], tail, d, i
+			printf "%s\"evt.type\":\"unlinkat\",\"evt.rawres\":0,\"proc.name\":\"%s\",\"proc.exepath\":\"%s\",\"proc.cmdline\":\"%s\",\"proc.pname\":\"%s\",%s,\"fd.name\":\"%s/f%06d\",\"evt.arg\":0}\n", head, ap[a], ae[a], ap[a], app[a], tail, d, i
 		} else if (r < 0.65) {
 			c = cmds[1 + int(rand() * ncmds)]
 			split(c, w, " ")
-			printf "%s\"evt.type\":\"execve\",\"evt.res\":0,\"proc.name\":\"%s\",\"proc.exe\":\"/usr/bin/%s\",\"proc.cmdline\":\"%s\",\"proc.pname\":\"bash\",%s}\n", head, w[1], w[1], c, tail
+			printf "%s\"evt.type\":\"execve\",\"evt.rawres\":0,\"proc.name\":\"%s\",\"proc.exepath\":\"/usr/bin/%s\",\"proc.cmdline\":\"%s\",\"proc.pname\":\"bash\",%s}\n", head, w[1], w[1], c, tail
 		} else if (r < 0.80) {
-			printf "%s\"evt.type\":\"fork\",\"proc.name\":\"bash\",\"proc.exe\":\"/usr/bin/bash\",\"proc.cmdline\":\"-bash\",%s}\n", head, tail
+			printf "%s\"evt.type\":\"fork\",\"proc.name\":\"bash\",\"proc.exepath\":\"/usr/bin/bash\",\"proc.cmdline\":\"-bash\",%s}\n", head, tail
 		} else if (r < 0.95) {
-			printf "%s\"evt.type\":\"exit\",\"proc.name\":\"sh\",\"proc.exe\":\"/usr/bin/dash\",\"proc.cmdline\":\"sh -c true\",%s,\"evt.arg\":0}\n", head, tail
+			printf "%s\"evt.type\":\"exit\",\"proc.name\":\"sh\",\"proc.exepath\":\"/usr/bin/dash\",\"proc.cmdline\":\"sh -c true\",%s,\"evt.arg\":0}\n", head, tail
 		} else if (r < 0.97) {
-			printf "%s\"evt.type\":\"renameat2\",\"evt.res\":0,\"proc.name\":\"dpkg\",\"proc.exe\":\"/usr/bin/dpkg\",\"proc.cmdline\":\"dpkg --unpack\",\"proc.pname\":\"apt\",%s,\"fd.name\":\"/usr/lib/python3/dist-packages/g%06d.dpkg-new\",\"fd.newname\":\"/usr/lib/python3/dist-packages/g%06d\",\"evt.arg\":0}\n", head, tail, i, i
+			printf "%s\"evt.type\":\"renameat2\",\"evt.rawres\":0,\"proc.name\":\"dpkg\",\"proc.exepath\":\"/usr/bin/dpkg\",\"proc.cmdline\":\"dpkg --unpack\",\"proc.pname\":\"apt\",%s,\"fd.name\":\"/usr/lib/python3/dist-packages/g%06d.dpkg-new\",\"fd.newname\":\"/usr/lib/python3/dist-packages/g%06d\",\"evt.arg\":0}\n", head, tail, i, i
 		} else if (r < 0.99) {
-			printf "%s\"evt.type\":\"ftruncate\",\"evt.res\":0,\"proc.name\":\"postgres\",\"proc.exe\":\"/usr/lib/postgresql/15/bin/postgres\",\"proc.cmdline\":\"postgres: 15/main: checkpointer\",\"proc.pname\":\"postgres\",%s,\"fd.name\":\"/var/lib/postgresql/15/main/base/16384/%d\",\"evt.arg\":8192}\n", head, tail, 16000 + i % 500
+			printf "%s\"evt.type\":\"ftruncate\",\"evt.rawres\":0,\"proc.name\":\"postgres\",\"proc.exepath\":\"/usr/lib/postgresql/15/bin/postgres\",\"proc.cmdline\":\"postgres: 15/main: checkpointer\",\"proc.pname\":\"postgres\",%s,\"fd.name\":\"/var/lib/postgresql/15/main/base/16384/%d\",\"evt.arg\":8192}\n", head, tail, 16000 + i % 500
 		} else {
-			printf "%s\"evt.type\":\"db_query\",\"proc.name\":\"postgres\",\"proc.exe\":\"/usr/lib/postgresql/15/bin/postgres\",\"proc.cmdline\":\"postgres: 15/main: app shop\",%s,\"db.system\":\"postgresql\",\"db.user\":\"app\",\"db.name\":\"shop\",\"db.query\":\"SELECT * FROM orders WHERE id = %d\",\"db.peer\":\"10.0.0.5:51234\",\"db.side\":\"server\",\"db.stmt\":\"SELECT\",\"db.has_where\":true,\"db.destructive\":false}\n", head, tail, i
+			printf "%s\"evt.type\":\"db_query\",\"proc.name\":\"postgres\",\"proc.exepath\":\"/usr/lib/postgresql/15/bin/postgres\",\"proc.cmdline\":\"postgres: 15/main: app shop\",%s,\"db.system\":\"postgresql\",\"db.user\":\"app\",\"db.name\":\"shop\",\"db.query\":\"SELECT * FROM orders WHERE id = %d\",\"db.peer\":\"10.0.0.5:51234\",\"db.side\":\"server\",\"db.stmt\":\"SELECT\",\"db.has_where\":true,\"db.destructive\":false}\n", head, tail, i
 		}
 	}
 }' >"$events"

@@ -75,16 +75,16 @@ static void make_line(struct line *l, uint64_t t, int i)
 	if (kind < 55) {
 		e->type = BW_EVT_UNLINKAT;
 		n = snprintf(buf, sizeof(buf),
-			     "{\"evt.time\":%llu,\"evt.type\":\"unlinkat\",\"evt.res\":0,\"proc.pid\":%u,"
-			     "\"proc.ppid\":%u,\"proc.name\":\"rm\",\"proc.exe\":\"/usr/bin/rm\","
+			     "{\"evt.time\":%llu,\"evt.type\":\"unlinkat\",\"evt.rawres\":0,\"proc.pid\":%u,"
+			     "\"proc.ppid\":%u,\"proc.name\":\"rm\",\"proc.exepath\":\"/usr/bin/rm\","
 			     "\"proc.cmdline\":\"rm -rf build\",\"user.uid\":%u,\"user.loginuid\":%u,"
 			     "\"session.id\":%u,\"fd.name\":\"%s/a%u.o\"}",
 			     (unsigned long long)t, pid, ppid, uid, login, sess, dir, rnd(100000));
 	} else if (kind < 70) {
 		e->type = BW_EVT_EXECVE;
 		n = snprintf(buf, sizeof(buf),
-			     "{\"evt.time\":%llu,\"evt.type\":\"execve\",\"evt.res\":0,\"proc.pid\":%u,"
-			     "\"proc.ppid\":%u,\"proc.name\":\"cc1\",\"proc.exe\":\"/usr/lib/gcc/x86_64-linux-gnu/12/cc1\","
+			     "{\"evt.time\":%llu,\"evt.type\":\"execve\",\"evt.rawres\":0,\"proc.pid\":%u,"
+			     "\"proc.ppid\":%u,\"proc.name\":\"cc1\",\"proc.exepath\":\"/usr/lib/gcc/x86_64-linux-gnu/12/cc1\","
 			     "\"proc.cmdline\":\"cc1 -quiet -I include src/mod%u.c -o /tmp/cc%06u.s -O2\","
 			     "\"user.uid\":%u,\"user.loginuid\":%u,\"user.loginname\":\"%s\",\"session.id\":%u}",
 			     (unsigned long long)t, pid, ppid, rnd(500), rnd(1000000), uid, login,
@@ -92,15 +92,15 @@ static void make_line(struct line *l, uint64_t t, int i)
 	} else if (kind < 78) {
 		e->type = BW_EVT_FORK;
 		n = snprintf(buf, sizeof(buf),
-			     "{\"evt.time\":%llu,\"evt.type\":\"fork\",\"evt.res\":0,\"proc.pid\":%u,"
-			     "\"proc.ppid\":%u,\"proc.name\":\"make\",\"proc.exe\":\"/usr/bin/make\","
+			     "{\"evt.time\":%llu,\"evt.type\":\"fork\",\"evt.rawres\":0,\"proc.pid\":%u,"
+			     "\"proc.ppid\":%u,\"proc.name\":\"make\",\"proc.exepath\":\"/usr/bin/make\","
 			     "\"proc.cmdline\":\"make -j2\",\"user.uid\":%u,\"user.loginuid\":%u,\"session.id\":%u}",
 			     (unsigned long long)t, pid, ppid, uid, login, sess);
 	} else if (kind < 86) {
 		e->type = BW_EVT_EXIT;
 		n = snprintf(buf, sizeof(buf),
-			     "{\"evt.time\":%llu,\"evt.type\":\"exit\",\"evt.res\":%d,\"proc.pid\":%u,"
-			     "\"proc.ppid\":%u,\"proc.name\":\"sh\",\"proc.exe\":\"/usr/bin/dash\","
+			     "{\"evt.time\":%llu,\"evt.type\":\"exit\",\"evt.rawres\":%d,\"proc.pid\":%u,"
+			     "\"proc.ppid\":%u,\"proc.name\":\"sh\",\"proc.exepath\":\"/usr/bin/dash\","
 			     "\"proc.cmdline\":\"sh -c ./configure --prefix=/usr\",\"user.uid\":%u,"
 			     "\"user.loginuid\":%u,\"session.id\":%u}",
 			     (unsigned long long)t, rnd(3) ? 0 : 1, pid, ppid, uid, login, sess);
@@ -110,8 +110,8 @@ static void make_line(struct line *l, uint64_t t, int i)
 		e->type = BW_EVT_DB_QUERY;
 		snprintf(q, sizeof(q), sql[rnd(4)], rnd(10000000));
 		n = snprintf(buf, sizeof(buf),
-			     "{\"evt.time\":%llu,\"evt.type\":\"db_query\",\"evt.res\":0,\"proc.pid\":%u,"
-			     "\"proc.ppid\":%u,\"proc.name\":\"postgres\",\"proc.exe\":\"/usr/lib/postgresql/15/bin/postgres\","
+			     "{\"evt.time\":%llu,\"evt.type\":\"db_query\",\"evt.rawres\":0,\"proc.pid\":%u,"
+			     "\"proc.ppid\":%u,\"proc.name\":\"postgres\",\"proc.exepath\":\"/usr/lib/postgresql/15/bin/postgres\","
 			     "\"proc.cmdline\":\"postgres: app appdb 10.0.0.%u(5%04u) idle\",\"user.uid\":105,"
 			     "\"user.loginuid\":4294967295,\"session.id\":4294967295,\"db.system\":\"postgresql\","
 			     "\"db.user\":\"app\",\"db.name\":\"appdb\",\"db.query\":\"%s\",\"db.peer\":\"10.0.0.%u:5%04u\"}",

@@ -39,9 +39,9 @@ check session_id_is_new test "$SID" != 4294967295 -a -n "$SID"
 # rm FILE: unlinkat with an absolute path, result 0, rm's cmdline
 l=$(json_first "$sel and .\"evt.type\" == \"unlinkat\" and .\"fd.name\" == \"$W/f1\"")
 check rm_unlinkat_absolute test -n "$l"
-check rm_result_zero test "$(echo "$l" | jq '."evt.res"')" = 0
+check rm_result_zero test "$(echo "$l" | jq '."evt.rawres"')" = 0
 check rm_cmdline test "$(echo "$l" | jq -r '."proc.cmdline"')" = "rm f1"
-check rm_exe test "$(echo "$l" | jq -r '."proc.exe"')" = "$(readlink -f "$(command -v rm)")"
+check rm_exe test "$(echo "$l" | jq -r '."proc.exepath"')" = "$(readlink -f "$(command -v rm)")"
 check rm_session_id test "$(echo "$l" | jq '."session.id"')" = "$SID"
 check rm_loginuid test "$(echo "$l" | jq '."user.loginuid"')" = "$UIDX"
 check rm_parent_is_shell test "$(echo "$l" | jq -r '."proc.pname"')" = sh
@@ -72,7 +72,7 @@ check output_is_valid_json sh -c "jq -c . '$BW_OUT' > /dev/null"
 # a short-lived exec: exe, argv and the session are known
 l=$(json_first "$sel and .\"evt.type\" == \"execve\" and .\"proc.cmdline\" == \"/bin/true short-lived-exec-marker\"")
 check exec_cmdline test "$(echo "$l" | jq -r '."proc.cmdline"')" = "/bin/true short-lived-exec-marker"
-check exec_exe test "$(echo "$l" | jq -r '."proc.exe"')" = "$(readlink -f /bin/true)"
+check exec_exe test "$(echo "$l" | jq -r '."proc.exepath"')" = "$(readlink -f /bin/true)"
 check exec_session test "$(echo "$l" | jq '."session.id"')" = "$SID"
 pid=$(echo "$l" | jq '."proc.pid"')
 check fork_seen test "$(json_count "$sel and .\"evt.type\" == \"fork\" and .\"proc.pid\" == $pid")" -ge 1

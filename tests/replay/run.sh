@@ -28,7 +28,8 @@ fi
 replay() {
 	local f=$1
 	shift
-	"$BULWARK" replay --rules "$RULES" "$@" --hostname test "$f" >"$tmp/out" 2>"$tmp/err"
+	# shellcheck disable=SC2086 # RULES may hold "A --rules B"
+	"$BULWARK" replay --rules $RULES "$@" --hostname test "$f" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 }
 
@@ -95,6 +96,17 @@ while IFS=$'\t' read -r name expect event; do
 	check "$name" "$expect" "$tmp/ev.jsonl"
 done <tests/replay/cases.tsv
 
+# ---- Falco's dialect: tests/falco/dialect.yaml, each construct, and a local file after it ----
+saved_rules=$RULES
+RULES="tests/falco/dialect.yaml --rules tests/falco/dialect-local.yaml"
+while IFS=$'\t' read -r name expect event; do
+	case "$name" in '#'* | '') continue ;; esac
+	want "$name" || continue
+	printf '%s\n' "$event" >"$tmp/ev.jsonl"
+	check "$name" "$expect" "$tmp/ev.jsonl"
+done <tests/falco/cases.tsv
+RULES=$saved_rules
+
 # ---- mass deletion (thresholds) ----
 # gen N SESSION DIR PROC PARENT STEP_MS [PID_VARIES]: N unlinkat events
 gen() {
@@ -103,7 +115,7 @@ gen() {
 		for (i = 0; i < n; i++) {
 			pid = pv ? 30000 + i : 30000
 			lu = s == 4294967295 ? 4294967295 : 1001
-			printf "{\"evt.time\":%d,\"evt.type\":\"unlinkat\",\"evt.res\":0,\"proc.pid\":%d,\"proc.tid\":%d,\"proc.ppid\":29999,\"proc.name\":\"%s\",\"proc.exe\":\"/usr/bin/%s\",\"proc.cmdline\":\"%s -rf %s\",\"proc.pname\":\"%s\",\"user.uid\":0,\"user.loginuid\":%d,\"session.id\":%d,\"fd.name\":\"%s/f%05d.dat\",\"evt.arg\":0}\n", t + i * step * 1000000, pid, pid, p, p, p, dir, pp, lu, s, dir, i
+			printf "{\"evt.time\":%d,\"evt.type\":\"unlinkat\",\"evt.rawres\":0,\"proc.pid\":%d,\"proc.tid\":%d,\"proc.ppid\":29999,\"proc.name\":\"%s\",\"proc.exepath\":\"/usr/bin/%s\",\"proc.cmdline\":\"%s -rf %s\",\"proc.pname\":\"%s\",\"user.uid\":0,\"user.loginuid\":%d,\"session.id\":%d,\"fd.name\":\"%s/f%05d.dat\",\"evt.arg\":0}\n", t + i * step * 1000000, pid, pid, p, p, p, dir, pp, lu, s, dir, i
 		}
 	}'
 }

@@ -332,7 +332,7 @@ static void put_command(struct jbuf *b, const struct bw_event *e)
 {
 	struct bw_value v;
 
-	if (has_str(e, FLD_PROC_CMDLINE, &v) || has_str(e, FLD_PROC_EXE, &v) || has_str(e, FLD_PROC_NAME, &v))
+	if (has_str(e, FLD_PROC_CMDLINE, &v) || has_str(e, FLD_PROC_EXEPATH, &v) || has_str(e, FLD_PROC_NAME, &v))
 		put_safe(b, v.s.p, v.s.len);
 	else
 		jbuf_puts(b, "?");
@@ -352,7 +352,7 @@ static void put_detail(struct jbuf *b, const struct bw_event *e)
 		break;
 	case BW_EVT_EXIT:
 		put_command(b, e);
-		if (event_has(e, FLD_EVT_RES))
+		if (event_has(e, FLD_EVT_RAWRES))
 			jbuf_printf(b, "  (exit %lld)", (long long)e->res);
 		return;
 	case BW_EVT_RENAME:
@@ -403,7 +403,7 @@ static void put_detail(struct jbuf *b, const struct bw_event *e)
 		}
 		break;
 	}
-	if (event_has(e, FLD_EVT_RES) && e->res)
+	if (event_has(e, FLD_EVT_RAWRES) && e->res)
 		jbuf_printf(b, "  [res=%lld]", (long long)e->res);
 }
 
@@ -468,7 +468,8 @@ static void text_alert(struct dump *d, const struct journal_rec *r)
 		e.login_name = (struct bw_str){ f.loginname.p, (uint32_t)f.loginname.len };
 		event_set_present(&e, FLD_USER_LOGINNAME);
 	} else if (f.loginuid.type == JV_NUM && f.loginuid.p) {
-		e.loginuid = strtoull(f.loginuid.p, NULL, 10);
+		/* Falco's -1 is "unset", stored as the kernel's 4294967295 */
+		e.loginuid = f.loginuid.p[0] == '-' ? BW_NO_SESSION : strtoull(f.loginuid.p, NULL, 10);
 		event_set_present(&e, FLD_USER_LOGINUID);
 	}
 	put_head(b, r, &e, "ALERT", 5);
@@ -676,13 +677,13 @@ static void tree_add(struct dump *d, const struct journal_rec *r)
 		}
 	}
 	n = &d->nodes[idx];
-	if (e.type == BW_EVT_EXECVE && (!event_has(&e, FLD_EVT_RES) || e.res == 0) &&
-	    (has_str(&e, FLD_PROC_CMDLINE, &v) || has_str(&e, FLD_PROC_EXE, &v))) {
+	if (e.type == BW_EVT_EXECVE && (!event_has(&e, FLD_EVT_RAWRES) || e.res == 0) &&
+	    (has_str(&e, FLD_PROC_CMDLINE, &v) || has_str(&e, FLD_PROC_EXEPATH, &v))) {
 		free(n->cmd);
 		n->cmd = dup_bytes(v.s.p, v.s.len);
 		n->cmd_len = n->cmd ? v.s.len : 0;
 		n->cmd_from_exec = true;
-	} else if (!n->cmd && (has_str(&e, FLD_PROC_CMDLINE, &v) || has_str(&e, FLD_PROC_EXE, &v) ||
+	} else if (!n->cmd && (has_str(&e, FLD_PROC_CMDLINE, &v) || has_str(&e, FLD_PROC_EXEPATH, &v) ||
 			       has_str(&e, FLD_PROC_NAME, &v))) {
 		n->cmd = dup_bytes(v.s.p, v.s.len);
 		n->cmd_len = n->cmd ? v.s.len : 0;

@@ -303,7 +303,7 @@ static const char js[] =
 	/* process tree: iterative, so a fork chain of any depth renders */
 	"var P={},order=[];R.forEach(function(o){if(o._alert)return;var p=o['proc.pid'];if(!p)return;var n=P[p];"
 	"if(!n||o['evt.type']=='fork'&&n.exited){n=P[p]={pid:p,ppid:o['proc.ppid'],cmd:'',kids:[],exited:false};order.push(n)}"
-	"if(o['evt.type']=='execve'||!n.cmd)n.cmd=o['proc.cmdline']||o['proc.exe']||o['proc.name']||'?';if(o['evt.type']=='exit')n.exited=true});\n"
+	"if(o['evt.type']=='execve'||!n.cmd)n.cmd=o['proc.cmdline']||o['proc.exepath']||o['proc.name']||'?';if(o['evt.type']=='exit')n.exited=true});\n"
 	"var roots=[];order.forEach(function(n){var pp=P[n.ppid];if(pp&&pp!==n)pp.kids.push(n);else roots.push(n)});\n"
 	"var out=[],st=[];for(var i=roots.length-1;i>=0;i--)st.push([roots[i],0]);var shown=0;while(st.length){var e=st.pop(),n=e[0];"
 	"if(shown++<20000)out.push(new Array(e[1]+1).join('  ')+(e[1]?'\\\\_ ':'')+n.pid+'  '+n.cmd);"
@@ -315,7 +315,7 @@ static const char js[] =
 	"function c(s,cl){var d=r.insertCell();d.textContent=s;if(cl)d.className=cl}c(o._t?new Date(o._t/1e6).toISOString():'');"
 	"c(k=='kill'?'KILL':k=='alert'?'ALERT':o['evt.type'],'k-'+k);c(o['proc.pid']||(o.output_fields||{})['proc.pid']||'');"
 	"c(o._alert?(o.rule+': '+o.output+(o.action_result?' ['+JSON.stringify(o.action_result)+']':'')):k=='exec'?o['proc.cmdline']:k=='sql'?o['db.query']:"
-	"(o['fd.name']+(o['fd.newname']?' -> '+o['fd.newname']:'')+(o['evt.res']?' (res '+o['evt.res']+')':'')))});\n"
+	"(o['fd.name']+(o['fd.newname']?' -> '+o['fd.newname']:'')+(o['evt.rawres']?' (res '+o['evt.rawres']+')':'')))});\n"
 	"if(skipped)document.getElementById('more').textContent=skipped+' more events not listed (the timeline shows all of them)';\n"
 	"document.body.setAttribute('data-rendered','1')})();";
 

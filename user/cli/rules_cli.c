@@ -18,11 +18,22 @@
 struct rules_env {
 	const char **paths; /* room for argc entries */
 	int npaths;
+	bool falco_report;  /* rules check --falco-report */
 };
+
+enum { OPT_FALCO_REPORT = 0x100 };
 
 static const struct argp_option rules_options[] = {
 	{ "rules", 'r', "PATH", 0, "rule file or directory of *.yaml; repeatable, loaded in order "
 				   "(default: ./rules if present, else " CLI_RULES_SYSTEM_DIR ")", 0 },
+	{ 0 },
+};
+
+static const struct argp_option check_options[] = {
+	{ "rules", 'r', "PATH", 0, "rule file or directory of *.yaml; repeatable, loaded in order "
+				   "(default: ./rules if present, else " CLI_RULES_SYSTEM_DIR ")", 0 },
+	{ "falco-report", OPT_FALCO_REPORT, 0, 0, "print one line per rule on stdout: loads, loads "
+		"disabled (and why) or fails (and the first error), then counts per file", 0 },
 	{ 0 },
 };
 
@@ -31,6 +42,9 @@ static error_t rules_parse(int key, char *arg, struct argp_state *state)
 	struct rules_env *env = state->input;
 
 	switch (key) {
+	case OPT_FALCO_REPORT:
+		env->falco_report = true;
+		return 0;
 	case 'r':
 	case ARGP_KEY_ARG:
 		env->paths[env->npaths++] = arg;
@@ -59,7 +73,7 @@ static int load_rules(const char *name, struct rules_env *env, struct rules **rs
 		}
 		env->paths[env->npaths++] = def;
 	}
-	rc = rules_load(env->paths, env->npaths, rs, stderr);
+	rc = rules_load_report(env->paths, env->npaths, rs, stderr, env->falco_report ? stdout : NULL);
 	if (rc > 0) /* each printed as PATH:LINE:COL above; < 0 is out of memory, also printed */
 		fprintf(stderr, "%s: %d error%s%s\n", name, rc, rc == 1 ? "" : "s", then);
 	return rc ? CLI_FAIL : CLI_OK;
@@ -69,6 +83,7 @@ static int load_rules(const char *name, struct rules_env *env, struct rules **rs
 static int rules_args(const struct argp *argp, int argc, char **argv, struct rules_env *env)
 {
 	env->npaths = 0;
+	env->falco_report = false;
 	env->paths = calloc((size_t)argc + 1, sizeof(*env->paths));
 	if (!env->paths) {
 		fprintf(stderr, "%s: out of memory reading the command line\n", argv[0]);
@@ -81,12 +96,30 @@ static void print_fields(void)
 {
 	static const char *const kinds[] = { "string", "u64", "s64", "bool" };
 
-	for (int f = 0; f < FLD_MAX; f++)
-		printf("%-16s %-7s %s\n", bw_fields[f].name, kinds[bw_fields[f].kind], bw_fields[f].desc);
+	for (int f = 0; f < FLD_MAX; f++) {
+		const struct bw_field_info *fi = &bw_fields[f];
+		char name[40];
+
+		snprintf(name, sizeof(name), "%s%s", fi->name,
+			 f == FLD_EVT_ARGNAMED || f == FLD_EVT_RAWARGNAMED ? ".NAME" :
+			 (fi->flags & BW_FF_INDEXED) ? "[N]" : "");
+		printf("%-24s %-7s %s\n", name, (fi->flags & BW_FF_LIST) ? "list" : kinds[fi->kind],
+		       fi->desc);
+	}
+	printf("\nevt.arg.NAME and evt.rawarg.NAME, Falco's argument names, by event type:\n"
+	       "  unlink, rmdir, truncate: path; truncate, ftruncate: length\n"
+	       "  unlinkat: name, flags (AT_REMOVEDIR); rename, renameat, renameat2: oldpath,\n"
+	       "  newpath, and flags on renameat2 (RENAME_NOREPLACE|RENAME_EXCHANGE|RENAME_WHITEOUT)\n"
+	       "  execve: exe, args, filename, trusted_exepath, comm, pid, tid, ptid, uid, gid,\n"
+	       "  loginuid, tty, pgid, vpgid; exit: status; every syscall: res\n");
+	printf("\nFalco fields bulwark does not fill: container.* other than id and name, and k8s.*,\n"
+	       "are absent (as for a host process in Falco); any other Falco field loads the rule\n"
+	       "disabled with a warning that names it (see docs/rules.md, Falco compatibility).\n");
 	printf("\nevt.type values:");
 	for (int t = 1; t < BW_EVT_MAX; t++)
 		printf(" %s", event_type_name(t));
-	printf("\n");
+	printf("\nAlso accepted: execveat (reported as execve), procexit (exit), and any other Linux\n"
+	       "syscall name, which bulwark does not capture: a rule left with none loads disabled.\n");
 }
 
 static void list_rules(const struct rules *rs)
@@ -110,12 +143,17 @@ static void list_rules(const struct rules *rs)
 static int rules_check(int argc, char **argv)
 {
 	static const char doc[] =
-		"USAGE: bulwark rules check [-r PATH]... [PATH...]\n"
+		"USAGE: bulwark rules check [-r PATH]... [--falco-report] [PATH...]\n"
 		"\n"
 		"Validate rule files. PATH is a file or a directory of *.yaml files, loaded in\n"
 		"the order given (a directory's files sorted by name); later files extend\n"
-		"earlier ones. Prints a one-line summary, or each error as\n"
-		"PATH:LINE:COL: message on stderr."
+		"earlier ones. Prints a one-line summary, or every error as\n"
+		"PATH:LINE:COL: message on stderr, all in one pass.\n"
+		"\n"
+		"--falco-report, for porting Falco rules, prints a line per rule on stdout:\n"
+		"  PATH:LINE: NAME: loads | loads disabled: WHY | fails: FIRST ERROR\n"
+		"then 'PATH: N rules: E load enabled, D load disabled, F fail' per file. A rule\n"
+		"loads disabled when it needs a field or event type bulwark does not capture."
 		"\v"
 		"Without PATH: ./rules if it exists, else " CLI_RULES_SYSTEM_DIR ".\n"
 		"The rule language is described in docs/rules.md.\n"
@@ -124,8 +162,9 @@ static int rules_check(int argc, char **argv)
 		"\n"
 		"EXAMPLES:\n"
 		"  bulwark rules check rules/\n"
-		"  bulwark rules check " CLI_RULES_SYSTEM_DIR " /etc/bulwark/rules.d";
-	static const struct argp argp = { rules_options, rules_parse, "[PATH...]", doc, 0, 0, 0 };
+		"  bulwark rules check " CLI_RULES_SYSTEM_DIR " /etc/bulwark/rules.d\n"
+		"  bulwark rules check --falco-report falco_rules.yaml";
+	static const struct argp argp = { check_options, rules_parse, "[PATH...]", doc, 0, 0, 0 };
 	struct rules_env env;
 	struct rules *rs = NULL;
 	struct rules_summary s;

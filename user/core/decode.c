@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Decoder: kernel records to events; keeps the process table in step with fork/exec/exit. */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,6 +136,22 @@ const char *decode_user_name(struct decoder *d, uint32_t uid)
 	return u->found ? u->name : NULL;
 }
 
+const char *decode_group_name(struct decoder *d, uint32_t gid)
+{
+	struct usercache_ent *u = &d->groups[(gid * 2654435761u) % USERCACHE_SIZE];
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (u->used && u->uid == gid)
+		return u->found ? u->name : NULL;
+	u->used = true;
+	u->uid = gid;
+	u->found = !getgrgid_r(gid, &gr, buf, sizeof(buf), &res) && res;
+	if (u->found)
+		snprintf(u->name, sizeof(u->name), "%s", gr.gr_name);
+	return u->found ? u->name : NULL;
+}
+
 size_t path_normalize(char *p, size_t n)
 {
 	size_t r = 0, w = 0;
@@ -182,14 +199,48 @@ void decode_attribute(struct decoder *d, struct bw_event *e, uint32_t pid)
 	const char *name;
 
 	if (p) {
-		set_str(e, FLD_PROC_EXE, &e->exe, p->exe, p->exe_len);
+		const struct proc *anc[BW_ANC_MAX];
+		int n;
+
+		set_str(e, FLD_PROC_EXEPATH, &e->exe, p->exe, p->exe_len);
 		set_str(e, FLD_PROC_CMDLINE, &e->cmdline, p->cmdline, p->cmd_len);
+		if (p->cmd_len)
+			set_str(e, FLD_PROC_ARGV0, &e->argv0, p->cmdline, p->argv0_len);
+		if (p->has_ids) {
+			e->sid = p->sid;
+			e->vpgid = p->pgid;
+			e->gid = p->gid;
+			event_set_present(e, FLD_PROC_SID);
+			event_set_present(e, FLD_PROC_VPGID);
+			event_set_present(e, FLD_GROUP_GID);
+			if (p->cwd_len)
+				set_str(e, FLD_PROC_CWD, &e->cwd, p->cwd, p->cwd_len);
+			if (p->exe_upper == 0) {
+				e->exe_upper = false;
+				event_set_present(e, FLD_PROC_IS_EXE_UPPER_LAYER);
+			}
+			name = decode_group_name(d, p->gid);
+			if (name)
+				set_str(e, FLD_GROUP_NAME, &e->group_name, name, strlen(name));
+		}
 		pp = p->ppid ? proctable_get(&d->pt, p->ppid) : NULL;
 		if (pp) {
 			set_str(e, FLD_PROC_PNAME, &e->pname, pp->comm, strlen(pp->comm));
-			set_str(e, FLD_PROC_PEXE, &e->pexe, pp->exe, pp->exe_len);
+			set_str(e, FLD_PROC_PEXEPATH, &e->pexe, pp->exe, pp->exe_len);
 			set_str(e, FLD_PROC_PCMDLINE, &e->pcmdline, pp->cmdline, pp->cmd_len);
+			if (pp->cmd_len)
+				set_str(e, FLD_PROC_PARGV0, &e->pargv0, pp->cmdline, pp->argv0_len);
 		}
+		/* the ancestors, for proc.aname[N]: pointers into the table, like the rest */
+		n = proctable_ancestors(&d->pt, p, anc, BW_ANC_MAX);
+		for (int i = 0; i < n; i++) {
+			struct bw_ancestor *a = &e->anc[i];
+			a->pid = anc[i]->pid;
+			a->name = (struct bw_str){ anc[i]->comm, (uint32_t)strlen(anc[i]->comm) };
+			a->exe = (struct bw_str){ anc[i]->cmdline, anc[i]->argv0_len };
+			a->exepath = (struct bw_str){ anc[i]->exe, anc[i]->exe_len };
+		}
+		e->nanc = (uint32_t)n;
 	}
 	name = decode_user_name(d, (uint32_t)e->uid);
 	if (name)
@@ -204,10 +255,12 @@ static void decode_hdr(struct decoder *d, const struct bw_event_hdr *h, struct b
 	static const enum bw_field common[] = {
 		FLD_EVT_TIME, FLD_EVT_TYPE, FLD_EVT_FLAGS, FLD_PROC_PID, FLD_PROC_TID, FLD_PROC_PPID,
 		FLD_PROC_NAME, FLD_PROC_CGROUP, FLD_USER_UID, FLD_USER_LOGINUID, FLD_SESSION_ID,
+		FLD_EVT_NUM,
 	};
 
 	event_reset(e);
 	e->time_ns = h->ts_ns + (uint64_t)d->boot_to_epoch_ns;
+	e->evt_num = ++d->nevents;
 	e->type = kernel_types[h->type];
 	e->type_name.p = event_type_name(e->type);
 	e->type_name.len = (uint32_t)strlen(e->type_name.p);
@@ -264,9 +317,11 @@ int decode_record(struct decoder *d, const void *data, size_t len, struct bw_eve
 			refresh_identity(p, h);
 			proctable_exec(&d->pt, p, x->data, x->exe_len, x->data + x->exe_len,
 				       x->args_len);
+			/* proc.sid, proc.vpgid, group.gid: setsid and setgid come before exec */
+			proctable_read_ids(p);
 		}
 		e->res = 0;
-		event_set_present(e, FLD_EVT_RES);
+		event_set_present(e, FLD_EVT_RAWRES);
 		break;
 	}
 	case BW_EV_FORK:
@@ -308,7 +363,7 @@ int decode_record(struct decoder *d, const void *data, size_t len, struct bw_eve
 			goto bad;
 		e->res = x->res;
 		e->arg = x->arg;
-		event_set_present(e, FLD_EVT_RES);
+		event_set_present(e, FLD_EVT_RAWRES);
 		event_set_present(e, FLD_EVT_ARG);
 		memcpy(d->path, x->data, x->path_len);
 		n = path_normalize(d->path, x->path_len);

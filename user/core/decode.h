@@ -24,6 +24,8 @@ struct decoder {
 	char path[BW_PATH_MAX * 2];  /* normalised fd.name */
 	char newpath[BW_PATH_MAX * 2];/* normalised fd.newname */
 	struct usercache_ent users[USERCACHE_SIZE];
+	struct usercache_ent groups[USERCACHE_SIZE]; /* the same for group names */
+	uint64_t nevents;            /* events decoded: evt.num */
 	uint64_t bad_records;        /* records too short or of unknown type */
 	char arg_names[256];         /* evt.arg.flags / evt.arg.mode of the current event */
 };
@@ -53,6 +55,9 @@ size_t path_normalize(char *p, size_t n);
  * Returns the length.
  */
 size_t decode_flag_names(uint64_t v, bool open_flags, bool created, char *buf, size_t n);
+
+/* Name of gid, or NULL. Cached. */
+const char *decode_group_name(struct decoder *d, uint32_t gid);
 
 /* Name of uid, or NULL. Cached. */
 const char *decode_user_name(struct decoder *d, uint32_t uid);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The field table: names, kinds and offsets of every event field. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include "core/event.h"
 
@@ -44,25 +46,29 @@ enum bw_evt event_type_from_name(const char *name, size_t len)
 
 #define F(id, nm, k, member, d) \
 	[id] = { .name = nm, .kind = k, .offset = offsetof(struct bw_event, member), .desc = d }
+#define FX(id, nm, k, member, d, fl) \
+	[id] = { .name = nm, .kind = k, .offset = offsetof(struct bw_event, member), .desc = d, \
+		 .flags = fl }
+#define D(id, nm, k, d, fl) [id] = { .name = nm, .kind = k, .desc = d, .flags = BW_FF_DERIVED | (fl) }
 
 const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_EVT_TIME, "evt.time", BW_K_U64, time_ns, "event time, ns since the epoch"),
 	F(FLD_EVT_TYPE, "evt.type", BW_K_STR, type_name, "syscall name (unlinkat, openat, execve...), db_query, fork, exit, kill, drop"),
-	F(FLD_EVT_RES, "evt.res", BW_K_S64, res, "syscall result: 0 or -errno"),
+	F(FLD_EVT_RAWRES, "evt.rawres", BW_K_S64, res, "syscall result as a number: 0 (or more) on success, -errno on failure"),
 	F(FLD_EVT_FLAGS, "evt.flags", BW_K_U64, flags, "truncation bits: 1 path, 2 newpath, 4 argv, 8 payload, 16 relative path"),
 	F(FLD_PROC_PID, "proc.pid", BW_K_U64, pid, "process id (thread-group id)"),
 	F(FLD_PROC_TID, "proc.tid", BW_K_U64, tid, "thread id"),
 	F(FLD_PROC_PPID, "proc.ppid", BW_K_U64, ppid, "parent process id"),
 	F(FLD_PROC_NAME, "proc.name", BW_K_STR, name, "process name (comm, at most 15 bytes)"),
-	F(FLD_PROC_EXE, "proc.exe", BW_K_STR, exe, "absolute path of the executable"),
+	F(FLD_PROC_EXEPATH, "proc.exepath", BW_K_STR, exe, "absolute path of the executable"),
 	F(FLD_PROC_CMDLINE, "proc.cmdline", BW_K_STR, cmdline, "argv joined by spaces"),
 	F(FLD_PROC_PNAME, "proc.pname", BW_K_STR, pname, "parent's process name"),
-	F(FLD_PROC_PEXE, "proc.pexe", BW_K_STR, pexe, "parent's executable"),
+	F(FLD_PROC_PEXEPATH, "proc.pexepath", BW_K_STR, pexe, "absolute path of the parent's executable"),
 	F(FLD_PROC_PCMDLINE, "proc.pcmdline", BW_K_STR, pcmdline, "parent's command line"),
 	F(FLD_PROC_CGROUP, "proc.cgroup", BW_K_U64, cgroup, "cgroup v2 id"),
 	F(FLD_USER_UID, "user.uid", BW_K_U64, uid, "real user id"),
 	F(FLD_USER_NAME, "user.name", BW_K_STR, user_name, "name of user.uid"),
-	F(FLD_USER_LOGINUID, "user.loginuid", BW_K_U64, loginuid, "audit login uid: who logged in, survives sudo and su"),
+	FX(FLD_USER_LOGINUID, "user.loginuid", BW_K_S64, loginuid, "audit login uid: who logged in, survives sudo and su; -1 when unset (daemons, cron)", BW_FF_AUDIT),
 	F(FLD_USER_LOGINNAME, "user.loginname", BW_K_STR, login_name, "name of user.loginuid"),
 	F(FLD_SESSION_ID, "session.id", BW_K_U64, sessionid, "audit session id; 4294967295 means no session"),
 	F(FLD_SESSION_LOGINUID, "session.loginuid", BW_K_U64, session_loginuid, "login uid of the session's leader"),
@@ -98,6 +104,40 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_EVT_IS_OPEN_WRITE, "evt.is_open_write", BW_K_BOOL, is_open_write, "an open for writing (O_WRONLY or O_RDWR)"),
 	F(FLD_EVT_IS_OPEN_CREATE, "evt.is_open_create", BW_K_BOOL, is_open_create, "the open created the file: an O_TRUNC open of a new file truncated nothing"),
 	F(FLD_EVT_IS_IO_URING, "evt.is_io_uring", BW_K_BOOL, is_io_uring, "the operation came as an io_uring request, seen at submission (evt.res is then 0)"),
+	/* Falco fields (issue 14) */
+	F(FLD_EVT_NUM, "evt.num", BW_K_U64, evt_num, "event number, counting from 1 since the daemon started (kept in the journal, so replay sees it)"),
+	F(FLD_PROC_ARGV0, "proc.exe", BW_K_STR, argv0, "argv[0] as the program was started (Falco's proc.exe); proc.exepath is the file"),
+	F(FLD_PROC_PARGV0, "proc.pexe", BW_K_STR, pargv0, "the parent's argv[0]"),
+	F(FLD_PROC_SID, "proc.sid", BW_K_U64, sid, "POSIX session id (setsid), as of the process's last exec"),
+	F(FLD_PROC_VPGID, "proc.vpgid", BW_K_U64, vpgid, "process group id, as of the process's last exec"),
+	F(FLD_GROUP_GID, "group.gid", BW_K_U64, gid, "real group id, as of the process's last exec"),
+	F(FLD_GROUP_NAME, "group.name", BW_K_STR, group_name, "name of group.gid"),
+	F(FLD_PROC_CWD, "proc.cwd", BW_K_STR, cwd, "working directory, as of the process's last exec (a later chdir is not seen)"),
+	F(FLD_PROC_IS_EXE_UPPER_LAYER, "proc.is_exe_upper_layer", BW_K_BOOL, exe_upper, "the executable is in an overlayfs upper layer: false off overlayfs; absent on overlayfs, where bulwark cannot tell the layer"),
+	D(FLD_EVT_RES_NAME, "evt.res", BW_K_STR, "syscall result: SUCCESS, or the errno name (ENOENT...) when it failed", 0),
+	D(FLD_EVT_FAILED, "evt.failed", BW_K_BOOL, "the syscall failed (evt.rawres < 0)", 0),
+	D(FLD_EVT_DIR, "evt.dir", BW_K_STR, "< on every syscall event: bulwark reports syscalls when they return, with their result", 0),
+	D(FLD_EVT_ARGNAMED, "evt.arg", BW_K_STR, "evt.arg.NAME: a syscall argument as text, by Falco's name (see below)", BW_FF_INDEXED),
+	D(FLD_EVT_RAWARGNAMED, "evt.rawarg", BW_K_S64, "evt.rawarg.NAME: the same argument raw: numbers as numbers", BW_FF_INDEXED),
+	D(FLD_PROC_ARGS, "proc.args", BW_K_STR, "the command-line arguments after argv[0], joined by spaces", 0),
+	D(FLD_PROC_TTY, "proc.tty", BW_K_U64, "terminal device number of the login session (pts/3 = 34819), 0 without one", 0),
+	D(FLD_PROC_VPID, "proc.vpid", BW_K_U64, "pid as the process sees it; bulwark reports the host's (proc.pid)", 0),
+	D(FLD_PROC_IS_SID_LEADER, "proc.is_sid_leader", BW_K_BOOL, "proc.pid = proc.sid", 0),
+	D(FLD_PROC_IS_VPGID_LEADER, "proc.is_vpgid_leader", BW_K_BOOL, "proc.pid = proc.vpgid", 0),
+	D(FLD_PROC_ANAME, "proc.aname", BW_K_STR, "proc.aname[N]: name of the Nth ancestor (0 itself, 1 the parent, up to 16); without [N], any ancestor", BW_FF_INDEXED),
+	D(FLD_PROC_APID, "proc.apid", BW_K_U64, "proc.apid[N]: pid of the Nth ancestor; without [N], any ancestor", BW_FF_INDEXED),
+	D(FLD_PROC_AEXE, "proc.aexe", BW_K_STR, "proc.aexe[N]: argv[0] of the Nth ancestor; without [N], any ancestor", BW_FF_INDEXED),
+	D(FLD_PROC_AEXEPATH, "proc.aexepath", BW_K_STR, "proc.aexepath[N]: executable path of the Nth ancestor; without [N], any ancestor", BW_FF_INDEXED),
+	D(FLD_PROC_ANAMES, "proc.anames", BW_K_STR, "names of all ancestors, parent first (a list: in, intersects, exists)", BW_FF_LIST),
+	D(FLD_FS_PATH_NAME, "fs.path.name", BW_K_STR, "path of unlink, unlinkat, rmdir, truncate, ftruncate (resolved, as fd.name)", 0),
+	D(FLD_FS_PATH_NAMERAW, "fs.path.nameraw", BW_K_STR, "the same; bulwark keeps only the resolved path", 0),
+	D(FLD_FS_PATH_SOURCE, "fs.path.source", BW_K_STR, "source path of a rename (fd.name)", 0),
+	D(FLD_FS_PATH_SOURCERAW, "fs.path.sourceraw", BW_K_STR, "the same; bulwark keeps only the resolved path", 0),
+	D(FLD_FS_PATH_TARGET, "fs.path.target", BW_K_STR, "target path of a rename (fd.newname)", 0),
+	D(FLD_FS_PATH_TARGETRAW, "fs.path.targetraw", BW_K_STR, "the same; bulwark keeps only the resolved path", 0),
+	D(FLD_CONTAINER_ID, "container.id", BW_K_STR, "host: bulwark does not resolve containers, so every process is the host's, as Falco reports host processes", 0),
+	D(FLD_CONTAINER_NAME, "container.name", BW_K_STR, "host, as container.id", 0),
+	D(FLD_PROC_IS_EXE_FROM_MEMFD, "proc.is_exe_from_memfd", BW_K_BOOL, "the executable is a memfd (fileless: proc.exepath starts with /memfd:)", 0),
 };
 
 int event_field_lookup(const char *name, size_t len)
@@ -150,10 +190,421 @@ bool event_get(const struct bw_event *e, enum bw_field f, struct bw_value *v)
 		break;
 	case BW_K_S64:
 		memcpy(&v->i, base + fi->offset, sizeof(v->i));
+		if (fi->flags & BW_FF_AUDIT) {
+			v->u = (uint64_t)v->i;
+			if (v->u == BW_NO_SESSION)
+				v->i = -1;
+		}
 		break;
 	case BW_K_BOOL:
 		v->u = *(const bool *)(base + fi->offset);
 		break;
 	}
 	return true;
+}
+
+/* ---- Falco's derived fields ---- */
+
+/*
+ * Falco's names for the syscall arguments bulwark fills (evt.arg.NAME),
+ * per event type below. An argument an event type does not have is
+ * absent on that event, as in Falco.
+ */
+enum evt_arg_id {
+	ARG_RES, ARG_PATH, ARG_NAME, ARG_FLAGS, ARG_OLDPATH, ARG_NEWPATH, ARG_LENGTH, ARG_EXE,
+	ARG_ARGS, ARG_TID, ARG_PID, ARG_PTID, ARG_COMM, ARG_TTY, ARG_LOGINUID, ARG_UID,
+	ARG_FILENAME, ARG_TRUSTED_EXEPATH, ARG_VPGID, ARG_PGID, ARG_GID, ARG_STATUS,
+	ARG_MODE, /* issue 11: fallocate's mode */
+	ARG_MAX_
+};
+
+static const char *const arg_names[ARG_MAX_] = {
+	"res", "path", "name", "flags", "oldpath", "newpath", "length", "exe", "args", "tid",
+	"pid", "ptid", "comm", "tty", "loginuid", "uid", "filename", "trusted_exepath", "vpgid",
+	"pgid", "gid", "status", "mode",
+};
+
+int event_arg_lookup(const char *name, size_t len)
+{
+	for (int i = 0; i < ARG_MAX_; i++)
+		if (strlen(arg_names[i]) == len && !memcmp(arg_names[i], name, len))
+			return i;
+	return -1;
+}
+
+enum bw_kind event_arg_kind(int id)
+{
+	switch (id) {
+	case ARG_PATH: case ARG_NAME: case ARG_OLDPATH: case ARG_NEWPATH: case ARG_EXE:
+	case ARG_ARGS: case ARG_COMM: case ARG_FILENAME: case ARG_TRUSTED_EXEPATH:
+		return BW_K_STR;
+	default:
+		return BW_K_S64;
+	}
+}
+
+const char *event_arg_name(int id)
+{
+	return id >= 0 && id < ARG_MAX_ ? arg_names[id] : "?";
+}
+
+int event_field_parse(const char *name, size_t len, int *idx)
+{
+	static const struct { const char *prefix; int field; } argp[] = {
+		{ "evt.arg.", FLD_EVT_ARGNAMED }, { "evt.rawarg.", FLD_EVT_RAWARGNAMED },
+	};
+	const char *lb = memchr(name, '[', len);
+	int f;
+
+	*idx = -1;
+	for (size_t i = 0; i < sizeof(argp) / sizeof(argp[0]); i++) {
+		size_t pl = strlen(argp[i].prefix);
+		if (len > pl && !memcmp(name, argp[i].prefix, pl)) {
+			*idx = event_arg_lookup(name + pl, len - pl);
+			return *idx < 0 ? -1 : argp[i].field;
+		}
+	}
+	if (lb && len >= 3 && name[len - 1] == ']') {
+		size_t nl = (size_t)(lb - name), dl = len - nl - 2;
+		unsigned v = 0;
+
+		f = event_field_lookup(name, nl);
+		if (f < 0 || !(bw_fields[f].flags & BW_FF_INDEXED) || f == FLD_EVT_ARGNAMED ||
+		    f == FLD_EVT_RAWARGNAMED || !dl || dl > 2)
+			return -1;
+		for (size_t i = 0; i < dl; i++) {
+			if (lb[1 + i] < '0' || lb[1 + i] > '9')
+				return -1;
+			v = v * 10 + (unsigned)(lb[1 + i] - '0');
+		}
+		if (v > BW_ANC_MAX)
+			return -1;
+		*idx = (int)v;
+		return f;
+	}
+	f = event_field_lookup(name, len);
+	if (f == FLD_EVT_ARGNAMED || f == FLD_EVT_RAWARGNAMED)
+		return -1; /* bare "evt.arg" is bulwark's own number below (FLD_EVT_ARG) */
+	return f;
+}
+
+const char *event_errno_name(int64_t res)
+{
+	if (res >= 0 || res < -4095)
+		return NULL;
+	return strerrorname_np((int)-res);
+}
+
+void event_sync_parent(struct bw_event *e)
+{
+	struct bw_ancestor *a = &e->anc[0];
+
+	if (!event_has(e, FLD_PROC_PPID) && !event_has(e, FLD_PROC_PNAME))
+		return;
+	a->pid = e->ppid;
+	a->name = e->pname;
+	a->exe = e->pargv0;
+	a->exepath = e->pexe;
+	if (!e->nanc)
+		e->nanc = 1;
+}
+
+static bool is_rename(enum bw_evt t)
+{
+	return t == BW_EVT_RENAME || t == BW_EVT_RENAMEAT || t == BW_EVT_RENAMEAT2;
+}
+
+/* issue 11: open, openat, openat2, creat */
+static bool is_open_op(enum bw_evt t)
+{
+	return t == BW_EVT_OPEN || t == BW_EVT_OPENAT || t == BW_EVT_OPENAT2 || t == BW_EVT_CREAT;
+}
+
+static bool is_file_op(enum bw_evt t)
+{
+	return t == BW_EVT_UNLINK || t == BW_EVT_UNLINKAT || t == BW_EVT_RMDIR ||
+	       t == BW_EVT_TRUNCATE || t == BW_EVT_FTRUNCATE;
+}
+
+/* "pts/3" -> the tty_nr the kernel reports (major 136.., minor), as Falco's proc.tty. */
+static uint64_t tty_number(struct bw_str t)
+{
+	char buf[32];
+	unsigned n;
+
+	if (!t.len)
+		return 0;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(t.len > 31 ? 31 : t.len), t.p);
+	if (sscanf(buf, "pts/%u", &n) == 1)
+		return (n & 0xff) | ((136u + n / 256) << 8);
+	if (sscanf(buf, "ttyS%u", &n) == 1)
+		return (4u << 8) | ((64 + n) & 0xff);
+	if (sscanf(buf, "tty%u", &n) == 1)
+		return (4u << 8) | (n & 0xff);
+	if (!strcmp(buf, "console"))
+		return (5u << 8) | 1;
+	return 1u << 8; /* a terminal of a kind not decoded: still "has a tty" */
+}
+
+static bool set_s(struct bw_value *v, struct bw_str s)
+{
+	v->kind = BW_K_STR;
+	v->s = s.p ? s : (struct bw_str){ "", 0 };
+	return true;
+}
+
+static bool set_cs(struct bw_value *v, const char *s)
+{
+	return set_s(v, (struct bw_str){ s, (uint32_t)strlen(s) });
+}
+
+static bool set_u(struct bw_value *v, uint64_t u, enum bw_kind k)
+{
+	v->kind = k;
+	v->u = u;
+	v->i = (int64_t)u;
+	return true;
+}
+
+static bool stored_str(const struct bw_event *e, int f, struct bw_value *v)
+{
+	return event_get(e, f, v);
+}
+
+/* proc.args: the command line after argv[0] and its space. */
+static bool proc_args(const struct bw_event *e, struct bw_value *v)
+{
+	struct bw_str c = e->cmdline;
+	uint32_t cut;
+
+	if (!event_has(e, FLD_PROC_CMDLINE))
+		return false;
+	if (event_has(e, FLD_PROC_ARGV0) && c.len >= e->argv0.len &&
+	    !memcmp(c.p, e->argv0.p, e->argv0.len) && (c.len == e->argv0.len || c.p[e->argv0.len] == ' '))
+		cut = e->argv0.len;
+	else
+		for (cut = 0; cut < c.len && c.p[cut] != ' '; cut++)
+			;
+	if (cut < c.len)
+		cut++;
+	return set_s(v, (struct bw_str){ c.p + cut, c.len - cut });
+}
+
+/* Ancestor level lvl (0 the process, 1 the parent...) of the proc.a* fields. */
+static bool ancestor(const struct bw_event *e, int f, int lvl, struct bw_value *v)
+{
+	const struct bw_ancestor *a;
+
+	if (lvl < 0)
+		lvl = 1;
+	if (lvl == 0) {
+		switch (f) {
+		case FLD_PROC_ANAME: return stored_str(e, FLD_PROC_NAME, v);
+		case FLD_PROC_APID: return event_get(e, FLD_PROC_PID, v);
+		case FLD_PROC_AEXE: return stored_str(e, FLD_PROC_ARGV0, v);
+		default: return stored_str(e, FLD_PROC_EXEPATH, v);
+		}
+	}
+	if ((uint32_t)lvl > e->nanc)
+		return false;
+	a = &e->anc[lvl - 1];
+	switch (f) {
+	case FLD_PROC_ANAME: return a->name.p && set_s(v, a->name);
+	case FLD_PROC_APID: return set_u(v, a->pid, BW_K_U64);
+	case FLD_PROC_AEXE: return a->exe.p && set_s(v, a->exe);
+	default: return a->exepath.p && set_s(v, a->exepath);
+	}
+}
+
+static const char *flags_text(uint64_t fl, const char *const *names, const unsigned *bits, int n,
+			      char *buf, size_t cap)
+{
+	size_t w = 0;
+
+	if (!cap)
+		return "";
+	buf[0] = 0;
+	for (int i = 0; i < n; i++)
+		if (fl & bits[i]) {
+			int k = snprintf(buf + w, cap - w, "%s%s", w ? "|" : "", names[i]);
+			if (k < 0 || (size_t)k >= cap - w)
+				break;
+			w += (size_t)k;
+		}
+	if (!w)
+		snprintf(buf, cap, "%" PRIu64, fl);
+	return buf;
+}
+
+/* evt.arg.NAME (raw: evt.rawarg.NAME) of the event's syscall. */
+static bool syscall_arg(const struct bw_event *e, int id, bool raw, struct bw_value *v, char *buf,
+			size_t cap)
+{
+	static const char *const unl[] = { "AT_REMOVEDIR" };
+	static const unsigned unl_b[] = { 0x200 };
+	static const char *const ren[] = { "RENAME_NOREPLACE", "RENAME_EXCHANGE", "RENAME_WHITEOUT" };
+	static const unsigned ren_b[] = { 1, 2, 4 };
+	enum bw_evt t = e->type;
+	struct bw_value n;
+	bool num = false;
+
+	switch (id) {
+	case ARG_RES:
+		if (!event_get(e, FLD_EVT_RAWRES, &n))
+			return false;
+		num = true;
+		break;
+	case ARG_PATH:
+		if (!is_file_op(t) || t == BW_EVT_UNLINKAT || t == BW_EVT_FTRUNCATE)
+			return false;
+		return stored_str(e, FLD_FD_NAME, v);
+	case ARG_NAME:
+		return (t == BW_EVT_UNLINKAT || is_open_op(t)) && stored_str(e, FLD_FD_NAME, v);
+	case ARG_OLDPATH:
+		return is_rename(t) && stored_str(e, FLD_FD_NAME, v);
+	case ARG_NEWPATH:
+		return is_rename(t) && stored_str(e, FLD_FD_NEWNAME, v);
+	case ARG_FLAGS:
+		if (is_open_op(t) && !raw)  /* issue 11: the names the decoder gave them */
+			return stored_str(e, FLD_EVT_ARG_FLAGS, v);
+		if (is_open_op(t) && event_get(e, FLD_EVT_ARG, &n))
+			return set_u(v, (uint64_t)n.i, BW_K_S64);
+		if ((t != BW_EVT_UNLINKAT && t != BW_EVT_RENAMEAT2) || !event_get(e, FLD_EVT_ARG, &n))
+			return false;
+		if (raw)
+			return set_u(v, (uint64_t)n.i, BW_K_S64);
+		if (t == BW_EVT_UNLINKAT)
+			return set_cs(v, flags_text((uint64_t)n.i, unl, unl_b, 1, buf, cap));
+		return set_cs(v, flags_text((uint64_t)n.i, ren, ren_b, 3, buf, cap));
+	case ARG_LENGTH:
+		if ((t != BW_EVT_TRUNCATE && t != BW_EVT_FTRUNCATE) || !event_get(e, FLD_EVT_ARG, &n))
+			return false;
+		num = true;
+		break;
+	case ARG_MODE:
+		if (t != BW_EVT_FALLOCATE)
+			return false;
+		if (!raw)
+			return stored_str(e, FLD_EVT_ARG_MODE, v);
+		if (!event_get(e, FLD_EVT_ARG, &n))
+			return false;
+		return set_u(v, (uint64_t)n.i, BW_K_S64);
+	case ARG_STATUS:
+		if (t != BW_EVT_EXIT || !event_get(e, FLD_EVT_ARG, &n))
+			return false;
+		num = true;
+		break;
+	default:
+		if (t != BW_EVT_EXECVE)
+			return false;
+		switch (id) {
+		case ARG_EXE: return stored_str(e, FLD_PROC_ARGV0, v);
+		case ARG_ARGS: return proc_args(e, v);
+		case ARG_COMM: return stored_str(e, FLD_PROC_NAME, v);
+		case ARG_FILENAME: case ARG_TRUSTED_EXEPATH: return stored_str(e, FLD_PROC_EXEPATH, v);
+		case ARG_TID: if (!event_get(e, FLD_PROC_TID, &n)) return false; break;
+		case ARG_PID: if (!event_get(e, FLD_PROC_PID, &n)) return false; break;
+		case ARG_PTID: if (!event_get(e, FLD_PROC_PPID, &n)) return false; break;
+		case ARG_UID: if (!event_get(e, FLD_USER_UID, &n)) return false; break;
+		case ARG_GID: if (!event_get(e, FLD_GROUP_GID, &n)) return false; break;
+		case ARG_VPGID: case ARG_PGID: if (!event_get(e, FLD_PROC_VPGID, &n)) return false; break;
+		case ARG_LOGINUID: if (!event_get(e, FLD_USER_LOGINUID, &n)) return false; break;
+		case ARG_TTY:
+			if (!event_value(e, FLD_PROC_TTY, -1, &n, buf, cap))
+				return false;
+			break;
+		default: return false;
+		}
+		if (n.kind == BW_K_U64)
+			n.i = (int64_t)n.u;
+		num = true;
+		break;
+	}
+	if (!num)
+		return false;
+	if (raw)
+		return set_u(v, (uint64_t)n.i, BW_K_S64);
+	snprintf(buf, cap, "%" PRId64, n.i);
+	return set_cs(v, buf);
+}
+
+bool event_value(const struct bw_event *e, int f, int idx, struct bw_value *v, char *buf,
+		 size_t cap)
+{
+	struct bw_value r;
+
+	if ((unsigned)f >= FLD_MAX)
+		return false;
+	if (!(bw_fields[f].flags & BW_FF_DERIVED))
+		return event_get(e, f, v);
+	switch (f) {
+	case FLD_EVT_RES_NAME: {
+		const char *n;
+		if (!event_get(e, FLD_EVT_RAWRES, &r))
+			return false;
+		if (r.i >= 0)
+			return set_cs(v, "SUCCESS");
+		n = event_errno_name(r.i);
+		if (!n) {
+			snprintf(buf, cap, "%" PRId64, r.i);
+			n = buf;
+		}
+		return set_cs(v, n);
+	}
+	case FLD_EVT_FAILED:
+		return event_get(e, FLD_EVT_RAWRES, &r) && set_u(v, r.i < 0, BW_K_BOOL);
+	case FLD_EVT_DIR:
+		if (!event_has(e, FLD_EVT_TYPE) || e->type == BW_EVT_DB_QUERY ||
+		    e->type == BW_EVT_DB_CONNECT || e->type == BW_EVT_DB_TLS)
+			return false;
+		return set_cs(v, "<");
+	case FLD_EVT_ARGNAMED:
+	case FLD_EVT_RAWARGNAMED:
+		return syscall_arg(e, idx, f == FLD_EVT_RAWARGNAMED, v, buf, cap);
+	case FLD_PROC_ARGS:
+		return proc_args(e, v);
+	case FLD_PROC_TTY:
+		if (event_has(e, FLD_SESSION_TTY))
+			return set_u(v, tty_number(e->session_tty), BW_K_U64);
+		return event_has(e, FLD_SESSION_ID) && set_u(v, 0, BW_K_U64);
+	case FLD_PROC_VPID:
+		return event_get(e, FLD_PROC_PID, v);
+	case FLD_PROC_IS_SID_LEADER:
+		return event_has(e, FLD_PROC_SID) && set_u(v, e->sid == e->pid, BW_K_BOOL);
+	case FLD_PROC_IS_VPGID_LEADER:
+		return event_has(e, FLD_PROC_VPGID) && set_u(v, e->vpgid == e->pid, BW_K_BOOL);
+	case FLD_PROC_ANAME: case FLD_PROC_APID: case FLD_PROC_AEXE: case FLD_PROC_AEXEPATH:
+		return ancestor(e, f, idx, v);
+	case FLD_PROC_ANAMES: {
+		size_t w = 0;
+		if (!e->nanc || !cap)
+			return false;
+		buf[0] = 0;
+		for (uint32_t i = 0; i < e->nanc; i++) {
+			int k = snprintf(buf + w, cap - w, "%s%.*s", i ? "," : "(",
+					 (int)e->anc[i].name.len, e->anc[i].name.p ? e->anc[i].name.p : "");
+			if (k < 0 || (size_t)k >= cap - w)
+				break;
+			w += (size_t)k;
+		}
+		if (w + 1 < cap) {
+			buf[w++] = ')';
+			buf[w] = 0;
+		}
+		return set_cs(v, buf);
+	}
+	case FLD_FS_PATH_NAME: case FLD_FS_PATH_NAMERAW:
+		return is_file_op(e->type) && stored_str(e, FLD_FD_NAME, v);
+	case FLD_FS_PATH_SOURCE: case FLD_FS_PATH_SOURCERAW:
+		return is_rename(e->type) && stored_str(e, FLD_FD_NAME, v);
+	case FLD_FS_PATH_TARGET: case FLD_FS_PATH_TARGETRAW:
+		return is_rename(e->type) && stored_str(e, FLD_FD_NEWNAME, v);
+	case FLD_CONTAINER_ID: case FLD_CONTAINER_NAME:
+		return event_has(e, FLD_EVT_TYPE) && set_cs(v, "host");
+	case FLD_PROC_IS_EXE_FROM_MEMFD:
+		return event_has(e, FLD_PROC_EXEPATH) &&
+		       set_u(v, e->exe.len >= 7 && !memcmp(e->exe.p, "/memfd:", 7), BW_K_BOOL);
+	default:
+		return false;
+	}
 }

@@ -56,21 +56,21 @@ enum bw_evt event_type_from_name(const char *name, size_t len);
 enum bw_field {
 	FLD_EVT_TIME,        /* evt.time: ns since the epoch (u64) */
 	FLD_EVT_TYPE,        /* evt.type: name of enum bw_evt (str) */
-	FLD_EVT_RES,         /* evt.res: syscall result, 0 or -errno (s64) */
+	FLD_EVT_RAWRES,      /* evt.rawres: syscall result, 0 or -errno (s64); evt.res is its name */
 	FLD_EVT_FLAGS,       /* evt.flags: BW_F_* truncation bits (u64) */
 	FLD_PROC_PID,        /* proc.pid */
 	FLD_PROC_TID,        /* proc.tid */
 	FLD_PROC_PPID,       /* proc.ppid */
 	FLD_PROC_NAME,       /* proc.name: comm */
-	FLD_PROC_EXE,        /* proc.exe: absolute path of the executable */
+	FLD_PROC_EXEPATH,    /* proc.exepath: absolute path of the executable (proc.exe is argv[0]) */
 	FLD_PROC_CMDLINE,    /* proc.cmdline: argv joined by spaces */
 	FLD_PROC_PNAME,      /* proc.pname: parent's comm */
-	FLD_PROC_PEXE,       /* proc.pexe */
+	FLD_PROC_PEXEPATH,   /* proc.pexepath: the parent's executable path */
 	FLD_PROC_PCMDLINE,   /* proc.pcmdline */
 	FLD_PROC_CGROUP,     /* proc.cgroup: cgroup v2 id (u64) */
 	FLD_USER_UID,        /* user.uid */
 	FLD_USER_NAME,       /* user.name: name of uid */
-	FLD_USER_LOGINUID,   /* user.loginuid: audit login uid */
+	FLD_USER_LOGINUID,   /* user.loginuid: audit login uid; shown as -1 when unset (s64) */
 	FLD_USER_LOGINNAME,  /* user.loginname: name of loginuid */
 	FLD_SESSION_ID,      /* session.id: audit session id */
 	FLD_SESSION_LOGINUID,  /* session.loginuid: the session leader's login uid */
@@ -107,22 +107,74 @@ enum bw_field {
 	FLD_EVT_IS_OPEN_WRITE,  /* evt.is_open_write: an open for writing (bool) */
 	FLD_EVT_IS_OPEN_CREATE, /* evt.is_open_create: the open created the file (bool) */
 	FLD_EVT_IS_IO_URING, /* evt.is_io_uring: an io_uring request, not a syscall (bool) */
+	/* Falco fields (issue 14). Stored ones first: they are in the event JSON. */
+	FLD_EVT_NUM,         /* evt.num: event number, from 1 (u64) */
+	FLD_PROC_ARGV0,      /* proc.exe: argv[0], as Falco */
+	FLD_PROC_PARGV0,     /* proc.pexe: the parent's argv[0] */
+	FLD_PROC_SID,        /* proc.sid: POSIX session id, as of the last exec (u64) */
+	FLD_PROC_VPGID,      /* proc.vpgid: process group id, as of the last exec (u64) */
+	FLD_GROUP_GID,       /* group.gid: real gid, as of the last exec (u64) */
+	FLD_GROUP_NAME,      /* group.name */
+	FLD_PROC_CWD,        /* proc.cwd: working directory, as of the last exec */
+	FLD_PROC_IS_EXE_UPPER_LAYER, /* proc.is_exe_upper_layer: false off overlayfs (bool) */
+	/* Derived: computed from the fields above, never in the event JSON
+	 * (BW_FF_DERIVED); the ancestors are in bw_event.anc. */
+	FLD_EVT_RES_NAME,         /* evt.res: "SUCCESS" or the errno name, from evt.rawres */
+	FLD_EVT_FAILED,      /* evt.failed: evt.rawres < 0 (bool) */
+	FLD_EVT_DIR,         /* evt.dir: "<": every syscall event is reported on exit */
+	FLD_EVT_ARGNAMED,    /* evt.arg.NAME / evt.arg[N]: a syscall argument, as text */
+	FLD_EVT_RAWARGNAMED, /* evt.rawarg.NAME: the same, raw */
+	FLD_PROC_ARGS,       /* proc.args: the arguments after argv[0] */
+	FLD_PROC_TTY,        /* proc.tty: tty device number of the login session, 0 for none (u64) */
+	FLD_PROC_VPID,       /* proc.vpid: pid in its namespace; bulwark reports the host's (u64) */
+	FLD_PROC_IS_SID_LEADER,   /* proc.is_sid_leader (bool) */
+	FLD_PROC_IS_VPGID_LEADER, /* proc.is_vpgid_leader (bool) */
+	FLD_PROC_ANAME,      /* proc.aname[N]: name of the Nth ancestor; no [N]: any ancestor */
+	FLD_PROC_APID,       /* proc.apid[N] (u64) */
+	FLD_PROC_AEXE,       /* proc.aexe[N]: argv[0] of the Nth ancestor */
+	FLD_PROC_AEXEPATH,   /* proc.aexepath[N] */
+	FLD_PROC_ANAMES,     /* proc.anames: every ancestor's name (a list) */
+	FLD_FS_PATH_NAME,    /* fs.path.name: path of unlink, rmdir, truncate */
+	FLD_FS_PATH_NAMERAW, /* fs.path.nameraw */
+	FLD_FS_PATH_SOURCE,  /* fs.path.source: rename source */
+	FLD_FS_PATH_SOURCERAW,
+	FLD_FS_PATH_TARGET,  /* fs.path.target: rename target */
+	FLD_FS_PATH_TARGETRAW,
+	FLD_CONTAINER_ID,    /* container.id: "host" */
+	FLD_CONTAINER_NAME,  /* container.name: "host" */
+	FLD_PROC_IS_EXE_FROM_MEMFD, /* proc.is_exe_from_memfd: the executable is a memfd (bool) */
+	/* end of the Falco fields (issue 14) */
 	FLD_MAX,
 };
 
 enum bw_kind { BW_K_STR, BW_K_U64, BW_K_S64, BW_K_BOOL };
 
+/* bw_field_info.flags */
+#define BW_FF_DERIVED  1u  /* computed by event_value(); not stored, not in the event JSON */
+#define BW_FF_INDEXED  2u  /* takes an argument: proc.aname[2], evt.arg.flags */
+#define BW_FF_LIST     4u  /* several values (proc.anames): in, intersects, exists */
+#define BW_FF_AUDIT    8u  /* an audit id: 4294967295 ("unset") reads as -1, as in Falco */
+
 struct bw_field_info {
 	const char *name;     /* "proc.name" */
 	enum bw_kind kind;    /* value kind */
-	size_t offset;        /* offset into struct bw_event */
+	size_t offset;        /* offset into struct bw_event (stored fields) */
 	const char *desc;     /* one line for --help and the README */
+	unsigned flags;       /* BW_FF_* */
 };
 
 extern const struct bw_field_info bw_fields[FLD_MAX];
 
 /* Field id by name, -1 when unknown. */
 int event_field_lookup(const char *name, size_t len);
+
+/* Ancestors carried by an event (proc.aname[N], N = 1..BW_ANC_MAX). */
+#define BW_ANC_MAX 16
+
+struct bw_ancestor {
+	uint64_t pid;                /* proc.apid[N] */
+	struct bw_str name, exe, exepath; /* proc.aname[N], proc.aexe[N], proc.aexepath[N] */
+};
 
 /*
  * A decoded event. Strings point into buffers owned by whoever filled the
@@ -159,6 +211,16 @@ struct bw_event {
 	struct bw_str drop_reason;
 	struct bw_str arg_flags, arg_mode;  /* evt.arg.flags, evt.arg.mode */
 	bool is_open_write, is_open_create, is_io_uring; /* evt.is_* */
+	/* Falco fields (issue 14) */
+	uint64_t evt_num;        /* evt.num */
+	struct bw_str argv0, pargv0; /* proc.exe, proc.pexe */
+	uint64_t sid, vpgid;     /* proc.sid, proc.vpgid */
+	uint64_t gid;            /* group.gid */
+	struct bw_str group_name;/* group.name */
+	struct bw_str cwd;       /* proc.cwd */
+	bool exe_upper;          /* proc.is_exe_upper_layer */
+	uint32_t nanc;           /* ancestors known: anc[0] is the parent */
+	struct bw_ancestor anc[BW_ANC_MAX];
 	uint64_t present[(FLD_MAX + 63) / 64]; /* bit per enum bw_field */
 };
 
@@ -186,8 +248,38 @@ struct bw_value {
 	int64_t i;         /* BW_K_S64 */
 };
 
-/* Returns false when the event does not carry the field. */
+/* Returns false when the event does not carry the field. Stored fields
+ * only (BW_FF_DERIVED fields need event_value()). For BW_FF_AUDIT fields
+ * v->i is -1 when unset and v->u keeps the raw 4294967295. */
 bool event_get(const struct bw_event *e, enum bw_field f, struct bw_value *v);
+
+/*
+ * Value of any field, derived and indexed ones included: idx is the
+ * ancestor level of proc.a*[N] (0 the process itself, 1 the parent) or the
+ * evt_arg id of evt.arg.NAME / evt.rawarg.NAME; -1 when none. Text made up
+ * for the value (evt.arg.flags) goes to buf (cap bytes). False when the
+ * event does not carry it. Does not allocate.
+ */
+bool event_value(const struct bw_event *e, int f, int idx, struct bw_value *v, char *buf,
+		 size_t cap);
+
+/*
+ * Parses a field reference: "proc.name", "proc.aname[2]", "evt.arg.flags",
+ * "evt.arg[0]". Returns the field and sets *idx (-1 when it takes none), or
+ * -1 when bulwark has no such field.
+ */
+int event_field_parse(const char *name, size_t len, int *idx);
+
+/* Falco's syscall argument names that bulwark fills (evt.arg.NAME), by id. */
+int event_arg_lookup(const char *name, size_t len);   /* -1 if unknown */
+const char *event_arg_name(int id);
+enum bw_kind event_arg_kind(int id);  /* kind of evt.rawarg.NAME: text or a number */
+
+/* Sets anc[0] from the parent fields and nanc (after the parent fields are set). */
+void event_sync_parent(struct bw_event *e);
+
+/* Errno name of a negative result ("ENOENT"), or NULL. */
+const char *event_errno_name(int64_t res);
 
 #define BW_NO_SESSION 4294967295u  /* audit "unset" id: never a session */
 

@@ -227,6 +227,24 @@ void event_to_json(struct jbuf *b, const struct bw_event *e)
 		json_put_key(b, bw_fields[f].name);
 		json_put_value(b, &v);
 	}
+	/* ancestors above the parent (the parent is proc.ppid, proc.pname...) */
+	for (uint32_t i = 1; i < e->nanc && i < BW_ANC_MAX; i++) {
+		const struct bw_ancestor *a = &e->anc[i];
+		jbuf_printf(b, "%s\"proc.apid[%u]\":%" PRIu64, first ? "" : ",", i + 1, a->pid);
+		first = false;
+		if (a->name.p) {
+			jbuf_printf(b, ",\"proc.aname[%u]\":", i + 1);
+			json_put_str(b, a->name.p, a->name.len);
+		}
+		if (a->exe.p) {
+			jbuf_printf(b, ",\"proc.aexe[%u]\":", i + 1);
+			json_put_str(b, a->exe.p, a->exe.len);
+		}
+		if (a->exepath.p) {
+			jbuf_printf(b, ",\"proc.aexepath[%u]\":", i + 1);
+			json_put_str(b, a->exepath.p, a->exepath.len);
+		}
+	}
 	jbuf_putc(b, '}');
 }
 
@@ -509,14 +527,42 @@ static int ev_kv(void *vctx, const char *k, size_t kl, const struct json_val *v)
 {
 	struct ev_ctx *c = vctx;
 	struct bw_event *e = c->e;
-	int f = event_field_lookup(k, kl);
+	int idx = -1, f = event_field_lookup(k, kl);
 	const struct bw_field_info *fi;
 	char *dst;
 	uint64_t u;
 
+	/* evt.arg.flags and evt.arg.mode are stored (issue 11), though named as evt.arg.NAME */
+	if (f != FLD_EVT_ARG_FLAGS && f != FLD_EVT_ARG_MODE)
+		f = event_field_parse(k, kl, &idx);
+
 	if (f < 0 || v->type == JV_NULL)
 		return 0; /* unknown keys are skipped: newer producers stay readable */
 	fi = &bw_fields[f];
+	if (f == FLD_EVT_RES_NAME && v->type == JV_NUM) /* written before evt.res became Falco's string */
+		fi = &bw_fields[f = FLD_EVT_RAWRES];
+	if (idx >= 2 && (f == FLD_PROC_ANAME || f == FLD_PROC_APID || f == FLD_PROC_AEXE ||
+			 f == FLD_PROC_AEXEPATH)) {
+		struct bw_ancestor *a = &e->anc[idx - 1];
+		struct bw_str s = { v->p, (uint32_t)v->len };
+		if (f == FLD_PROC_APID) {
+			if (parse_int(v, false, &a->pid))
+				goto bad;
+		} else if (v->type != JV_STR) {
+			goto bad;
+		} else if (f == FLD_PROC_ANAME) {
+			a->name = s;
+		} else if (f == FLD_PROC_AEXE) {
+			a->exe = s;
+		} else {
+			a->exepath = s;
+		}
+		if ((uint32_t)idx > e->nanc)
+			e->nanc = (uint32_t)idx;
+		return 0;
+	}
+	if (fi->flags & BW_FF_DERIVED)
+		return 0; /* computed from the stored fields, never read */
 	dst = (char *)e + fi->offset;
 	switch (fi->kind) {
 	case BW_K_STR: {
@@ -534,6 +580,8 @@ static int ev_kv(void *vctx, const char *k, size_t kl, const struct json_val *v)
 	case BW_K_S64:
 		if (parse_int(v, true, &u))
 			goto bad;
+		if ((fi->flags & BW_FF_AUDIT) && u == UINT64_MAX)
+			u = BW_NO_SESSION; /* Falco's -1: unset */
 		memcpy(dst, &u, sizeof(u));
 		break;
 	case BW_K_BOOL:
@@ -567,5 +615,6 @@ int json_parse_event(const char *text, size_t len, char *scratch,
 	e->type = event_type_from_name(e->type_name.p, e->type_name.len);
 	if (event_has(e, FLD_FD_NAME))
 		event_split_path(e);
+	event_sync_parent(e);
 	return 0;
 }

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include "core/proctable.h"
+
+#define OVERLAYFS_MAGIC 0x794c7630
 
 int proctable_init(struct proctable *pt, uint32_t nbuckets)
 {
@@ -27,6 +30,7 @@ static void proc_release(struct proc *p)
 {
 	free(p->exe);
 	free(p->cmdline);
+	free(p->cwd);
 	free(p);
 }
 
@@ -102,6 +106,10 @@ struct proc *proctable_add(struct proctable *pt, uint32_t pid)
 	p->loginuid = p->sessionid = 4294967295u;
 	p->comm[0] = 0;
 	p->start_ns = p->exit_ns = 0;
+	p->argv0_len = p->sid = p->pgid = p->gid = 0;
+	p->has_ids = false;
+	p->exe_upper = -1;
+	proc_set_str(&p->cwd, &p->cwd_len, &p->cwd_cap, "", 0);
 	proc_set_str(&p->exe, &p->exe_len, &p->exe_cap, "", 0);
 	proc_set_str(&p->cmdline, &p->cmd_len, &p->cmd_cap, "", 0);
 	b = bucket(pt, pid);
@@ -168,6 +176,7 @@ int proctable_read_proc(struct proctable *pt, uint32_t pid, struct proc **out)
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
 	if (proc_read_small(path, buf, sizeof(buf)) > 0 && (s = strstr(buf, "\nUid:")))
 		p->uid = (uint32_t)strtoul(s + 5, NULL, 10);
+	proctable_read_ids(p);
 	snprintf(path, sizeof(path), "/proc/%u/loginuid", pid);
 	if (proc_read_small(path, buf, sizeof(buf)) > 0)
 		p->loginuid = (uint32_t)strtoul(buf, NULL, 10);
@@ -183,6 +192,7 @@ int proctable_read_proc(struct proctable *pt, uint32_t pid, struct proc **out)
 	if (n > 0) {
 		while (n > 0 && buf[n - 1] == 0)
 			n--;
+		p->argv0_len = (uint32_t)strnlen(buf, (size_t)n);
 		for (ssize_t i = 0; i < n; i++)
 			if (!buf[i])
 				buf[i] = ' ';
@@ -239,6 +249,13 @@ struct proc *proctable_fork(struct proctable *pt, uint32_t pid, uint32_t ppid, u
 		memcpy(p->comm, parent->comm, sizeof(p->comm));
 		proc_set_str(&p->exe, &p->exe_len, &p->exe_cap, parent->exe, parent->exe_len);
 		proc_set_str(&p->cmdline, &p->cmd_len, &p->cmd_cap, parent->cmdline, parent->cmd_len);
+		p->argv0_len = parent->argv0_len;
+		p->sid = parent->sid;
+		p->pgid = parent->pgid;
+		p->gid = parent->gid;
+		p->has_ids = parent->has_ids;
+		p->exe_upper = parent->exe_upper;
+		proc_set_str(&p->cwd, &p->cwd_len, &p->cwd_cap, parent->cwd, parent->cwd_len);
 	}
 	return p;
 }
@@ -257,10 +274,60 @@ int proctable_exec(struct proctable *pt, struct proc *p, const char *exe, uint32
 	err = proc_set_str(&p->cmdline, &p->cmd_len, &p->cmd_cap, argv, args_len);
 	if (err)
 		return err;
+	p->argv0_len = (uint32_t)strnlen(argv, args_len);
 	for (uint32_t i = 0; i < args_len; i++)
 		if (!p->cmdline[i])
 			p->cmdline[i] = ' ';
 	return 0;
+}
+
+int proctable_read_ids(struct proc *p)
+{
+	char path[64], buf[4096], *s;
+	unsigned long pgid, sid;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", p->pid);
+	n = proc_read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	s = strrchr(buf, ')');
+	/* "pid (comm) S ppid pgrp session ..." */
+	if (!s || sscanf(s + 2, "%*c %*u %lu %lu", &pgid, &sid) != 2)
+		return -EINVAL;
+	p->pgid = (uint32_t)pgid;
+	p->sid = (uint32_t)sid;
+	snprintf(path, sizeof(path), "/proc/%u/status", p->pid);
+	if (proc_read_small(path, buf, sizeof(buf)) > 0 && (s = strstr(buf, "\nGid:")))
+		p->gid = (uint32_t)strtoul(s + 5, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%u/cwd", p->pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	proc_set_str(&p->cwd, &p->cwd_len, &p->cwd_cap, buf, n > 0 ? (uint32_t)n : 0);
+	{
+		struct statfs fs;
+		/* off overlayfs there is no upper layer; on it, which layer is not known */
+		snprintf(path, sizeof(path), "/proc/%u/exe", p->pid);
+		p->exe_upper = statfs(path, &fs) ? -1 : fs.f_type == OVERLAYFS_MAGIC ? -1 : 0;
+	}
+	p->has_ids = true;
+	return 0;
+}
+
+int proctable_ancestors(struct proctable *pt, const struct proc *p, const struct proc **out, int max)
+{
+	int n = 0;
+
+	while (n < max && p->ppid && p->ppid != p->pid) {
+		const struct proc *a = proctable_get(pt, p->ppid);
+		if (!a)
+			break;
+		for (int i = 0; i < n; i++)
+			if (out[i] == a)
+				return n; /* a loop: pids were reused while an entry was stale */
+		out[n++] = a;
+		p = a;
+	}
+	return n;
 }
 
 void proctable_exit(struct proctable *pt, uint32_t pid, uint64_t now_ns)

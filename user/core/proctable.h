@@ -18,6 +18,12 @@ struct proc {
 	uint32_t exe_len, exe_cap;
 	char *cmdline;          /* argv joined by ' ', NUL terminated */
 	uint32_t cmd_len, cmd_cap;
+	uint32_t argv0_len;     /* bytes of cmdline that are argv[0] (Falco's proc.exe) */
+	uint32_t sid, pgid, gid;/* POSIX session, process group, real gid: as of the last exec */
+	bool has_ids;           /* sid, pgid, gid, cwd were read (from /proc at exec or seeding) */
+	int8_t exe_upper;       /* exe in an overlayfs upper layer: 0 no, -1 unknown (on overlayfs) */
+	char *cwd;              /* working directory at the last exec, NUL terminated */
+	uint32_t cwd_len, cwd_cap;
 	uint64_t start_ns;      /* first seen (fork, exec or /proc) in ns since the epoch */
 	uint64_t exit_ns;       /* 0 while alive */
 	struct proc *next;      /* hash chain / free list */
@@ -55,6 +61,17 @@ struct proc *proctable_fork(struct proctable *pt, uint32_t pid, uint32_t ppid, u
 /* exec: argv is NUL separated, args_len bytes; joined by ' ' for cmdline. */
 int proctable_exec(struct proctable *pt, struct proc *p, const char *exe, uint32_t exe_len,
 		   const char *argv, uint32_t args_len);
+
+/* Reads sid, pgid and gid of p from /proc/PID/stat and status (at exec:
+ * setsid, setpgid and setgid come before it). 0 or -errno (gone). */
+int proctable_read_ids(struct proc *p);
+
+/*
+ * The ancestors of p, parent first, at most max: follows ppid through the
+ * table (no /proc reads), stops at pid 0 or 1's parent, an unknown pid
+ * or a loop. Returns how many were stored in out.
+ */
+int proctable_ancestors(struct proctable *pt, const struct proc *p, const struct proc **out, int max);
 
 /* Marks pid as exited; the entry is kept until proctable_gc() so late
  * events of the process still find it. */

@@ -34,16 +34,16 @@ static void format_output(struct jbuf *b, const struct rule *r, const struct bw_
 	for (int i = 0; i < nsegs; i++) {
 		const struct rule_output_seg *s = &segs[i];
 		struct bw_value v;
-		char tbuf[40];
+		char tbuf[40], vbuf[512];
 
-		if (s->field < 0) {
+		if (s->field == -1) {
 			if (escape)
 				put_escaped(b, s->p, s->len);
 			else
 				jbuf_put(b, s->p, s->len);
 			continue;
 		}
-		if (!event_get(e, s->field, &v)) {
+		if (s->field < 0 || !event_value(e, s->field, s->idx, &v, vbuf, sizeof(vbuf))) {
 			jbuf_puts(b, "<NA>");
 			continue;
 		}
@@ -154,6 +154,37 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 			json_put_value(b, &v);
 		else
 			jbuf_puts(b, "null");
+	}
+	/* Falco fields named in the output that are derived, indexed or not
+	 * filled, under the name as written (proc.aname[2], container.image) */
+	{
+		const struct rule_output_seg *segs;
+		int nsegs = rule_output_segs(r, &segs), nput = nofields;
+
+		for (int i = 0; i < nsegs; i++) {
+			const struct rule_output_seg *s = &segs[i];
+			struct bw_value v;
+			char vbuf[512];
+			bool dup = false;
+
+			if (s->field == -1 || (s->field >= 0 && s->idx < 0 &&
+					       !(bw_fields[s->field].flags & BW_FF_DERIVED)))
+				continue;
+			for (int k = 0; k < i && !dup; k++)
+				dup = segs[k].field != -1 && segs[k].len == s->len &&
+				      !memcmp(segs[k].p, s->p, s->len);
+			if (dup)
+				continue;
+			if (nput++)
+				jbuf_putc(b, ',');
+			json_put_str(b, s->p, s->len);
+			jbuf_putc(b, ':');
+			if (s->field >= 0 && event_value(e, s->field, s->idx, &v, vbuf, sizeof(vbuf)))
+				json_put_value(b, &v);
+			else
+				jbuf_puts(b, "null");
+		}
+		nofields = nput;
 	}
 	if (act) {
 		jbuf_printf(b, "%s\"bulwark.action\":\"%s\"", nofields ? "," : "",

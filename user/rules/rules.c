@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rules/rules_int.h"
@@ -43,6 +44,7 @@ const char *rule_output_format(const struct rule *r) { return r->output_fmt; }
 enum rule_action rule_action(const struct rule *r) { return r->action; }
 enum rule_priority rule_priority(const struct rule *r) { return r->priority; }
 bool rule_enabled(const struct rule *r) { return r->enabled; }
+const char *rule_why_disabled(const struct rule *r) { return r->why_disabled; }
 const char *rule_source(const struct rule *r)
 {
 	return r->source == RL_SRC_DATABASE ? "database" : "syscall";
@@ -145,6 +147,23 @@ char *rs_strndup(struct rules *rs, const char *s, size_t n)
 	return rs_keep(rs, strndup(s, n));
 }
 
+bool rs_keep_regex(struct rules *rs, void *re)
+{
+	if (rs->nregexes == rs->capregexes) {
+		int cap = rs->capregexes ? rs->capregexes * 2 : 16;
+		void **n = realloc(rs->regexes, (size_t)cap * sizeof(*n));
+		if (!n) {
+			regfree(re);
+			free(re);
+			return false;
+		}
+		rs->regexes = n;
+		rs->capregexes = cap;
+	}
+	rs->regexes[rs->nregexes++] = re;
+	return true;
+}
+
 /* ---- outputs ---- */
 
 static bool field_char(char c)
@@ -154,6 +173,7 @@ static bool field_char(char c)
 
 static int field_suggest(struct rl_ctx *L, struct rl_pos pos, const char *w, size_t n)
 {
+	/* Falco fields bulwark does not fill print <NA>; compile_output handles them */
 	const char *names[FLD_MAX], *near;
 
 	for (int i = 0; i < FLD_MAX; i++)
@@ -177,9 +197,15 @@ static int compile_output(struct rl_ctx *L, struct rules *rs, struct rule *r,
 {
 	const char *s;
 	size_t n = t->len, i = 0, lit = 0;
-	uint64_t used = (1ull << FLD_EVT_TIME) | (1ull << FLD_EVT_TYPE) | (1ull << FLD_PROC_PID) |
-			(1ull << FLD_PROC_NAME) | (1ull << FLD_USER_LOGINUID) | (1ull << FLD_SESSION_ID);
-	int cap = 8, bad = 0;
+	struct rl_fset used = { 0 };
+	int cap = 8, bad = 0, idx;
+
+	rl_fset_add(&used, FLD_EVT_TIME);
+	rl_fset_add(&used, FLD_EVT_TYPE);
+	rl_fset_add(&used, FLD_PROC_PID);
+	rl_fset_add(&used, FLD_PROC_NAME);
+	rl_fset_add(&used, FLD_USER_LOGINUID);
+	rl_fset_add(&used, FLD_SESSION_ID);
 
 	/* a folded YAML scalar (output: >) ends with a newline; Falco trims it */
 	while (n && (t->s[n - 1] == '\n' || t->s[n - 1] == ' ' || t->s[n - 1] == '\t'))
@@ -200,7 +226,7 @@ static int compile_output(struct rl_ctx *L, struct rules *rs, struct rule *r,
 			r->segs = ns;                                                 \
 			cap *= 2;                                                     \
 		}                                                                     \
-		r->segs[r->nsegs++] = (struct rule_output_seg){ (f), (p_), (uint32_t)(l_) }; \
+		r->segs[r->nsegs++] = (struct rule_output_seg){ (f), (p_), (uint32_t)(l_), idx }; \
 	} while (0)
 
 	while (i < n) {
@@ -211,6 +237,7 @@ static int compile_output(struct rl_ctx *L, struct rules *rs, struct rule *r,
 			i++;
 			continue;
 		}
+		idx = -1;
 		if (s[i + 1] == '%') {
 			PUSH_SEG(-1, s + lit, i + 1 - lit);
 			i += 2;
@@ -225,16 +252,19 @@ static int compile_output(struct rl_ctx *L, struct rules *rs, struct rule *r,
 				rl_error(L, rl_text_pos(L, t, i), "'%%{' without a closing '}' in output");
 				return -1;
 			}
-			f = event_field_lookup(s + i + 2, j - i - 2);
-			if (f < 0) {
+			f = event_field_parse(s + i + 2, j - i - 2, &idx);
+			if (f < 0 && rl_falco_field_class(s + i + 2, j - i - 2))
+				f = -2;
+			if (f == -1) {
 				bad |= field_suggest(L, rl_text_pos(L, t, i), s + i + 2, j - i - 2);
 				i = j + 1;
 				continue;
 			}
 			if (i > lit)
 				PUSH_SEG(-1, s + lit, i - lit);
-			PUSH_SEG(f, NULL, 0);
-			used |= 1ull << f;
+			PUSH_SEG(f, s + i + 2, j - i - 2);
+			if (f >= 0 && idx < 0 && !(bw_fields[f].flags & BW_FF_DERIVED))
+				rl_fset_add(&used, f);
 			i = j + 1;
 			lit = i;
 			continue;
@@ -242,23 +272,34 @@ static int compile_output(struct rl_ctx *L, struct rules *rs, struct rule *r,
 		j = i + 1;
 		while (j < n && field_char(s[j]))
 			j++;
+		/* an argument: proc.aname[2], container.mount.dest[/var/run/docker.sock] */
+		if (j < n && s[j] == '[' && memchr(s + j, ']', n - j))
+			j = (size_t)((const char *)memchr(s + j, ']', n - j) - s) + 1;
 		nl = j - i - 1;
 		if (!nl) {
 			i++;
 			continue; /* a lone '%' is literal */
 		}
-		f = event_field_lookup(s + i + 1, nl);
+		f = event_field_parse(s + i + 1, nl, &idx);
 		while (f < 0 && nl > 1 && s[i + nl] == '.')
-			f = event_field_lookup(s + i + 1, --nl);
+			f = event_field_parse(s + i + 1, --nl, &idx);
 		if (f < 0) {
-			bad |= field_suggest(L, rl_text_pos(L, t, i), s + i + 1, j - i - 1);
-			i = j;
-			continue;
+			nl = j - i - 1;
+			while (nl > 1 && s[i + nl] == '.')
+				nl--;
+			if (rl_falco_field_class(s + i + 1, nl)) {
+				f = -2;
+			} else {
+				bad |= field_suggest(L, rl_text_pos(L, t, i), s + i + 1, j - i - 1);
+				i = j;
+				continue;
+			}
 		}
 		if (i > lit)
 			PUSH_SEG(-1, s + lit, i - lit);
-		PUSH_SEG(f, NULL, 0);
-		used |= 1ull << f;
+		PUSH_SEG(f, s + i + 1, nl);
+		if (f >= 0 && idx < 0 && !(bw_fields[f].flags & BW_FF_DERIVED))
+			rl_fset_add(&used, f);
 		i = i + 1 + nl;
 		lit = i;
 	}
@@ -270,7 +311,7 @@ static int compile_output(struct rl_ctx *L, struct rules *rs, struct rule *r,
 		return -ENOMEM;
 	/* fd.directory / fd.filename are derived; they appear only when named */
 	for (int f = 0; f < FLD_MAX; f++)
-		if (used & (1ull << f))
+		if (rl_fset_has(&used, f))
 			r->ofields[r->nofields++] = f;
 	return bad;
 }
@@ -541,6 +582,12 @@ void rules_free(struct rules *rs)
 	for (int i = 0; i < rs->nallocs; i++)
 		free(rs->allocs[i]);
 	free(rs->allocs);
+	for (int i = 0; i < rs->nregexes; i++) {
+		regfree(rs->regexes[i]);
+		free(rs->regexes[i]);
+	}
+	free(rs->regexes);
+	free(rs->scratch);
 	for (int t = 0; t < BW_EVT_MAX; t++)
 		free(rs->by_type[t]);
 	free(rs->nodes);
@@ -550,10 +597,10 @@ void rules_free(struct rules *rs)
 	free(rs);
 }
 
-static bool uses_db_fields(uint64_t fields)
+static bool uses_db_fields(const struct rl_fset *fields)
 {
 	for (int f = 0; f < FLD_MAX; f++)
-		if ((fields & (1ull << f)) && !strncmp(bw_fields[f].name, "db.", 3))
+		if (rl_fset_has(fields, f) && !strncmp(bw_fields[f].name, "db.", 3))
 			return true;
 	return false;
 }
@@ -606,10 +653,80 @@ static int build_protect(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, 
 	return 0;
 }
 
+/*
+ * The condition a rule is compiled from: its own, and "and not (...)" of
+ * its exceptions' rows (Falco's exceptions: are exactly that).
+ */
+static int rule_cond_text(struct rl_ctx *L, const struct rl_rule *d, struct rl_text *t)
+{
+	bool any = false;
+
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < d->nexc; i++)
+		any |= d->exc[i].nrows > 0;
+	if (!any)
+		return rl_text_cat(L, t, &d->cond) ? 0 : -1;
+	if (!rl_text_lit(L, t, "(") || !rl_text_cat(L, t, &d->cond) || !rl_text_lit(L, t, ") and not ("))
+		return -1;
+	any = false;
+	for (int i = 0; i < d->nexc; i++)
+		for (int k = 0; k < d->exc[i].nrows; k++) {
+			if (any && !rl_text_lit(L, t, " or "))
+				return -1;
+			if (!rl_text_cat(L, t, &d->exc[i].rows[k]))
+				return -1;
+			any = true;
+		}
+	return rl_text_lit(L, t, ")") ? 0 : -1;
+}
+
+static void type_names(const uint64_t mask, char *buf, size_t cap)
+{
+	size_t w = 0;
+
+	buf[0] = 0;
+	for (int t = 1; t < BW_EVT_MAX; t++)
+		if (mask >> t & 1) {
+			int k = snprintf(buf + w, cap - w, "%s%s", w ? ", " : "", event_type_name(t));
+			if (k < 0 || (size_t)k >= cap - w)
+				break;
+			w += (size_t)k;
+		}
+}
+
+static void needed_types(const struct rl_needs *n, char *buf, size_t cap)
+{
+	size_t w = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < n->ntypes; i++) {
+		int k = snprintf(buf + w, cap - w, "%s%s", i ? ", " : "", n->types[i]);
+		if (k < 0 || (size_t)k >= cap - w)
+			break;
+		w += (size_t)k;
+	}
+}
+
+/* Disables r for what bulwark cannot see, with one warning that says so. */
+static int disable_for(struct rl_ctx *L, struct rules *rs, const struct rl_rule *d, struct rule *r,
+		       const char *why)
+{
+	r->why_disabled = rs_strndup(rs, why, strlen(why));
+	if (!r->why_disabled)
+		return -ENOMEM;
+	if (r->enabled)
+		rl_warn(L, d->pos, "rule '%s' loads disabled: %s", d->name, why);
+	r->enabled = false;
+	return 0;
+}
+
 static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, struct rule *r)
 {
 	const uint64_t syscall_types = RULES_ALL_TYPES & ~RULES_DB_TYPES;
-	bool unknown = false;
+	struct rl_needs needs = { 0 };
+	struct rl_text cond;
+	char why[400], tn[200];
+	const char *unav;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -629,29 +746,76 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 				return -ENOMEM;
 		r->ntags = d->ntags;
 	}
-	rc = rs_compile_cond(L, rs, &d->cond, d->skip_unknown, &unknown, &r->root, &r->fields);
+	if (d->bad_source) {
+		/* another source's fields (ka.*, ct.*): not bulwark's, so not compiled */
+		r->root = rs_false_node(L, rs);
+		r->source = RL_SRC_SYSCALL;
+		snprintf(why, sizeof(why), "source '%s' comes from a Falco plugin, which bulwark does "
+			 "not have (its sources are syscall and database)", d->bad_source);
+		if (r->root < 0 || disable_for(L, rs, d, r, why))
+			return -ENOMEM;
+		return d->has_output ? 0 : -1;
+	}
+	if (rule_cond_text(L, d, &cond)) {
+		rl_text_free(&cond);
+		return L->oom ? -ENOMEM : -1;
+	}
+	rc = rs_compile_cond(L, rs, &cond, d->skip_unknown, &needs, &r->root, &r->fields);
+	rl_text_free(&cond);
 	if (rc < 0)
-		return unknown ? 1 : -1; /* 1: skipped by skip-if-unknown-filter */
+		d->bad_macro = needs.bad_macro;
 	/* a rule missing its output or priority was reported while reading;
 	 * its condition is still checked so that every error shows at once */
-	rc = d->has_output ? compile_output(L, rs, r, &d->output) : -1;
+	if (d->has_output) {
+		int orc = compile_output(L, rs, r, &d->output);
+		if (orc == -ENOMEM)
+			return orc;
+		rc |= orc;
+	} else {
+		rc = -1;
+	}
 	if (rc)
-		return rc;
+		return rc < 0 ? -1 : rc;
 	r->source = d->source >= 0 ? d->source
-				   : uses_db_fields(r->fields) ? RL_SRC_DATABASE : RL_SRC_SYSCALL;
-	if (d->source == RL_SRC_SYSCALL && uses_db_fields(r->fields)) {
+				   : uses_db_fields(&r->fields) ? RL_SRC_DATABASE : RL_SRC_SYSCALL;
+	if (d->source == RL_SRC_SYSCALL && uses_db_fields(&r->fields)) {
 		rl_error(L, d->source_pos, "rule '%s' reads db.* fields, which only database events "
 			 "carry; use 'source: database' or leave 'source' out", d->name);
 		return -1;
 	}
 	r->types = rs_node_types(rs, r->root) &
 		   (r->source == RL_SRC_DATABASE ? RULES_DB_TYPES : syscall_types);
-	if (!r->types)
+	needed_types(&needs, tn, sizeof(tn));
+	if (needs.unavail && (unav = rs_unavail_in(rs, r->root, r->types))) {
+		snprintf(why, sizeof(why), "needs field '%s', which bulwark does not capture", unav);
+		if (disable_for(L, rs, d, r, why))
+			return -ENOMEM;
+	} else if (needs.field[0]) {
+		snprintf(why, sizeof(why), needs.unknown ? "unknown field '%s' (skip-if-unknown-filter: "
+			 "true; Falco would drop the rule)" : "needs field '%s', which bulwark does not "
+			 "capture", needs.field);
+		if (disable_for(L, rs, d, r, why))
+			return -ENOMEM;
+	} else if (!r->types && needs.ntypes) {
+		snprintf(why, sizeof(why), "needs event type%s %s, which bulwark does not capture",
+			 needs.ntypes > 1 ? "s" : "", tn);
+		if (disable_for(L, rs, d, r, why))
+			return -ENOMEM;
+	} else if (needs.ntypes && r->enabled) {
+		type_names(r->types, why, sizeof(why));
+		rl_warn(L, d->pos, "rule '%s': bulwark does not capture event type%s %s; the rule "
+			"sees only %s", d->name, needs.ntypes > 1 ? "s" : "", tn, why);
+	} else if (!r->types && needs.host_field[0]) {
+		rl_warn(L, d->pos, "rule '%s' can never match on a host: it needs '%s', which Falco "
+			"leaves absent for host processes, and bulwark reports every process as the "
+			"host's", d->name, needs.host_field);
+	} else if (!r->types) {
 		rl_warn(L, d->pos, "rule '%s' can never match: its evt.type condition excludes every "
 			"%s event", d->name, r->source == RL_SRC_DATABASE ? "database" : "syscall");
-	else if (r->source == RL_SRC_SYSCALL && r->types == syscall_types && r->enabled)
+	} else if (r->source == RL_SRC_SYSCALL && r->types == syscall_types && r->enabled) {
 		rl_warn(L, d->pos, "rule '%s' has no evt.type condition, so it is evaluated for every "
 			"event; add one (e.g. evt.type in (unlinkat, execve)) to keep it cheap", d->name);
+	}
 	if (d->has_threshold) {
 		L->th_slots += (uint64_t)d->th.count * d->th.max_groups;
 		if (L->th_slots > RULES_MAX_TH_TOTAL) {
@@ -667,29 +831,88 @@ static int build_rule(struct rl_ctx *L, struct rules *rs, struct rl_rule *d, str
 	return build_protect(L, rs, d, r);
 }
 
+/* One line of the --falco-report for rule d: built (r, or NULL) or not. */
+static void report_rule(struct rl_ctx *L, const struct rl_rule *d, const struct rule *r,
+			int first_err)
+{
+	const char *file = rl_file_name(L, d->pos.file);
+
+	if (!L->report)
+		return;
+	fprintf(L->report, "%s:%d: %s: ", file, d->pos.line, d->name);
+	if (r && r->enabled)
+		fprintf(L->report, "loads\n");
+	else if (r && r->why_disabled)
+		fprintf(L->report, "loads disabled: %s\n", r->why_disabled);
+	else if (r)
+		fprintf(L->report, "loads disabled: enabled: false in the rule file\n");
+	else if (first_err >= 0 && first_err < L->ndiags)
+		fprintf(L->report, "fails: %s\n", L->diags[first_err].msg);
+	else if (d->bad_macro)
+		fprintf(L->report, "fails: macro '%s' has errors (reported at the macro)\n",
+			d->bad_macro);
+	else
+		fprintf(L->report, "fails: see the errors above\n");
+}
+
+/* Per file: rules that load enabled, load disabled, fail. */
+static void report_summary(struct rl_ctx *L, const int *state)
+{
+	for (int f = 0; L->report && f < L->nfiles; f++) {
+		int n[3] = { 0 };
+		for (int i = 0; i < L->nrules; i++)
+			if (L->rules[i].pos.file == f)
+				n[state[i]]++;
+		fprintf(L->report, "%s: %d rules: %d load enabled, %d load disabled, %d fail\n",
+			rl_file_name(L, f), n[0] + n[1] + n[2], n[0], n[1], n[2]);
+	}
+}
+
 static int build(struct rl_ctx *L, struct rules **out, FILE *errf)
 {
 	struct rules *rs = calloc(1, sizeof(*rs));
-	int rc = 0, nr = 0;
+	int rc = 0, nr = 0, *state = NULL;
 
 	*out = NULL;
 	if (!rs || L->oom)
 		goto oom;
 	rs->rules = calloc((size_t)(L->nrules ? L->nrules : 1), sizeof(*rs->rules));
-	if (!rs->rules)
+	rs->scratch = malloc((size_t)RS_SCRATCH * RS_SLOTS);
+	state = calloc((size_t)(L->nrules ? L->nrules : 1), sizeof(*state));
+	if (!rs->rules || !rs->scratch || !state)
 		goto oom;
 	for (int i = 0; i < L->nmacros; i++)
 		rs_compile_macro(L, rs, &L->macros[i]);
 	for (int i = 0; i < L->nrules; i++) {
 		struct rl_rule *d = &L->rules[i];
-		if (!d->has_cond || d->bad_text)
+		int before = L->ndiags, first = d->read_errors ? d->first_error : -1;
+		int nerr = L->nerrors;
+
+		if (!d->has_cond || d->bad_text) {
+			state[i] = 2;
+			report_rule(L, d, NULL, first);
 			continue; /* reported while reading */
+		}
 		rc = build_rule(L, rs, d, &rs->rules[nr]);
 		if (rc == -ENOMEM || L->oom)
 			goto oom;
+		if (first < 0 && L->nerrors > nerr)
+			for (int k = before; k < L->ndiags && first < 0; k++)
+				if (!L->diags[k].warning)
+					first = k;
+		if (rc == 0 && !d->read_errors) {
+			state[i] = rs->rules[nr].enabled ? 0 : 1;
+			report_rule(L, d, &rs->rules[nr], -1);
+		} else {
+			state[i] = 2;
+			report_rule(L, d, NULL, first);
+		}
 		if (rc == 0)
 			nr++;
 	}
+	report_summary(L, state);
+	free(state);
+	state = NULL;
 	rs->nrules = nr;
 	if (nr > 65535)
 		rl_error(L, (struct rl_pos){ -1, 0, 0 }, "%d rules; at most 65535 are supported", nr);
@@ -741,13 +964,20 @@ static int build(struct rl_ctx *L, struct rules **out, FILE *errf)
 oom:
 	if (errf)
 		fprintf(errf, "bulwark: out of memory while loading rules\n");
+	free(state);
 	rules_free(rs);
 	return -ENOMEM;
 }
 
 int rules_load(const char *const *paths, int npaths, struct rules **out, FILE *errf)
 {
-	struct rl_ctx L = { 0 };
+	return rules_load_report(paths, npaths, out, errf, NULL);
+}
+
+int rules_load_report(const char *const *paths, int npaths, struct rules **out, FILE *errf,
+		      FILE *report)
+{
+	struct rl_ctx L = { .report = report };
 	int rc;
 
 	*out = NULL;

@@ -42,6 +42,14 @@ struct rules_source {
 	size_t len;
 };
 
+/*
+ * rules_load() that also writes one line per rule to report, Falco users'
+ * porting view: "loads", "loads disabled: WHY" or "fails: ERROR", each
+ * with the rule's PATH:LINE, then a summary per file.
+ */
+int rules_load_report(const char *const *paths, int npaths, struct rules **out, FILE *errf,
+		      FILE *report);
+
 /* rules_load() for texts instead of files (tests, embedded rules). */
 int rules_load_sources(const struct rules_source *src, int n, struct rules **out, FILE *errf);
 
@@ -100,14 +108,19 @@ const char *rule_output_format(const struct rule *r);  /* output as written */
 
 /* The compiled output, in order: literal text, or a field to print. */
 struct rule_output_seg {
-	int field;             /* enum bw_field, or -1 for literal text */
-	const char *p;         /* literal bytes (field -1) */
+	int field;             /* enum bw_field, -1 for literal text, -2 for a Falco field
+				  bulwark does not fill (prints <NA>) */
+	const char *p;         /* literal bytes (field -1), else the field's name as written */
 	uint32_t len;
+	int idx;               /* proc.aname[N], evt.arg.NAME: see event_value(); -1 none */
 };
 int rule_output_segs(const struct rule *r, const struct rule_output_seg **segs); /* the count */
 /* Fields for an alert's output_fields, in event order; returns the count. */
 int rule_output_fields(const struct rule *r, const int **fields);
 bool rule_enabled(const struct rule *r);
+/* Why the rule loads disabled although enabled in its file (a field or an
+ * event type bulwark does not capture), or NULL. */
+const char *rule_why_disabled(const struct rule *r);
 int rule_tags(const struct rule *r, const char *const **tags); /* returns the count */
 /* False when r has no threshold; else its count, window and group-by field. */
 bool rule_threshold(const struct rule *r, uint32_t *count, uint64_t *window_ns, int *by_field);

@@ -12,7 +12,36 @@
 #include "rules/rules.h"
 
 _Static_assert(BW_EVT_MAX <= 64, "evt.type masks are one u64");
-_Static_assert(FLD_MAX <= 64, "field-use masks are one u64");
+_Static_assert(FLD_MAX <= 255, "rnode.field is a u8");
+
+/* Fields a condition reads: a bit per enum bw_field. */
+#define RL_FWORDS ((FLD_MAX + 63) / 64)
+struct rl_fset { uint64_t w[RL_FWORDS]; };
+
+static inline void rl_fset_add(struct rl_fset *s, int f) { s->w[f / 64] |= 1ull << (f % 64); }
+static inline bool rl_fset_has(const struct rl_fset *s, int f) { return s->w[f / 64] >> (f % 64) & 1; }
+static inline void rl_fset_or(struct rl_fset *d, const struct rl_fset *s)
+{
+	for (int i = 0; i < RL_FWORDS; i++)
+		d->w[i] |= s->w[i];
+}
+
+/*
+ * What a condition needs that bulwark does not capture (a Falco field,
+ * a syscall it does not hook): the rule loads disabled, with a warning
+ * that names it. Syscall names point into the static table.
+ */
+#define RL_NEED_TYPES 8
+struct rl_needs {
+	char field[80];               /* first Falco field bulwark cannot fill, "" if none */
+	const char *types[RL_NEED_TYPES]; /* syscalls named that bulwark does not hook */
+	int ntypes;
+	bool unknown;                 /* skip-if-unknown-filter met an unknown field */
+	const char *bad_macro;        /* a macro it uses has errors (its name), or NULL */
+	bool unavail;                 /* it has RN_UNAVAIL nodes (see rs_unavail_in) */
+	char host_field[80];          /* first field it checks that a host process lacks (container.*) */
+};
+void rl_needs_merge(struct rl_needs *d, const struct rl_needs *s);
 
 #define RULES_ALL_TYPES ((uint64_t)((BW_EVT_MAX == 64) ? ~0ull : ((1ull << BW_EVT_MAX) - 1)))
 #define RULES_DB_TYPES ((1ull << BW_EVT_DB_QUERY) | (1ull << BW_EVT_DB_CONNECT) | \
@@ -94,8 +123,21 @@ struct rl_macro {
 	struct rl_text cond;
 	int state;           /* enum rl_state */
 	int root;            /* compiled node, valid when state == RL_OK */
-	uint64_t fields;     /* FLD_* bits the condition reads */
+	struct rl_fset fields; /* fields the condition reads */
+	struct rl_needs needs; /* what it needs that bulwark does not capture */
 	bool used;
+};
+
+/* One of a rule's exceptions: rows of values for its fields. */
+struct rl_exc {
+	char *name;
+	struct rl_pos pos;
+	struct rl_text *fields;  /* one, or several, each with its place in the file */
+	int nfields;
+	bool single;         /* fields: was one string: values are its values, comp "in" */
+	char **comps;        /* nfields comparison operators */
+	struct rl_text *rows;/* each: "(f1 c1 v1 and f2 c2 v2)" */
+	int nrows;
 };
 
 struct rl_threshold {
@@ -126,6 +168,12 @@ struct rl_rule {
 	char **protect;      /* protect: list names or absolute paths */
 	int nprotect;
 	struct rl_pos protect_pos;
+	struct rl_exc *exc;  /* exceptions: */
+	int nexc;
+	char *bad_source;    /* a Falco plugin source (k8s_audit...): loads disabled */
+	int read_errors;     /* errors reported while reading its entries */
+	int first_error;     /* L->diags index of the first of them */
+	const char *bad_macro; /* its condition uses a macro that has errors */
 };
 
 enum { RL_SRC_SYSCALL = 0, RL_SRC_DATABASE = 1 };
@@ -172,6 +220,7 @@ struct rl_ctx {
 	int macro_depth;     /* macros being compiled inside one another */
 	uint64_t th_slots;   /* threshold timestamps allocated so far (RULES_MAX_TH_TOTAL) */
 	bool oom;
+	FILE *report;        /* rules check --falco-report: a line per rule (rules_load_report) */
 };
 
 /* Diagnostics (rules_diag.c). */
@@ -188,6 +237,16 @@ const char *rl_file_name(const struct rl_ctx *L, int file);
 size_t rl_utf8_advance(const char *s, size_t i, size_t end, size_t nchars);
 /* Nearest candidate by edit distance, or NULL when nothing is close. */
 const char *rl_nearest(const char *word, size_t len, const char *const *cands, int n);
+
+/* Falco's names bulwark does not fill (rules_falco.c). */
+enum { RL_FALCO_UNAVAILABLE = 1, RL_FALCO_HOST_ABSENT = 2 };
+int rl_falco_field_class(const char *name, size_t len); /* 0: not a Falco field */
+const char *rl_syscall_known(const char *name, size_t len); /* the static name, or NULL */
+
+/* Texts assembled from pieces (rules_yaml.c): false on ENOMEM or past RULES_MAX_TEXT_LEN. */
+bool rl_text_lit(struct rl_ctx *L, struct rl_text *t, const char *s);
+bool rl_text_cat(struct rl_ctx *L, struct rl_text *t, const struct rl_text *src);
+void rl_text_free(struct rl_text *t);
 
 /* Reading (rules_files.c: files; rules_yaml.c: their YAML; rules_names.c: the index). */
 int rl_add_file(struct rl_ctx *L, const char *path, const char *text, size_t len);
@@ -216,6 +275,25 @@ enum rn_op {
 	RN_S_EQ, RN_S_NE, RN_S_CONTAINS, RN_S_ICONTAINS, RN_S_STARTS, RN_S_ENDS,
 	RN_S_GLOB, RN_S_IN, RN_S_PMATCH,
 	RN_N_EQ, RN_N_NE, RN_N_LT, RN_N_LE, RN_N_GT, RN_N_GE, RN_N_IN,
+	/* Falco operators (issue 14) */
+	RN_S_REGEX,        /* POSIX ERE, anchored at both ends as Falco's RE2 full match */
+	RN_S_IGLOB,        /* glob, ASCII case-insensitive (pattern folded at load) */
+	RN_S_INTERSECTS,   /* list field: any value in the set (scalar field: "in") */
+	RN_UNAVAIL,        /* a check on a Falco field bulwark does not fill (v.s: its name):
+			      the rule is disabled where it could decide the outcome */
+};
+
+/* Transformers applied to a field's value before the compare (Falco's
+ * tolower(...), ...). */
+enum rn_xf { XF_NONE, XF_TOLOWER, XF_TOUPPER, XF_B64, XF_BASENAME };
+#define RN_MAX_XF 4
+
+/* A field operand with what is applied to it: the right side of val(). */
+struct rref {
+	uint8_t field;
+	int8_t idx;          /* ancestor level or evt.arg id; -1 none */
+	uint8_t nxf;
+	uint8_t xf[RN_MAX_XF];
 };
 
 struct rstrset;   /* hashed set of strings, for "in" */
@@ -226,6 +304,12 @@ struct rnode {
 	uint8_t kind;      /* enum bw_kind of the field */
 	uint8_t field;     /* enum bw_field */
 	uint8_t sign;      /* numeric compare as int64 */
+	uint8_t slow;      /* value through event_value(): derived, indexed, transformed, val() */
+	int8_t idx;        /* ancestor level or evt.arg id; -1 none */
+	uint8_t many;      /* 1 any ancestor (proc.aname), 2 a list field (proc.anames) */
+	uint8_t nxf;       /* transformers, applied in order */
+	uint8_t xf[RN_MAX_XF];
+	const struct rref *rhs; /* val(field) on the right, or NULL */
 	uint32_t off;      /* offset of the field in struct bw_event */
 	uint32_t kbegin, kcount; /* children: kidx[kbegin .. kbegin+kcount) */
 	union {
@@ -235,6 +319,7 @@ struct rnode {
 		struct rstrset *set;        /* RN_S_IN */
 		struct rptrie *trie;        /* RN_S_PMATCH */
 		struct { uint64_t *v; uint32_t n; } nums; /* RN_N_IN, sorted */
+		void *re;                   /* RN_S_REGEX: a compiled regex_t */
 	} v;
 };
 
@@ -272,7 +357,8 @@ struct rule {
 	int ntags;
 	int root;              /* condition node */
 	uint64_t types;        /* evt.type values it can match */
-	uint64_t fields;       /* FLD_* bits it reads */
+	struct rl_fset fields; /* fields it reads */
+	char *why_disabled;    /* loads disabled for this (what bulwark cannot see), or NULL */
 	enum rule_priority priority;
 	enum rule_action action;
 	int source;            /* RL_SRC_* */
@@ -306,7 +392,14 @@ struct rules {
 	uint64_t last_time;    /* newest evt.time seen, for events without one */
 	void **allocs;         /* everything the compiled form points into */
 	int nallocs, capallocs;
+	void **regexes;        /* compiled regex_t, regfree()d with the set */
+	int nregexes, capregexes;
+	char *scratch;         /* RS_SCRATCH bytes per slot: transformed values during eval */
 };
+
+/* Transformed values are built here; longer values are cut (docs/rules.md). */
+#define RS_SCRATCH 65536
+enum { RS_SLOT_LHS, RS_SLOT_RHS, RS_SLOT_FOLD, RS_SLOTS };
 
 /* Lexer (rules_lex.c): tokens are offsets into the text, nothing is allocated. */
 enum rs_tok_t { T_EOF, T_LP, T_RP, T_COMMA, T_OP, T_WORD, T_STR, T_BAD };
@@ -354,12 +447,21 @@ char *rs_strndup(struct rules *rs, const char *s, size_t n);
 
 /* Parser and compiler (rules_parse.c). */
 int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m);
-/* Compiles a condition; 0 and *root, or -1 after reporting errors. */
+/* Compiles a condition; 0 and *root, or -1 after reporting every error in
+ * it. What it needs that bulwark does not capture goes to *needs. */
 int rs_compile_cond(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
-		    bool skip_unknown, bool *unknown_field, int *root, uint64_t *fields);
+		    bool skip_unknown, struct rl_needs *needs, int *root, struct rl_fset *fields);
+/* A node that is always false (the condition of a rule that is not compiled). */
+int rs_false_node(struct rl_ctx *L, struct rules *rs);
+/* Keeps a regex_t for regfree() with the set; false on ENOMEM. */
+bool rs_keep_regex(struct rules *rs, void *re);
 
 /* Evaluator (rules_eval.c). */
 uint64_t rs_node_types(const struct rules *rs, int n);
+/* The name of a field bulwark does not fill whose check can decide node n
+ * for an event of one of types, or NULL: a check under "evt.type in (open)"
+ * cannot, when bulwark captures no open. */
+const char *rs_unavail_in(const struct rules *rs, int n, uint64_t types);
 int rs_order_by_cost(struct rules *rs);  /* 0 or -ENOMEM */
 bool rs_eval_node(const struct rules *rs, int n, const struct bw_event *e);
 

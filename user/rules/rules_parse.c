@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rules/rules_int.h"
@@ -16,9 +17,14 @@ struct parser {
 	struct rules *rs;
 	const struct rl_text *t;
 	struct rs_lexer X;   /* the text and its current token */
-	bool failed;         /* stop: an error was reported (or a bad macro used) */
-	bool skip_unknown, unknown;
-	uint64_t fields;
+	bool failed;         /* the current check failed: an error was reported (or a bad macro used) */
+	bool had_error;      /* some check of the condition failed: it does not compile */
+	bool fatal;          /* the structure is broken: no recovery to the next check */
+	int nerrs;           /* errors reported in this condition */
+	bool in_check;       /* errors now are local to one check: recoverable */
+	bool skip_unknown;
+	struct rl_needs needs;
+	struct rl_fset fields;
 	int depth;
 	int32_t *stack;      /* children being collected, shared by all levels */
 	int nstack, capstack;
@@ -44,9 +50,39 @@ static void perr(struct parser *P, size_t off, const char *fmt, ...)
 	if (P->failed)
 		return;
 	P->failed = true;
+	if (!P->in_check)
+		P->fatal = true;
+	/* every error of a condition is reported, up to a bound against floods */
+	if (++P->nerrs > 20)
+		return;
 	va_start(ap, fmt);
 	rl_vdiag(P->L, rl_text_pos(P->L, P->t, off), false, fmt, ap);
 	va_end(ap);
+}
+
+void rl_needs_merge(struct rl_needs *d, const struct rl_needs *s)
+{
+	if (!d->field[0] && s->field[0])
+		memcpy(d->field, s->field, sizeof(d->field));
+	if (!d->bad_macro)
+		d->bad_macro = s->bad_macro;
+	d->unknown |= s->unknown;
+	d->unavail |= s->unavail;
+	if (!d->host_field[0] && s->host_field[0])
+		memcpy(d->host_field, s->host_field, sizeof(d->host_field));
+	for (int i = 0; i < s->ntypes; i++) {
+		bool have = false;
+		for (int k = 0; k < d->ntypes; k++)
+			have |= d->types[k] == s->types[i];
+		if (!have && d->ntypes < RL_NEED_TYPES)
+			d->types[d->ntypes++] = s->types[i];
+	}
+}
+
+static void need_field(struct parser *P, const char *w, size_t wl)
+{
+	if (!P->needs.field[0])
+		snprintf(P->needs.field, sizeof(P->needs.field), "%.*s", (int)(wl > 78 ? 78 : wl), w);
 }
 
 /* Token text for messages, shortened. */
@@ -196,9 +232,10 @@ static int group_node(struct parser *P, enum rn_op op, int from)
 static int parse_or(struct parser *P);
 
 static const char *const str_ops[] = { "contains", "icontains", "startswith", "endswith", "glob",
-				       "pmatch" };
-static const char *const unsupported_ops[] = { "bcontains", "bstartswith", "bendswith", "regex",
-					       "intersects", "iglob", "val" };
+				       "pmatch", "regex", "iglob", "bcontains", "bstartswith",
+				       "bendswith" };
+#define NSTR_OPS (sizeof(str_ops) / sizeof(str_ops[0]))
+static const char *const xf_names[] = { NULL, "tolower", "toupper", "b64", "basename" };
 
 static const char *kind_desc(enum bw_kind k)
 {
@@ -269,6 +306,12 @@ static void collect_list(struct parser *P, struct rl_list *l, struct rs_item **i
 		struct rl_list *sub = rl_find_list(P->L, ri->s, ri->len);
 		if (sub)
 			collect_list(P, sub, items, n, cap, ref_off, depth + 1);
+		else if (ri->len >= 2 && (ri->s[0] == '"' || ri->s[0] == '\'') &&
+			 ri->s[ri->len - 1] == ri->s[0])
+			/* a quoted item ('"(systemd)"'): Falco pastes items into the
+			 * condition, where the quotes delimit a string */
+			add_item(P, items, n, cap, (struct rs_item){ ri->s + 1, ri->len - 2, 0, ri->pos,
+								     true }, ref_off);
 		else
 			add_item(P, items, n, cap, (struct rs_item){ ri->s, ri->len, 0, ri->pos, true },
 				 ref_off);
@@ -453,6 +496,26 @@ static int s64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Falco's names for events bulwark reports under another name: execveat
+ * is reported as execve (the README's capture table), procexit is
+ * bulwark's exit.
+ */
+static enum bw_evt type_alias(const char *s, size_t n)
+{
+	if (n == 8 && !memcmp(s, "execveat", 8))
+		return BW_EVT_EXECVE;
+	if (n == 8 && !memcmp(s, "procexit", 8))
+		return BW_EVT_EXIT;
+	return BW_EVT_UNKNOWN;
+}
+
+/*
+ * evt.type names to a mask. A syscall bulwark does not hook is accepted
+ * (as Falco accepts types its driver lacks) and matches nothing; it is
+ * noted in P->needs, so the rule is disabled when nothing else is left,
+ * or warned about.
+ */
 static bool evt_type_mask(struct parser *P, const struct rs_item *it, int n, uint64_t *mask)
 {
 	const char *names[BW_EVT_MAX];
@@ -462,7 +525,16 @@ static bool evt_type_mask(struct parser *P, const struct rs_item *it, int n, uin
 	*mask = 0;
 	for (int i = 0; i < n; i++) {
 		enum bw_evt t = event_type_from_name(it[i].s, it[i].len);
+		const char *sys;
 		char w[128];
+
+		if (t == BW_EVT_UNKNOWN)
+			t = type_alias(it[i].s, it[i].len);
+		if (t == BW_EVT_UNKNOWN && (sys = rl_syscall_known(it[i].s, it[i].len))) {
+			struct rl_needs one = { .types = { sys }, .ntypes = 1 };
+			rl_needs_merge(&P->needs, &one);
+			continue;
+		}
 		if (t == BW_EVT_UNKNOWN && !(it[i].len == 7 && !memcmp(it[i].s, "unknown", 7))) {
 			const char *near = rl_nearest(it[i].s, it[i].len, names + 1, BW_EVT_MAX - 1);
 			snprintf(w, sizeof(w), "%.*s", (int)(it[i].len > 60 ? 60 : it[i].len), it[i].s);
@@ -470,7 +542,7 @@ static bool evt_type_mask(struct parser *P, const struct rs_item *it, int n, uin
 				item_err(P, &it[i], "unknown event type '%s'; did you mean '%s'?", w, near);
 			else
 				item_err(P, &it[i], "unknown event type '%s'%s", w,
-					 "; see 'bulwark rules fields' for the evt.type values");
+					 "; it is neither a Linux syscall nor a bulwark event (see 'bulwark rules fields')");
 			return false;
 		}
 		*mask |= 1ull << t;
@@ -487,29 +559,44 @@ static bool bool_value(const char *s, size_t n, uint64_t *u)
 	return false;
 }
 
-enum { OP_STR = 1, OP_ORDER = 2, OP_IN = 4, OP_PMATCH = 8, OP_NE = 16 };
+enum { OP_STR = 1, OP_ORDER = 2, OP_IN = 4, OP_PMATCH = 8, OP_NE = 16, OP_HEX = 32, OP_REGEX = 64,
+       OP_EXISTS = 128 };
+
+/* The field operand of a check, as the operator sees it. */
+struct fdesc {
+	const char *name;    /* as written, for messages */
+	enum bw_kind kind;   /* after transformers */
+	bool list;           /* a list field (proc.anames): exists, in, intersects */
+};
+
+#define OP_LIST "=, !=, <, <=, >, >=, in, intersects, contains, icontains, startswith, " \
+	"endswith, glob, iglob, pmatch, regex, bcontains, bstartswith, bendswith, exists"
 
 /*
- * The operator after field fi: sets t->op, its class bits in *cls and its
+ * The operator after a field: sets t->op, its class bits in *cls and its
  * text in opname (16 bytes). 0, 1 for "exists" (t is complete), or -1
  * after an error, including an operator the field's kind does not take.
  */
-static int parse_op(struct parser *P, const struct bw_field_info *fi, struct rnode *t,
-		    char *opname, unsigned *cls)
+static int parse_op(struct parser *P, const struct fdesc *fd, struct rnode *t, char *opname,
+		    unsigned *cls)
 {
+	static const uint8_t ops[] = { RN_S_CONTAINS, RN_S_ICONTAINS, RN_S_STARTS, RN_S_ENDS,
+				       RN_S_GLOB, RN_S_PMATCH, RN_S_REGEX, RN_S_IGLOB,
+				       RN_S_CONTAINS, RN_S_STARTS, RN_S_ENDS };
 	size_t ooff, olen;
 	char buf[64];
+	bool str = fd->kind == BW_K_STR;
 
 	*cls = 0;
-	lex(P, false);
+	/* parse_fref left the operator as the current token */
 	ooff = P->X.tk.off;
 	olen = P->X.tk.len;
 	snprintf(opname, 16, "%.*s", (int)(olen > 15 ? 15 : olen), P->X.s + ooff);
 	if (P->X.tk.t == T_OP) {
 		if (!strcmp(opname, "=") || !strcmp(opname, "=="))
-			t->op = fi->kind == BW_K_STR ? RN_S_EQ : RN_N_EQ;
+			t->op = str ? RN_S_EQ : RN_N_EQ;
 		else if (!strcmp(opname, "!="))
-			t->op = fi->kind == BW_K_STR ? RN_S_NE : RN_N_NE, *cls |= OP_NE;
+			t->op = str ? RN_S_NE : RN_N_NE, *cls |= OP_NE;
 		else if (!strcmp(opname, "<"))
 			t->op = RN_N_LT, *cls |= OP_ORDER;
 		else if (!strcmp(opname, "<="))
@@ -524,46 +611,52 @@ static int parse_op(struct parser *P, const struct bw_field_info *fi, struct rno
 		}
 	} else if (tok_is(P, "exists")) {
 		t->op = RN_EXISTS;
-		lex(P, false);
-		return 1;
+		*cls |= OP_EXISTS;
 	} else if (tok_is(P, "in")) {
 		*cls |= OP_IN;
-		t->op = fi->kind == BW_K_STR ? RN_S_IN : RN_N_IN;
+		t->op = str ? RN_S_IN : RN_N_IN;
+	} else if (tok_is(P, "intersects")) {
+		*cls |= OP_IN;
+		t->op = str ? RN_S_INTERSECTS : RN_N_IN;
 	} else if (P->X.tk.t == T_WORD) {
-		static const uint8_t ops[] = { RN_S_CONTAINS, RN_S_ICONTAINS, RN_S_STARTS, RN_S_ENDS,
-					       RN_S_GLOB, RN_S_PMATCH };
-		for (int i = 0; i < 6; i++)
-			if (tok_is(P, str_ops[i]))
+		for (size_t i = 0; i < NSTR_OPS; i++)
+			if (tok_is(P, str_ops[i])) {
 				t->op = ops[i], *cls |= OP_STR;
+				if (i >= 8)
+					*cls |= OP_HEX;
+				if (t->op == RN_S_REGEX)
+					*cls |= OP_REGEX;
+			}
 		if (!(*cls & OP_STR)) {
-			for (int i = 0; i < 7; i++)
-				if (tok_is(P, unsupported_ops[i])) {
-					perr(P, ooff, "operator '%s' is not supported; use =, in, contains, "
-					     "startswith, endswith, glob or pmatch", opname);
-					return -1;
-				}
-			perr(P, ooff, "expected an operator after '%s' (=, !=, <, <=, >, >=, in, "
-			     "contains, icontains, startswith, endswith, glob, pmatch, exists), got %s",
-			     fi->name, tdesc(P, buf, sizeof(buf)));
+			perr(P, ooff, "expected an operator after '%s' (" OP_LIST "), got %s", fd->name,
+			     tdesc(P, buf, sizeof(buf)));
 			return -1;
 		}
 		if (t->op == RN_S_PMATCH)
 			*cls |= OP_PMATCH;
 	} else {
-		perr(P, ooff, "expected an operator after '%s' (=, !=, <, <=, >, >=, in, contains, "
-		     "icontains, startswith, endswith, glob, pmatch, exists), got %s", fi->name,
+		perr(P, ooff, "expected an operator after '%s' (" OP_LIST "), got %s", fd->name,
 		     tdesc(P, buf, sizeof(buf)));
 		return -1;
 	}
-	if ((*cls & OP_STR) && fi->kind != BW_K_STR) {
-		perr(P, ooff, "operator '%s' needs a string field, but '%s' is %s", opname, fi->name,
-		     kind_desc(fi->kind));
+	if (fd->list && !(*cls & (OP_IN | OP_EXISTS))) {
+		perr(P, ooff, "'%s' is a list field: it takes only exists, in (every value in the "
+		     "list) and intersects (any value in it), not '%s'", fd->name, opname);
 		return -1;
 	}
-	if ((*cls & OP_ORDER) && fi->kind != BW_K_U64 && fi->kind != BW_K_S64) {
-		perr(P, ooff, "operator '%s' needs a numeric field, but '%s' is %s", opname, fi->name,
-		     kind_desc(fi->kind));
+	if ((*cls & OP_STR) && !str) {
+		perr(P, ooff, "operator '%s' needs a string field, but '%s' is %s", opname, fd->name,
+		     kind_desc(fd->kind));
 		return -1;
+	}
+	if ((*cls & OP_ORDER) && fd->kind != BW_K_U64 && fd->kind != BW_K_S64) {
+		perr(P, ooff, "operator '%s' needs a numeric field, but '%s' is %s", opname, fd->name,
+		     kind_desc(fd->kind));
+		return -1;
+	}
+	if (*cls & OP_EXISTS) {
+		lex(P, false);
+		return 1;
 	}
 	return 0;
 }
@@ -596,6 +689,13 @@ static int numeric_node(struct parser *P, const struct bw_field_info *fi, struct
 				item_err(P, &items[i], "'%s' needs an integer, not '%s'", fi->name, w);
 			return -1;
 		}
+		if ((fi->flags & BW_FF_AUDIT) && vals[i] == BW_NO_SESSION) {
+			struct rl_pos pos = items[i].from_list ? items[i].pos :
+					    rl_text_pos(P->L, P->t, items[i].off);
+			rl_warn(P->L, pos, "'%s' is -1 when unset, as in Falco; 4294967295 is read as -1",
+				fi->name);
+			vals[i] = (uint64_t)-1;
+		}
 	}
 	if (is_in) {
 		qsort(vals, (size_t)nitems, sizeof(*vals), t->sign ? s64_cmp : u64_cmp);
@@ -607,11 +707,20 @@ static int numeric_node(struct parser *P, const struct bw_field_info *fi, struct
 	return new_node(P, t);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)rs_fold((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 /* The node of a check on a string field: a hashed set for "in", a trie
  * for "pmatch" (either kept on the list when it is the whole operand),
- * else the value itself, case-folded for "icontains". */
+ * a compiled regex for "regex", else the value itself, case-folded for
+ * "icontains" and "iglob", decoded from hex for the b* operators. */
 static int string_node(struct parser *P, struct rnode *t, struct rs_item *items, int nitems,
-		       bool is_in, bool is_pmatch, struct rl_list *whole)
+		       bool is_in, bool is_pmatch, struct rl_list *whole, unsigned cls)
 {
 	if (is_in) {
 		if (!(t->v.set = rs_set_build(P->rs, items, nitems)))
@@ -629,13 +738,53 @@ static int string_node(struct parser *P, struct rnode *t, struct rs_item *items,
 			goto oom;
 		if (whole)
 			whole->trie = t->v.trie;
+	} else if (cls & OP_REGEX) {
+		regex_t *re = malloc(sizeof(*re));
+		char *pat, msg[160];
+		int rc;
+
+		/* Falco matches the whole value (RE2 full match): anchor both ends */
+		if (!re || asprintf(&pat, "^(%.*s)$", (int)items[0].len, items[0].s) < 0) {
+			free(re);
+			goto oom;
+		}
+		rc = regcomp(re, pat, REG_EXTENDED | REG_NOSUB);
+		free(pat);
+		if (rc) {
+			regerror(rc, re, msg, sizeof(msg));
+			free(re);
+			item_err(P, &items[0], "bad regular expression '%s': %s (regex takes POSIX "
+				 "extended syntax, matched against the whole value)", items[0].s, msg);
+			return -1;
+		}
+		if (!rs_keep_regex(P->rs, re))
+			goto oom;
+		t->v.re = re;
 	} else {
 		char *v = (char *)items[0].s;
-		if (t->op == RN_S_ICONTAINS)
-			for (size_t i = 0; i < items[0].len; i++)
+		size_t n = items[0].len;
+		if (t->op == RN_S_ICONTAINS || t->op == RN_S_IGLOB)
+			for (size_t i = 0; i < n; i++)
 				v[i] = (char)rs_fold((unsigned char)v[i]);
+		if (cls & OP_HEX) {
+			if (n % 2) {
+				item_err(P, &items[0], "'%s' is not hex bytes (an even number of 0-9a-f "
+					 "digits, e.g. cafebabe)%s", v, "");
+				return -1;
+			}
+			for (size_t i = 0; i < n / 2; i++) {
+				int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+				if (hi < 0 || lo < 0) {
+					item_err(P, &items[0], "'%s' is not hex bytes (an even number of "
+						 "0-9a-f digits, e.g. cafebabe)%s", v, "");
+					return -1;
+				}
+				v[i] = (char)(hi << 4 | lo);
+			}
+			n /= 2;
+		}
 		t->v.s.p = v;
-		t->v.s.len = (uint32_t)items[0].len;
+		t->v.s.len = (uint32_t)n;
 	}
 	return new_node(P, t);
 oom:
@@ -647,12 +796,158 @@ oom:
 static bool has_set(const struct rl_list *l) { return l->set; }
 static bool has_trie(const struct rl_list *l) { return l->trie; }
 
-static int parse_check(struct parser *P, int field, size_t foff)
+/* A field operand: FIELD, or a transformer around one: tolower(basename(fd.name)). */
+struct fref {
+	int field;
+	int idx;
+	int nxf;
+	uint8_t xf[RN_MAX_XF];   /* innermost first: the order they apply */
+	size_t off, len;         /* the field's name in the text */
+	int cls;                 /* RL_FALCO_*: a Falco field bulwark does not fill, 0 otherwise */
+	bool unknown;            /* not a field at all (reported unless skip_unknown) */
+};
+
+static int xf_lookup(const struct parser *P)
+{
+	for (int i = 1; i < (int)(sizeof(xf_names) / sizeof(xf_names[0])); i++)
+		if (tok_is(P, xf_names[i]))
+			return i;
+	return 0;
+}
+
+/* Whether the current word is followed by '(' (a transformer or val() call). */
+static bool call_follows(struct parser *P)
+{
+	size_t i = P->X.pos;
+
+	return P->X.tk.t == T_WORD && i < P->X.n && P->X.s[i] == '(';
+}
+
+/*
+ * Parses a field operand at the current token; on return the token after
+ * it is current. false after an error (reported) or when the name is not
+ * a field (fr->unknown, not reported: the caller decides).
+ */
+static bool parse_fref(struct parser *P, struct fref *fr, int depth)
+{
+	int xf = call_follows(P) ? xf_lookup(P) : 0;
+
+	if (xf) {
+		size_t lp;
+		if (depth >= RN_MAX_XF) {
+			perr(P, P->X.tk.off, "at most %d transformers may be applied to one field",
+			     RN_MAX_XF);
+			return false;
+		}
+		lex(P, false); /* ( */
+		lp = P->X.tk.off;
+		lex(P, false);
+		if (!parse_fref(P, fr, depth + 1))
+			return false;
+		if (P->X.tk.t != T_RP) {
+			perr(P, P->X.tk.t == T_EOF ? lp : P->X.tk.off, "'%s(' needs one field and a "
+			     "closing ')'", xf_names[xf]);
+			return false;
+		}
+		if (fr->field >= 0 && (bw_fields[fr->field].flags & BW_FF_LIST)) {
+			perr(P, fr->off, "'%s' cannot be applied to the list field '%.*s'", xf_names[xf],
+			     (int)fr->len, P->X.s + fr->off);
+			return false;
+		}
+		fr->xf[fr->nxf++] = (uint8_t)xf;
+		lex(P, false);
+		return true;
+	}
+	if (P->X.tk.t != T_WORD) {
+		char buf[64];
+		perr(P, P->X.tk.off, "expected a field, got %s", tdesc(P, buf, sizeof(buf)));
+		return false;
+	}
+	fr->off = P->X.tk.off;
+	fr->len = P->X.tk.len;
+	fr->field = event_field_parse(P->X.s + fr->off, fr->len, &fr->idx);
+	if (fr->field < 0) {
+		fr->cls = rl_falco_field_class(P->X.s + fr->off, fr->len);
+		fr->unknown = !fr->cls;
+		if (fr->unknown && depth == 0)
+			return false;   /* maybe a macro: the caller looks */
+		if (fr->unknown) {
+			perr(P, fr->off, "unknown field '%.*s'; 'bulwark rules fields' lists them",
+			     (int)fr->len, P->X.s + fr->off);
+			return false;
+		}
+	}
+	lex(P, false);
+	return true;
+}
+
+static enum bw_kind fref_kind(const struct fref *fr)
+{
+	if (fr->nxf)
+		return BW_K_STR;
+	if (fr->field == FLD_EVT_RAWARGNAMED)
+		return event_arg_kind(fr->idx);
+	return bw_fields[fr->field].kind;
+}
+
+/* Skips the rest of a check from its start: to the next 'and'/'or' or
+ * unmatched ')' outside parentheses, or the end. false when the text is
+ * broken there (an unterminated string). */
+static bool skip_check(struct parser *P, size_t from)
+{
+	int depth = 0;
+
+	P->X.pos = from;
+	lex(P, true);
+	for (;;) {
+		if (P->X.tk.t == T_EOF)
+			return true;
+		if (P->X.tk.t == T_BAD)
+			return false;
+		if (P->X.tk.t == T_LP)
+			depth++;
+		if (P->X.tk.t == T_RP && --depth < 0)
+			return true;
+		if (depth == 0 && (tok_is(P, "and") || tok_is(P, "or")))
+			return true;
+		lex(P, true);
+	}
+}
+
+/* A node that stands for a check that was skipped: the condition is not
+ * evaluated (an error, or a rule loaded disabled). */
+static int placeholder(struct parser *P)
+{
+	struct rnode f = { .op = RN_FALSE };
+	return new_node(P, &f);
+}
+
+/* A check on a Falco field bulwark does not fill (its name at off, len). */
+static int unavail_node(struct parser *P, size_t off, size_t len)
+{
+	struct rnode u = { .op = RN_UNAVAIL };
+
+	u.v.s.p = rs_strndup(P->rs, P->X.s + off, len);
+	u.v.s.len = (uint32_t)len;
+	if (!u.v.s.p) {
+		P->L->oom = true;
+		P->failed = true;
+		return -1;
+	}
+	P->needs.unavail = true;
+	return new_node(P, &u);
+}
+
+static int parse_check(struct parser *P, const struct fref *fr)
 {
 	struct rl_list *whole = NULL;
-	const struct bw_field_info *fi = &bw_fields[field];
-	struct rnode t = { .field = (uint8_t)field, .kind = (uint8_t)fi->kind,
-			   .off = (uint32_t)fi->offset, .sign = fi->kind == BW_K_S64 };
+	const struct bw_field_info *fi = &bw_fields[fr->field];
+	enum bw_kind kind = fref_kind(fr);
+	char fname[96];
+	struct fdesc fd = { fname, kind, (fi->flags & BW_FF_LIST) != 0 };
+	struct rnode t = { .field = (uint8_t)fr->field, .kind = (uint8_t)kind,
+			   .off = (uint32_t)fi->offset, .sign = kind == BW_K_S64,
+			   .idx = (int8_t)fr->idx, .nxf = (uint8_t)fr->nxf };
 	struct rs_item *items = NULL, one;
 	int nitems = 0, node = -1;
 	char opname[16], buf[64];
@@ -660,29 +955,86 @@ static int parse_check(struct parser *P, int field, size_t foff)
 	unsigned cls;
 	int rc;
 
-	(void)foff;
-	P->fields |= 1ull << field;
-	rc = parse_op(P, fi, &t, opname, &cls);
+	snprintf(fname, sizeof(fname), "%.*s", (int)(fr->len > 90 ? 90 : fr->len), P->X.s + fr->off);
+	memcpy(t.xf, fr->xf, sizeof(t.xf));
+	if (fr->field >= FLD_PROC_ANAME && fr->field <= FLD_PROC_AEXEPATH && fr->idx < 0)
+		t.many = 1;
+	if (fi->flags & BW_FF_LIST)
+		t.many = 2;
+	t.slow = (fi->flags & (BW_FF_DERIVED | BW_FF_AUDIT)) || fr->nxf || t.many;
+	rl_fset_add(&P->fields, fr->field);
+	rc = parse_op(P, &fd, &t, opname, &cls);
 	if (rc)
 		return rc < 0 ? -1 : new_node(P, &t);
 	is_in = cls & OP_IN;
 	is_pmatch = cls & OP_PMATCH;
 	ne = cls & OP_NE;
 	if (is_in || is_pmatch) {
-		bool (*reuse)(const struct rl_list *) = fi->kind != BW_K_STR || field == FLD_EVT_TYPE ?
-			NULL : is_in ? has_set : has_trie;
+		bool (*reuse)(const struct rl_list *) = kind != BW_K_STR || fr->field == FLD_EVT_TYPE ?
+			NULL : is_pmatch ? has_trie : has_set;
 		if (!parse_items(P, opname, &items, &nitems, &whole, reuse))
 			goto out;
 		if (whole && reuse && reuse(whole)) {
-			if (is_in)
-				t.v.set = whole->set;
-			else
+			if (is_pmatch)
 				t.v.trie = whole->trie;
+			else
+				t.v.set = whole->set;
 			node = new_node(P, &t);
 			goto out;
 		}
 	} else {
 		lex(P, true);
+		if (P->X.tk.t == T_WORD && call_follows(P) && tok_is(P, "val")) {
+			/* val(field): compare with another field of the same event */
+			struct fref rf = { .field = -1, .idx = -1 };
+			struct rref *r;
+			size_t lp;
+			lex(P, false);
+			lp = P->X.tk.off;
+			lex(P, false);
+			if (!parse_fref(P, &rf, 1))
+				goto out;
+			if (rf.cls) {
+				size_t o = rf.off, l = rf.len;
+				if (!skip_check(P, fr->off))
+					goto out;
+				node = rf.cls == RL_FALCO_UNAVAILABLE ? unavail_node(P, o, l) : placeholder(P);
+				goto out;
+			}
+			if (P->X.tk.t != T_RP) {
+				perr(P, P->X.tk.t == T_EOF ? lp : P->X.tk.off, "'val(' needs one field "
+				     "and a closing ')'");
+				goto out;
+			}
+			if ((fref_kind(&rf) == BW_K_STR) != (kind == BW_K_STR) ||
+			    (bw_fields[rf.field].flags & BW_FF_LIST) || t.many == 2) {
+				perr(P, rf.off, "val(%.*s) is %s, but '%s' is %s; compare fields of the "
+				     "same kind", (int)rf.len, P->X.s + rf.off,
+				     kind_desc(fref_kind(&rf)), fname, kind_desc(kind));
+				goto out;
+			}
+			if (cls & (OP_REGEX | OP_HEX) || t.op == RN_S_GLOB || t.op == RN_S_IGLOB) {
+				perr(P, rf.off - 4, "val() can be compared with =, !=, <, <=, >, >=, "
+				     "contains, icontains, startswith and endswith, not '%s'", opname);
+				goto out;
+			}
+			r = rs_keep(P->rs, calloc(1, sizeof(*r)));
+			if (!r) {
+				P->L->oom = true;
+				P->failed = true;
+				goto out;
+			}
+			r->field = (uint8_t)rf.field;
+			r->idx = (int8_t)rf.idx;
+			r->nxf = (uint8_t)rf.nxf;
+			memcpy(r->xf, rf.xf, sizeof(r->xf));
+			rl_fset_add(&P->fields, rf.field);
+			t.rhs = r;
+			t.slow = 1;
+			lex(P, false);
+			node = new_node(P, &t);
+			goto out;
+		}
 		if (P->X.tk.t != T_WORD && P->X.tk.t != T_STR) {
 			if (P->X.tk.t == T_BAD)
 				perr(P, P->X.tk.off, "unterminated string");
@@ -708,7 +1060,8 @@ static int parse_check(struct parser *P, int field, size_t foff)
 	}
 
 	/* evt.type =, != and in compare the enum: cheap, and what the index keys on */
-	if (field == FLD_EVT_TYPE && (t.op == RN_S_EQ || t.op == RN_S_NE || t.op == RN_S_IN)) {
+	if (fr->field == FLD_EVT_TYPE && !fr->nxf &&
+	    (t.op == RN_S_EQ || t.op == RN_S_NE || t.op == RN_S_IN || t.op == RN_S_INTERSECTS)) {
 		struct rnode m = { .op = RN_TYPE_IN };
 		if (!evt_type_mask(P, items, nitems, &m.v.mask))
 			goto out;
@@ -725,8 +1078,8 @@ static int parse_check(struct parser *P, int field, size_t foff)
 		node = new_node(P, &f);
 		goto out;
 	}
-	if (fi->kind == BW_K_STR) {
-		node = string_node(P, &t, items, nitems, is_in, is_pmatch, whole);
+	if (kind == BW_K_STR) {
+		node = string_node(P, &t, items, nitems, is_in, is_pmatch, whole, cls);
 		goto out;
 	}
 	node = numeric_node(P, fi, &t, items, nitems, is_in);
@@ -745,16 +1098,19 @@ static int unknown_word(struct parser *P, const char *w, size_t wl, size_t woff)
 
 	lex(P, false);
 	op_follows = P->X.tk.t == T_OP || P->X.tk.t == T_BAD;
-	for (int i = 0; i < 6; i++)
+	for (size_t i = 0; i < NSTR_OPS; i++)
 		op_follows |= tok_is(P, str_ops[i]);
-	op_follows |= tok_is(P, "in") || tok_is(P, "exists");
+	op_follows |= tok_is(P, "in") || tok_is(P, "exists") || tok_is(P, "intersects");
 	P->X.pos = save;
 	if (op_follows || memchr(w, '.', wl)) {
 		const char *names[FLD_MAX];
 		if (P->skip_unknown) {
-			P->unknown = true;
-			P->failed = true;
-			return -1;
+			/* Falco drops such a rule; bulwark loads it disabled and says why */
+			P->needs.unknown = true;
+			need_field(P, w, wl);
+			if (!skip_check(P, woff))
+				return -1;
+			return placeholder(P);
 		}
 		for (int i = 0; i < FLD_MAX; i++)
 			names[i] = bw_fields[i].name;
@@ -778,11 +1134,69 @@ static int unknown_word(struct parser *P, const char *w, size_t wl, size_t woff)
 		near = rl_nearest(w, wl, names, P->L->nmacros);
 		if (near)
 			perr(P, woff, "undefined macro '%.*s'; did you mean '%s'?", (int)wl, w, near);
+		else if (call_follows(P))
+			perr(P, woff, "unknown function '%.*s('; the transformers are tolower, toupper, "
+			     "b64, basename, and val() on the right of a comparison", (int)wl, w);
 		else
 			perr(P, woff, "undefined macro '%.*s'", (int)wl, w);
 		free(names);
 	}
 	return -1;
+}
+
+/* A check, a Falco field bulwark does not fill, or a macro, at a word. */
+static int parse_word(struct parser *P)
+{
+	const char *w = P->X.s + P->X.tk.off;
+	size_t wl = P->X.tk.len, woff = P->X.tk.off;
+	struct fref fr = { .field = -1, .idx = -1 };
+	struct rl_macro *m;
+
+	if (parse_fref(P, &fr, 0)) {
+		if (fr.field >= 0)
+			return parse_check(P, &fr);
+		/* a Falco field: absent on a host (container.image...), or not captured */
+		if (!skip_check(P, woff))
+			return -1;
+		if (fr.cls == RL_FALCO_UNAVAILABLE)
+			return unavail_node(P, fr.off, fr.len);
+		if (!P->needs.host_field[0])
+			snprintf(P->needs.host_field, sizeof(P->needs.host_field), "%.*s",
+				 (int)(fr.len > 78 ? 78 : fr.len), P->X.s + fr.off);
+		return placeholder(P);
+	}
+	if (P->failed || !fr.unknown)
+		return -1;
+	m = rl_find_macro(P->L, w, wl);
+	if (!m)
+		return unknown_word(P, w, wl, woff);
+	/* a macro compiles where it is first used: the recursion is bounded */
+	if (m->state == RL_NEW && P->L->macro_depth >= RULES_MAX_MACRO_DEPTH) {
+		perr(P, woff, "macro '%s' is used inside more than %d macros that are being "
+		     "compiled (a macro that uses a macro that uses...); define each macro "
+		     "before the macros that use it, or flatten the chain", m->name, RULES_MAX_MACRO_DEPTH);
+		return -1;
+	}
+	if (m->state == RL_NEW)
+		rs_compile_macro(P->L, P->rs, m);
+	if (m->state == RL_BUSY) {
+		perr(P, woff, "macro '%s' refers to itself", m->name);
+		return -1;
+	}
+	m->used = true;
+	if (m->state == RL_BAD) {
+		/* reported where the macro is defined; the rest of this condition is
+		 * still checked, so that its own errors show too */
+		if (!P->needs.bad_macro)
+			P->needs.bad_macro = m->name;
+		P->failed = true;
+		P->nerrs++;
+		return -1;
+	}
+	rl_fset_or(&P->fields, &m->fields);
+	rl_needs_merge(&P->needs, &m->needs);
+	lex(P, false);
+	return m->root;
 }
 
 /* One more level of recursion: parentheses and 'not' nest at most RULES_MAX_NEST deep. */
@@ -800,14 +1214,12 @@ static int parse_primary(struct parser *P)
 	char buf[64];
 	const char *w = P->X.s + P->X.tk.off;
 	size_t wl = P->X.tk.len, woff = P->X.tk.off;
-	struct rl_macro *m;
-	int f;
+	int n;
 
 	if (!enter(P))
 		return -1;
 	if (P->X.tk.t == T_LP) {
 		size_t lp = P->X.tk.off;
-		int n;
 		lex(P, false);
 		n = parse_or(P);
 		if (n < 0)
@@ -843,38 +1255,22 @@ static int parse_primary(struct parser *P)
 		     tdesc(P, buf, sizeof(buf)));
 		return -1;
 	}
-	f = event_field_lookup(w, wl);
-	if (f >= 0) {
-		int n = parse_check(P, f, woff);
-		P->depth--;
-		return n;
+	P->in_check = true;
+	n = parse_word(P);
+	P->in_check = false;
+	if (n < 0 && P->failed && !P->fatal && !P->L->oom) {
+		/* recover at the next 'and'/'or': every error of a condition in one pass */
+		if (!skip_check(P, woff)) {
+			perr(P, woff, "unterminated string");
+			return -1;
+		}
+		P->failed = false;
+		P->had_error = true;
+		n = placeholder(P);
 	}
-	m = rl_find_macro(P->L, w, wl);
-	if (m) {
-		/* a macro compiles where it is first used: the recursion is bounded */
-		if (m->state == RL_NEW && P->L->macro_depth >= RULES_MAX_MACRO_DEPTH) {
-			perr(P, woff, "macro '%s' is used inside more than %d macros that are being "
-			     "compiled (a macro that uses a macro that uses...); define each macro "
-			     "before the macros that use it, or flatten the chain", m->name, RULES_MAX_MACRO_DEPTH);
-			return -1;
-		}
-		if (m->state == RL_NEW)
-			rs_compile_macro(P->L, P->rs, m);
-		if (m->state == RL_BUSY) {
-			perr(P, woff, "macro '%s' refers to itself", m->name);
-			return -1;
-		}
-		if (m->state == RL_BAD) {
-			P->failed = true; /* reported where the macro is defined */
-			return -1;
-		}
-		m->used = true;
-		P->fields |= m->fields;
-		lex(P, false);
+	if (n >= 0)
 		P->depth--;
-		return m->root;
-	}
-	return unknown_word(P, w, wl, woff);
+	return n;
 }
 
 static int parse_not(struct parser *P)
@@ -937,7 +1333,7 @@ static int parse_or(struct parser *P)
 }
 
 static int compile_text(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
-			bool skip_unknown, bool *unknown, uint64_t *fields)
+			bool skip_unknown, struct rl_needs *needs, struct rl_fset *fields)
 {
 	struct parser P = { .L = L, .rs = rs, .t = t, .X = { .s = t->s ? t->s : "", .n = t->len },
 			    .skip_unknown = skip_unknown };
@@ -954,10 +1350,10 @@ static int compile_text(struct rl_ctx *L, struct rules *rs, const struct rl_text
 			     "missing 'and' or 'or'?", tdesc(&P, buf, sizeof(buf)));
 	}
 	free(P.stack);
-	if (unknown)
-		*unknown = P.unknown;
+	if (needs)
+		*needs = P.needs;
 	*fields = P.fields;
-	return P.failed ? -1 : n;
+	return P.failed || P.had_error ? -1 : n;
 }
 
 int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m)
@@ -968,7 +1364,7 @@ int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m)
 		return m->state == RL_OK ? 0 : -1;
 	m->state = RL_BUSY;
 	L->macro_depth++;
-	n = compile_text(L, rs, &m->cond, false, NULL, &m->fields);
+	n = compile_text(L, rs, &m->cond, false, &m->needs, &m->fields);
 	L->macro_depth--;
 	if (n < 0) {
 		m->state = RL_BAD;
@@ -981,9 +1377,9 @@ int rs_compile_macro(struct rl_ctx *L, struct rules *rs, struct rl_macro *m)
 }
 
 int rs_compile_cond(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
-		    bool skip_unknown, bool *unknown_field, int *root, uint64_t *fields)
+		    bool skip_unknown, struct rl_needs *needs, int *root, struct rl_fset *fields)
 {
-	int n = compile_text(L, rs, t, skip_unknown, unknown_field, fields);
+	int n = compile_text(L, rs, t, skip_unknown, needs, fields);
 
 	if (n < 0)
 		return -1;
@@ -991,3 +1387,10 @@ int rs_compile_cond(struct rl_ctx *L, struct rules *rs, const struct rl_text *t,
 	return 0;
 }
 
+
+int rs_false_node(struct rl_ctx *L, struct rules *rs)
+{
+	struct parser P = { .L = L, .rs = rs };
+
+	return placeholder(&P);
+}

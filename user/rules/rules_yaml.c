@@ -172,6 +172,59 @@ static void text_free(struct rl_text *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void rl_text_free(struct rl_text *t)
+{
+	text_free(t);
+}
+
+/* Appends bytes with their spans (src == NULL: text bulwark made up). */
+static bool text_add(struct rl_ctx *L, struct rl_text *t, const char *p, size_t n,
+		     const struct rl_span *src, int nsrc)
+{
+	struct rl_span *ns;
+	char *s;
+
+	if (t->len + n > RULES_MAX_TEXT_LEN) {
+		rl_error(L, (struct rl_pos){ -1, 0, 0 }, "a condition with its exceptions would be "
+			 "longer than %d bytes; move parts into macros", RULES_MAX_TEXT_LEN);
+		return false;
+	}
+	s = realloc(t->s, t->len + n + 1);
+	if (!s)
+		goto oom;
+	t->s = s;
+	ns = realloc(t->spans, (size_t)(t->nspans + (nsrc ? nsrc : 1)) * sizeof(*ns));
+	if (!ns)
+		goto oom;
+	t->spans = ns;
+	memcpy(t->s + t->len, p, n);
+	if (src) {
+		for (int i = 0; i < nsrc; i++) {
+			t->spans[t->nspans] = src[i];
+			t->spans[t->nspans++].off += (uint32_t)t->len;
+		}
+	} else {
+		t->spans[t->nspans++] = (struct rl_span){ .off = (uint32_t)t->len, .len = (uint32_t)n,
+							  .file = -1 };
+	}
+	t->len += n;
+	t->s[t->len] = 0;
+	return true;
+oom:
+	L->oom = true;
+	return false;
+}
+
+bool rl_text_lit(struct rl_ctx *L, struct rl_text *t, const char *s)
+{
+	return text_add(L, t, s, strlen(s), NULL, 0);
+}
+
+bool rl_text_cat(struct rl_ctx *L, struct rl_text *t, const struct rl_text *src)
+{
+	return text_add(L, t, src->s ? src->s : "", src->len, src->spans, src->nspans);
+}
+
 /* Appends a scalar to a text; sep is inserted first when the text is not empty. */
 static bool text_append(struct yctx *y, struct rl_text *t, const yaml_node_t *v, const char *sep)
 {
@@ -265,12 +318,6 @@ static bool check_keys(struct yctx *y, const struct entry *e, const char *const 
 		if (found)
 			continue;
 		ok = false;
-		if (!strcmp(e->keys[i], "exceptions")) {
-			rl_error(y->L, npos(y, e->knode[i]),
-				 "'exceptions' are not supported; add the exception to the condition "
-				 "as 'and not (...)'");
-			continue;
-		}
 		near = rl_nearest(e->keys[i], strlen(e->keys[i]), known, nk);
 		if (near)
 			rl_error(y->L, npos(y, e->knode[i]), "unknown key '%s' in %s '%s'; did you mean '%s'?",
@@ -673,6 +720,283 @@ static bool read_threshold(struct yctx *y, yaml_node_t *v, struct rl_rule *r)
 	return true;
 }
 
+/* ---- exceptions: (Falco's): rows of values that exempt events from a rule ---- */
+
+static const char *const exc_comps[] = { "=", "==", "!=", "<", "<=", ">", ">=", "in", "intersects",
+	"contains", "icontains", "startswith", "endswith", "glob", "iglob", "pmatch", "regex",
+	"bcontains", "bstartswith", "bendswith" };
+
+static bool comp_takes_list(const char *c)
+{
+	return !strcmp(c, "in") || !strcmp(c, "intersects") || !strcmp(c, "pmatch");
+}
+
+static void exc_free(struct rl_exc *x)
+{
+	free(x->name);
+	for (int i = 0; i < x->nfields; i++) {
+		text_free(&x->fields[i]);
+		free(x->comps[i]);
+	}
+	free(x->fields);
+	free(x->comps);
+	for (int i = 0; i < x->nrows; i++)
+		text_free(&x->rows[i]);
+	free(x->rows);
+	memset(x, 0, sizeof(*x));
+}
+
+/* A value of a row: the YAML scalar as it stands when it is one word, else quoted. */
+static bool exc_value(struct yctx *y, struct rl_text *t, const yaml_node_t *v)
+{
+	const char *s = sval(v);
+	size_t n = slen(v);
+	bool word = n > 0;
+	char *q;
+	size_t w = 0;
+	bool ok;
+
+	for (size_t i = 0; i < n && word; i++)
+		word = !strchr(" \t\n(),\"'", s[i]);
+	if (word)
+		return text_append(y, t, v, "");
+	q = malloc(2 * n + 3);
+	if (!q) {
+		y->L->oom = true;
+		return false;
+	}
+	q[w++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			q[w++] = '\\';
+		q[w++] = s[i];
+	}
+	q[w++] = '"';
+	q[w] = 0;
+	ok = rl_text_lit(y->L, t, q);
+	free(q);
+	return ok;
+}
+
+/* One row of values: "(f1 c1 v1 and f2 c2 v2)". */
+static bool exc_row(struct yctx *y, struct rl_exc *x, yaml_node_t *row)
+{
+	struct rl_ctx *L = y->L;
+	struct rl_text t = { 0 };
+	int n = x->single ? 1 : row->type == YAML_SEQUENCE_NODE ?
+		(int)(row->data.sequence.items.top - row->data.sequence.items.start) : -1;
+
+	if (x->single ? row->type == YAML_MAPPING_NODE : n != x->nfields) {
+		rl_error(L, npos(y, row), "exception '%s' has %d field%s, so each row of 'values' must "
+			 "be a list of %d value%s", x->name, x->nfields, x->nfields == 1 ? "" : "s",
+			 x->nfields, x->nfields == 1 ? "" : "s");
+		return false;
+	}
+	if (!rl_text_lit(L, &t, "("))
+		goto fail;
+	for (int i = 0; i < x->nfields; i++) {
+		yaml_node_t *v = x->single ? row : node(y, row->data.sequence.items.start[i]);
+		if ((i && !rl_text_lit(L, &t, " and ")) || !rl_text_cat(L, &t, &x->fields[i]) ||
+		    !rl_text_lit(L, &t, " ") || !rl_text_lit(L, &t, x->comps[i]) ||
+		    !rl_text_lit(L, &t, " "))
+			goto fail;
+		if (comp_takes_list(x->comps[i])) {
+			if (!rl_text_lit(L, &t, "("))
+				goto fail;
+			if (v->type == YAML_SEQUENCE_NODE) {
+				for (yaml_node_item_t *it = v->data.sequence.items.start;
+				     it < v->data.sequence.items.top; it++) {
+					yaml_node_t *iv = node(y, *it);
+					if (!want_scalar(y, iv, "values", "a value") ||
+					    (it > v->data.sequence.items.start && !rl_text_lit(L, &t, ", ")) ||
+					    !exc_value(y, &t, iv))
+						goto fail;
+				}
+			} else if (!want_scalar(y, v, "values", "a value or a list") ||
+				   !exc_value(y, &t, v)) {
+				goto fail;
+			}
+			if (!rl_text_lit(L, &t, ")"))
+				goto fail;
+		} else if (!want_scalar(y, v, "values", "a value") || !exc_value(y, &t, v)) {
+			goto fail;
+		}
+	}
+	if (!rl_text_lit(L, &t, ")") || !grow(L, (void **)&x->rows, &(int){ x->nrows }, x->nrows + 1,
+					       sizeof(*x->rows)))
+		goto fail;
+	x->rows[x->nrows++] = t;
+	return true;
+fail:
+	text_free(&t);
+	return false;
+}
+
+static bool exc_values(struct yctx *y, struct rl_exc *x, yaml_node_t *vals)
+{
+	bool ok = true;
+
+	if (!vals)
+		return true;
+	if (vals->type != YAML_SEQUENCE_NODE) {
+		rl_error(y->L, npos(y, vals), "'values' of exception '%s' must be a list of rows",
+			 x->name);
+		return false;
+	}
+	for (yaml_node_item_t *it = vals->data.sequence.items.start; it < vals->data.sequence.items.top;
+	     it++)
+		ok &= exc_row(y, x, node(y, *it));
+	return ok;
+}
+
+static yaml_node_t *mget(struct yctx *y, yaml_node_t *m, const char *key)
+{
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(y, p->key);
+		if (k->type == YAML_SCALAR_NODE && !strcmp(sval(k), key))
+			return node(y, p->value);
+	}
+	return NULL;
+}
+
+/* Reads one "- name: ... fields: ... comps: ... values: ..." item (without values) into x. */
+static bool exc_read(struct yctx *y, yaml_node_t *m, struct rl_exc *x)
+{
+	static const char *const keys[] = { "name", "fields", "comps", "values" };
+	struct rl_ctx *L = y->L;
+	yaml_node_t *nm, *fl, *cp;
+	int n;
+
+	memset(x, 0, sizeof(*x));
+	if (m->type != YAML_MAPPING_NODE) {
+		rl_error(L, npos(y, m), "each exception must be a mapping with name, fields and values, "
+			 "not %s", kind_name(m));
+		return false;
+	}
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(y, p->key);
+		bool known = false;
+		for (int i = 0; i < 4; i++)
+			known |= k->type == YAML_SCALAR_NODE && !strcmp(sval(k), keys[i]);
+		if (!known) {
+			rl_error(L, npos(y, k), "unknown key '%s' in an exception; use name, fields, comps "
+				 "and values", k->type == YAML_SCALAR_NODE ? sval(k) : "?");
+			return false;
+		}
+	}
+	nm = mget(y, m, "name");
+	if (!nm || nm->type != YAML_SCALAR_NODE || !slen(nm)) {
+		rl_error(L, npos(y, m), "an exception needs a 'name'");
+		return false;
+	}
+	x->name = strdup(sval(nm));
+	x->pos = npos(y, m);
+	if (!x->name)
+		goto oom;
+	fl = mget(y, m, "fields");
+	if (!fl) /* an append of values to an exception defined earlier */
+		return true;
+	x->single = fl->type == YAML_SCALAR_NODE;
+	n = x->single ? 1 : fl->type == YAML_SEQUENCE_NODE ?
+		(int)(fl->data.sequence.items.top - fl->data.sequence.items.start) : 0;
+	if (n <= 0) {
+		rl_error(L, npos(y, fl), "'fields' of exception '%s' must be a field or a list of fields",
+			 x->name);
+		return false;
+	}
+	x->fields = calloc((size_t)n, sizeof(*x->fields));
+	x->comps = calloc((size_t)n, sizeof(*x->comps));
+	if (!x->fields || !x->comps)
+		goto oom;
+	x->nfields = n;
+	cp = mget(y, m, "comps");
+	if (cp && (x->single ? cp->type != YAML_SCALAR_NODE :
+		   cp->type != YAML_SEQUENCE_NODE ||
+		   (int)(cp->data.sequence.items.top - cp->data.sequence.items.start) != n)) {
+		rl_error(L, npos(y, cp), "'comps' of exception '%s' must give one operator per field "
+			 "(%d)", x->name, n);
+		return false;
+	}
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *f = x->single ? fl : node(y, fl->data.sequence.items.start[i]);
+		yaml_node_t *c = !cp ? NULL : x->single ? cp : node(y, cp->data.sequence.items.start[i]);
+		const char *comp = c && c->type == YAML_SCALAR_NODE ? sval(c) : x->single ? "in" : "=";
+		bool known = false;
+
+		if (!want_scalar(y, f, "fields", "a field name") || !text_append(y, &x->fields[i], f, ""))
+			return false;
+		if (c && !want_scalar(y, c, "comps", "an operator"))
+			return false;
+		for (size_t k = 0; k < sizeof(exc_comps) / sizeof(exc_comps[0]); k++)
+			known |= !strcmp(comp, exc_comps[k]);
+		if (!known) {
+			rl_error(L, npos(y, c), "unknown operator '%s' in 'comps' of exception '%s'; use "
+				 "=, !=, <, <=, >, >=, in, intersects, contains, icontains, startswith, "
+				 "endswith, glob, iglob, pmatch, regex, bcontains, bstartswith or bendswith",
+				 comp, x->name);
+			return false;
+		}
+		if (!(x->comps[i] = strdup(comp)))
+			goto oom;
+	}
+	return true;
+oom:
+	L->oom = true;
+	return false;
+}
+
+/* exceptions: of a rule; append adds rows to exceptions of the same name
+ * (Falco's override: {exceptions: append}), replace starts over. */
+static void read_exceptions(struct yctx *y, yaml_node_t *v, struct rl_rule *r, bool append)
+{
+	struct rl_ctx *L = y->L;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		rl_error(L, npos(y, v), "'exceptions' must be a list of exceptions, not %s", kind_name(v));
+		return;
+	}
+	if (!append) {
+		for (int i = 0; i < r->nexc; i++)
+			exc_free(&r->exc[i]);
+		r->nexc = 0;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *m = node(y, *it);
+		struct rl_exc x, *have = NULL;
+
+		if (!exc_read(y, m, &x)) {
+			exc_free(&x);
+			continue;
+		}
+		for (int i = 0; i < r->nexc && !have; i++)
+			if (!strcmp(r->exc[i].name, x.name))
+				have = &r->exc[i];
+		if (have && x.nfields) {
+			rl_error(L, x.pos, "exception '%s' is already defined for rule '%s'; to add "
+				 "values, give only name and values", x.name, r->name);
+			exc_free(&x);
+			continue;
+		}
+		if (!have && !x.nfields) {
+			rl_error(L, x.pos, "exception '%s' of rule '%s' has no 'fields' (only an "
+				 "exception defined earlier can be given values alone)", x.name, r->name);
+			exc_free(&x);
+			continue;
+		}
+		if (!have) {
+			if (!grow(L, (void **)&r->exc, &(int){ r->nexc }, r->nexc + 1, sizeof(*r->exc))) {
+				exc_free(&x);
+				return;
+			}
+			r->exc[r->nexc] = x;
+			have = &r->exc[r->nexc++];
+		} else {
+			exc_free(&x);
+		}
+		exc_values(y, have, mget(y, m, "values"));
+	}
+}
+
 /* Applies the keys that new definitions and overrides share. */
 static void rule_keys(struct yctx *y, struct entry *e, struct rl_rule *r, bool is_new)
 {
@@ -734,9 +1058,17 @@ static void rule_keys(struct yctx *y, struct entry *e, struct rl_rule *r, bool i
 			r->source = RL_SRC_SYSCALL;
 		else if (!strcmp(sval(v), "database"))
 			r->source = RL_SRC_DATABASE;
-		else
+		else if (rl_nearest(sval(v), slen(v), (const char *const[]){ "syscall", "database" }, 2))
 			rl_error(L, npos(y, v), "unknown source '%s' in rule '%s'; use syscall or database",
 				 sval(v), r->name);
+		else {
+			/* a Falco plugin's source (k8s_audit, aws_cloudtrail...): the rule loads
+			 * disabled, with a warning, so that a Falco rule file still loads */
+			free(r->bad_source);
+			r->bad_source = strdup(sval(v));
+			if (!r->bad_source)
+				L->oom = true;
+		}
 		r->source_pos = npos(y, v);
 	}
 	if ((v = eget(e, "enabled")) && get_bool(y, v, "enabled", &b))
@@ -747,6 +1079,8 @@ static void rule_keys(struct yctx *y, struct entry *e, struct rl_rule *r, bool i
 		read_tags(y, v, r, !is_new && omode(e, "tags") == 1);
 	if ((v = eget(e, "threshold")))
 		read_threshold(y, v, r);
+	if ((v = eget(e, "exceptions")))
+		read_exceptions(y, v, r, !is_new && (e->append || omode(e, "exceptions") == 1));
 	if ((v = eget(e, "protect"))) {
 		r->protect_pos = npos(y, v);
 		read_strlist(y, v, "protect", &r->protect, &r->nprotect, false);
@@ -758,17 +1092,18 @@ static void do_rule(struct yctx *y, struct entry *e)
 	static const char *const known[] = {
 		"rule", "desc", "condition", "output", "priority", "tags", "enabled", "source",
 		"action", "threshold", "override", "append", "skip-if-unknown-filter", "warn_evttypes",
-		"protect",
+		"protect", "exceptions", "capture", "capture_duration",
 	};
-	static const char *const app[] = { "condition", "output", "desc", "tags" };
+	static const char *const app[] = { "condition", "output", "desc", "tags", "exceptions" };
 	static const char *const rep[] = { "condition", "output", "desc", "tags", "priority",
-					    "enabled", "action", "threshold", "source", "protect" };
+					    "enabled", "action", "threshold", "source", "protect",
+					    "exceptions" };
 	struct rl_ctx *L = y->L;
 	struct rl_rule *r = rl_find_rule(L, e->name, strlen(e->name));
 	char where[512];
 
 	if (!check_keys(y, e, known, sizeof(known) / sizeof(known[0])) ||
-	    !read_modes(y, e, app, 4, rep, 10))
+	    !read_modes(y, e, app, 5, rep, 11))
 		return;
 	if (e->append) {
 		if (!r) {
@@ -778,13 +1113,13 @@ static void do_rule(struct yctx *y, struct entry *e)
 		}
 		for (int i = 0; i < e->n; i++)
 			if (strcmp(e->keys[i], "rule") && strcmp(e->keys[i], "append") &&
-			    strcmp(e->keys[i], "condition")) {
+			    strcmp(e->keys[i], "condition") && strcmp(e->keys[i], "exceptions")) {
 				rl_error(L, npos(y, e->knode[i]), "with 'append: true' only 'condition' "
 					 "can be given; use 'override: {%s: replace}' to change '%s'",
 					 e->keys[i], e->keys[i]);
 				return;
 			}
-		if (!eget(e, "condition")) {
+		if (!eget(e, "condition") && !eget(e, "exceptions")) {
 			rl_error(L, e->pos, "rule '%s' has 'append: true' but no 'condition'", e->name);
 			return;
 		}
@@ -842,6 +1177,86 @@ static void do_rule(struct yctx *y, struct entry *e)
 		rl_error(L, e->pos, "rule '%s' has no 'priority'", e->name);
 }
 
+/* The version of Falco's rule engine whose language bulwark implements:
+ * what the upstream rule files ask for (required_engine_version). */
+#define RULES_FALCO_ENGINE "0.57.0"
+
+static bool semver(const char *s, unsigned v[3])
+{
+	int n;
+
+	v[0] = v[1] = v[2] = 0;
+	/* an old integer version ("8") is from before semver: always satisfied */
+	n = sscanf(s, "%u.%u.%u", &v[0], &v[1], &v[2]);
+	if (n == 1 && !strchr(s, '.')) {
+		v[0] = 0;
+		v[1] = 0;
+		v[2] = 0;
+	}
+	return n >= 1;
+}
+
+static void required_versions(struct yctx *y, struct entry *e)
+{
+	struct rl_ctx *L = y->L;
+	yaml_node_t *v;
+	unsigned want[3], have[3];
+
+	if ((v = eget(e, "required_engine_version")) && want_scalar(y, v, "required_engine_version",
+								   "a version such as 0.57.0")) {
+		if (!semver(sval(v), want)) {
+			rl_error(L, npos(y, v), "required_engine_version '%s' is not a version such as 0.57.0",
+				 sval(v));
+		} else {
+			bool ok;
+			semver(RULES_FALCO_ENGINE, have);
+			ok = want[0] != have[0] ? want[0] < have[0] : want[1] != have[1] ?
+			     want[1] < have[1] : want[2] <= have[2];
+			if (!ok)
+				rl_warn(L, npos(y, v), "this file requires Falco engine version %s; bulwark "
+					"implements the rule language of %s, so rules using newer "
+					"constructs will fail with errors", sval(v), RULES_FALCO_ENGINE);
+			if (L->report)
+				fprintf(L->report, "%s:%d: required_engine_version %s: %s (bulwark "
+					"implements %s)\n", rl_file_name(L, y->file), npos(y, v).line,
+					sval(v), ok ? "satisfied" : "newer", RULES_FALCO_ENGINE);
+		}
+	}
+	if ((v = eget(e, "required_plugin_versions"))) {
+		if (v->type != YAML_SEQUENCE_NODE) {
+			rl_error(L, npos(y, v), "required_plugin_versions must be a list of {name, version}");
+			return;
+		}
+		for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+		     it++) {
+			yaml_node_t *p = node(y, *it), *nm, *ver;
+			const char *name;
+
+			if (p->type != YAML_MAPPING_NODE || !(nm = mget(y, p, "name")) ||
+			    nm->type != YAML_SCALAR_NODE) {
+				rl_error(L, npos(y, p), "each required plugin needs a name and a version");
+				continue;
+			}
+			name = sval(nm);
+			ver = mget(y, p, "version");
+			if (!strcmp(name, "container")) {
+				/* its fields are built in, with the host's values */
+				if (L->report)
+					fprintf(L->report, "%s:%d: plugin container %s: built in (container.id "
+						"and container.name are host, other container.* fields absent)\n",
+						rl_file_name(L, y->file), npos(y, p).line,
+						ver && ver->type == YAML_SCALAR_NODE ? sval(ver) : "");
+				continue;
+			}
+			rl_warn(L, npos(y, p), "this file requires Falco plugin '%s', which bulwark does "
+				"not have; rules of its source load disabled", name);
+			if (L->report)
+				fprintf(L->report, "%s:%d: plugin %s: not available\n",
+					rl_file_name(L, y->file), npos(y, p).line, name);
+		}
+	}
+}
+
 static void do_entry(struct yctx *y, yaml_node_t *m)
 {
 	static const char *const kinds[] = { "rule", "macro", "list" };
@@ -878,8 +1293,10 @@ static void do_entry(struct yctx *y, yaml_node_t *m)
 		if (eget(&e, kinds[i]))
 			e.kind = kinds[i];
 	if (!e.kind) {
-		if (eget(&e, "required_engine_version") || eget(&e, "required_plugin_versions"))
-			return; /* Falco metadata: accepted so Falco files load */
+		if (eget(&e, "required_engine_version") || eget(&e, "required_plugin_versions")) {
+			required_versions(y, &e);
+			return;
+		}
 		rl_error(y->L, e.pos, "entry has no 'rule', 'macro' or 'list' key");
 		return;
 	}
@@ -890,13 +1307,25 @@ static void do_entry(struct yctx *y, yaml_node_t *m)
 		return;
 	}
 	e.name = sval(nv);
-	if (e.kind[0] == 'r')
+	if (e.kind[0] == 'r') {
+		/* errors of a rule's entries are counted on it, for the --falco-report */
+		int nerr = y->L->nerrors, first = y->L->ndiags;
+		struct rl_rule *r;
+
 		do_rule(y, &e);
-	else if (e.kind[0] == 'm')
+		r = rl_find_rule(y->L, e.name, strlen(e.name));
+		if (r && y->L->nerrors > nerr) {
+			if (!r->read_errors)
+				r->first_error = first;
+			r->read_errors += y->L->nerrors - nerr;
+		}
+	} else if (e.kind[0] == 'm') {
 		do_macro(y, &e);
-	else
+	} else {
 		do_list(y, &e);
+	}
 }
+
 
 /*
  * A "\0" escape in a double-quoted scalar puts a NUL byte into its value.
@@ -1042,6 +1471,10 @@ void rl_ctx_free(struct rl_ctx *L)
 		for (int k = 0; k < r->nprotect; k++)
 			free(r->protect[k]);
 		free(r->protect);
+		for (int k = 0; k < r->nexc; k++)
+			exc_free(&r->exc[k]);
+		free(r->exc);
+		free(r->bad_source);
 	}
 	free(L->rules);
 	free(L->ilists.slots);

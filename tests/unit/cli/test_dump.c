@@ -54,7 +54,7 @@ static void add(struct journal *j, struct evspec s)
 	e.sessionid = s.sess;
 	e.loginuid = s.loginuid;
 	e.res = s.res;
-	fl[nf++] = FLD_EVT_TIME, fl[nf++] = FLD_EVT_TYPE, fl[nf++] = FLD_EVT_RES, fl[nf++] = FLD_PROC_PID;
+	fl[nf++] = FLD_EVT_TIME, fl[nf++] = FLD_EVT_TYPE, fl[nf++] = FLD_EVT_RAWRES, fl[nf++] = FLD_PROC_PID;
 	fl[nf++] = FLD_PROC_PPID, fl[nf++] = FLD_SESSION_ID, fl[nf++] = FLD_USER_LOGINUID;
 	if (s.login)
 		e.login_name = (struct bw_str){ s.login, (uint32_t)strlen(s.login) }, fl[nf++] = FLD_USER_LOGINNAME;

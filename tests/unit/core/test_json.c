@@ -75,14 +75,14 @@ TEST(json_event_round_trip)
 	e.path = (struct bw_str){ path, sizeof(path) - 1 };
 	e.db_has_where = true;
 	for (int f = 0; f < FLD_MAX; f++)
-		if (f == FLD_EVT_TIME || f == FLD_EVT_TYPE || f == FLD_EVT_RES || f == FLD_PROC_PID ||
+		if (f == FLD_EVT_TIME || f == FLD_EVT_TYPE || f == FLD_EVT_RAWRES || f == FLD_PROC_PID ||
 		    f == FLD_USER_LOGINUID || f == FLD_SESSION_ID || f == FLD_FD_NAME || f == FLD_DB_HAS_WHERE)
 			event_set_present(&e, f);
 	event_split_path(&e);
 	jbuf_reset(&b);
 	event_to_json(&b, &e);
 	CHECK(strstr(b.p, "\"evt.type\":\"unlinkat\"") != NULL);
-	CHECK(strstr(b.p, "\"evt.res\":-2") != NULL);
+	CHECK(strstr(b.p, "\"evt.rawres\":-2") != NULL);
 	CHECK(strstr(b.p, "\"session.id\":4294967295") != NULL);
 	CHECK(strstr(b.p, "fd.directory") == NULL);
 	CHECK_EQ(json_parse_event(b.p, b.len, scratch, &d, err, sizeof(err)), 0);
@@ -128,7 +128,7 @@ TEST(json_non_number_in_number_field)
 {
 	static const char *const lines[] = {
 		"{\"evt.type\":\"x\",\"proc.pid\":true}",
-		"{\"evt.type\":\"x\",\"evt.res\":false}",
+		"{\"evt.type\":\"x\",\"evt.rawres\":false}",
 		"{\"evt.type\":\"x\",\"proc.pid\":[1]}",
 		"{\"evt.type\":\"x\",\"db.destructive\":1}",
 	};

@@ -237,7 +237,7 @@ TEST(rules_numeric_and_bool_operators)
 {
 	struct bw_event e = mk("db_query", "postgres", 3);
 
-	set_u(&e, FLD_EVT_RES, (uint64_t)-13);
+	set_u(&e, FLD_EVT_RAWRES, (uint64_t)-13);
 	set_u(&e, FLD_DB_HAS_WHERE, 0);
 	CHECK_EQ(holds("proc.pid = 100", &e), 1);
 	CHECK_EQ(holds("proc.pid != 100", &e), 0);
@@ -251,10 +251,10 @@ TEST(rules_numeric_and_bool_operators)
 	CHECK_EQ(holds("proc.pid = '100'", &e), 1);
 	CHECK_EQ(holds("proc.pid in (1, 100, 5)", &e), 1);
 	CHECK_EQ(holds("proc.pid in (1, 5)", &e), 0);
-	CHECK_EQ(holds("evt.res < 0", &e), 1);
-	CHECK_EQ(holds("evt.res = -13", &e), 1);
-	CHECK_EQ(holds("evt.res > -14", &e), 1);
-	CHECK_EQ(holds("evt.res in (-2, -13)", &e), 1);
+	CHECK_EQ(holds("evt.rawres < 0", &e), 1);
+	CHECK_EQ(holds("evt.rawres = -13", &e), 1);
+	CHECK_EQ(holds("evt.rawres > -14", &e), 1);
+	CHECK_EQ(holds("evt.rawres in (-2, -13)", &e), 1);
 	CHECK_EQ(holds("session.id != 4294967295", &e), 1);
 	CHECK_EQ(holds("db.has_where = false", &e), 1);
 	CHECK_EQ(holds("db.has_where = true", &e), 0);
@@ -644,17 +644,19 @@ TEST(rules_error_syntax)
 	CHECK_STREQ(errors_of(RULE_HDR "  condition: proc.name = a and\n" RULE_TAIL),
 		    "t.yaml:3:31: condition ends too early; expected a field, macro, 'not' or '('\n");
 	CHECK_STREQ(errors_of(RULE_HDR "  condition: proc.name bash\n" RULE_TAIL),
-		    "t.yaml:3:24: expected an operator after 'proc.name' (=, !=, <, <=, >, >=, in, contains, "
-		    "icontains, startswith, endswith, glob, pmatch, exists), got 'bash'\n");
+		    "t.yaml:3:24: expected an operator after 'proc.name' (=, !=, <, <=, >, >=, in, "
+		    "intersects, contains, icontains, startswith, endswith, glob, iglob, pmatch, regex, "
+		    "bcontains, bstartswith, bendswith, exists), got 'bash'\n");
 	CHECK_STREQ(errors_of(RULE_HDR "  condition: proc.name =\n" RULE_TAIL),
 		    "t.yaml:3:25: expected a value after '=', got the end\n");
 	CHECK_STREQ(errors_of(RULE_HDR "  condition: proc.name in (a, b\n" RULE_TAIL),
 		    "t.yaml:3:27: '(' is never closed; expected ')'\n");
 	CHECK_STREQ(errors_of(RULE_HDR "  condition: proc.name = \"abc\n" RULE_TAIL),
 		    "t.yaml:3:26: unterminated string\n");
-	CHECK_STREQ(errors_of(RULE_HDR "  condition: proc.name regex 'a.*'\n" RULE_TAIL),
-		    "t.yaml:3:24: operator 'regex' is not supported; use =, in, contains, startswith, "
-		    "endswith, glob or pmatch\n");
+	CHECK_STREQ(errors_of(RULE_HDR "  condition: evt.type = execve and proc.name regex 'a(.*'\n"
+			      RULE_TAIL),
+		    "t.yaml:3:52: bad regular expression 'a(.*': Unmatched ( or \\( (regex takes POSIX "
+		    "extended syntax, matched against the whole value)\n");
 	CHECK_STREQ(errors_of(RULE_HDR "  condition: proc.pid = abc\n" RULE_TAIL),
 		    "t.yaml:3:25: 'proc.pid' needs a non-negative integer, not 'abc'\n");
 	CHECK_STREQ(errors_of(RULE_HDR "  condition: evt.type = unlnkat\n" RULE_TAIL),
@@ -750,9 +752,10 @@ TEST(rules_error_entries_and_keys)
 			      "  override: {condition: append}\n"),
 		    "t.yaml:8:3: 'priority' in an override entry must also be listed under 'override' "
 		    "(as append or replace)\n");
-	CHECK_STREQ(errors_of("- rule: r\n  exceptions: []\n  condition: evt.type = execve\n" RULE_TAIL),
-		    "t.yaml:2:3: 'exceptions' are not supported; add the exception to the condition as "
-		    "'and not (...)'\n");
+	CHECK_STREQ(errors_of("- rule: r\n  exceptions: [{name: x}]\n  condition: evt.type = execve\n"
+			      RULE_TAIL),
+		    "t.yaml:2:16: exception 'x' of rule 'r' has no 'fields' (only an exception defined "
+		    "earlier can be given values alone)\n");
 	CHECK_STREQ(errors_of("- rules: r\n"), "t.yaml:1:3: entry has no 'rule', 'macro' or 'list' key\n");
 	CHECK_STREQ(errors_of("rule: x\n"), "t.yaml:1:1: a rule file must be a list of '- rule:', "
 		    "'- macro:' and '- list:' entries, not a mapping\n");
@@ -803,15 +806,19 @@ TEST(rules_error_positions_of_appended_conditions)
 	CHECK_STREQ(errbuf, "local.yaml:2:18: unknown field 'proc.nam'; did you mean 'proc.name'?\n");
 }
 
-TEST(rules_skip_if_unknown_filter_drops_the_rule)
+/* Falco drops such a rule silently; bulwark loads it disabled and says why. */
+TEST(rules_skip_if_unknown_filter_loads_disabled)
 {
 	int n;
-	struct rules *rs = load2("- rule: r\n  condition: k8s.ns.name = x\n" RULE_TAIL
-				 "  skip-if-unknown-filter: true\n"
+	struct rules *rs = load2("- rule: r\n  condition: evt.type = execve and no.such_field = x\n"
+				 RULE_TAIL "  skip-if-unknown-filter: true\n"
 				 "- rule: s\n  condition: evt.type = execve\n" RULE_TAIL, NULL, &n);
 
 	CHECK_EQ(n, 0);
-	CHECK_EQ(rules_nrules(rs), 1);
+	CHECK_EQ(rules_nrules(rs), 2);
+	CHECK(!rule_enabled(rules_find(rs, "r")));
+	CHECK(strstr(rule_why_disabled(rules_find(rs, "r")), "no.such_field") != NULL);
+	CHECK(rule_enabled(rules_find(rs, "s")));
 	rules_free(rs);
 }
 
@@ -888,14 +895,14 @@ TEST(rules_output_formatting)
 {
 	struct rules *rs = load("- rule: r\n  condition: evt.type = unlinkat\n"
 				"  output: \"%proc.name deleted %fd.name. %{fd.filename}! 100%% by %user.loginname, "
-				"at %evt.time res=%evt.res pid=%proc.pid%\"\n  priority: INFO\n");
+				"at %evt.time res=%evt.rawres pid=%proc.pid%\"\n  priority: INFO\n");
 	struct bw_event e = mkfile("unlinkat", "rm", 3, "/data/f");
 	struct jbuf b = { 0 };
 
 	CHECK(rs != NULL);
 	if (!rs)
 		return;
-	set_u(&e, FLD_EVT_RES, (uint64_t)-2);
+	set_u(&e, FLD_EVT_RAWRES, (uint64_t)-2);
 	alert_format_output(&b, rules_rule(rs, 0), &e);
 	CHECK_STREQ(b.p, "rm deleted /data/f. f! 100% by <NA>, at 2026-09-21T14:13:20.000000000Z "
 			 "res=-2 pid=100%");

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+# Falco's field meanings on live events: a real exec with its own argv[0]
+# (bash's exec -a) in a fresh login session; asserts on the event JSON
+# (proc.exe, proc.exepath, ancestors, proc.cwd, proc.sid, group.*) and on the
+# alert of a Falco-dialect rule (tests/falco/e2e.yaml) with an exception.
+. "$(dirname "$0")/lib.sh"
+e2e_need_root
+
+W=$E2E_TMP/work
+mkdir -p "$W"
+bw_start --rules "$E2E_ROOT/tests/falco/e2e.yaml" || { fail falco_start "daemon did not start"; exit 1; }
+pass falco_ready_line
+
+UIDX=4114
+in_session $UIDX "
+cd '$W'
+bash -c 'exec -a bw-e2e-argv0 sleep 0.2'
+bash -c 'exec -a bw-e2e-argv0 sleep 0.01'
+"
+SID=$(session_of $UIDX)
+sel="(.\"user.loginuid\" == $UIDX)"
+ev="$sel and .\"evt.type\" == \"execve\" and .\"proc.exe\" == \"bw-e2e-argv0\""
+wait_json "$ev and .\"proc.cmdline\" == \"bw-e2e-argv0 0.01\"" 5
+l=$(json_first "$ev and .\"proc.cmdline\" == \"bw-e2e-argv0 0.2\"")
+check falco_exec_event test -n "$l"
+check falco_proc_exe_is_argv0 test "$(echo "$l" | jq -r '."proc.exe"')" = bw-e2e-argv0
+check falco_proc_exepath test "$(echo "$l" | jq -r '."proc.exepath"')" = "$(readlink -f "$(command -v sleep)")"
+check falco_proc_cwd test "$(echo "$l" | jq -r '."proc.cwd"')" = "$(readlink -f "$W")"
+check falco_ancestor_2 test -n "$(echo "$l" | jq -r '."proc.aname[2]" // empty')"
+check falco_proc_sid test "$(echo "$l" | jq '."proc.sid" > 0')" = true
+check falco_group_gid test "$(echo "$l" | jq '."group.gid"')" = "$(id -g)"
+check falco_session test "$(echo "$l" | jq '."session.id"')" = "$SID"
+
+a=$(jq -c 'select(.rule == "E2E renamed argv0 under a shell")' "$BW_OUT")
+check falco_rule_fired_once test "$(echo "$a" | grep -c .)" = 1
+check falco_alert_fields test "$(echo "$a" | jq -r '.output_fields."proc.exe"')" = bw-e2e-argv0
+check falco_alert_aname test "$(echo "$a" | jq -r '.output_fields."proc.aname[1]"')" = sh
+check falco_alert_loginuid test "$(echo "$a" | jq '.output_fields."user.loginuid"')" = "$UIDX"
+check falco_exception_silences_0_01 sh -c "! echo '$a' | grep -q '0.01'"
+bw_stop
+e2e_summary
