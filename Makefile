@@ -113,6 +113,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) | $(BUILD)/bench
 # Test helpers run inside the kernel-matrix guests; not part of `all`, so
 # building bulwark does not need liburing.
 $(BUILD)/helpers/uring_unlink: LDLIBS_HELPER := -luring
+$(BUILD)/helpers/uring_destroy: LDLIBS_HELPER := -luring
 $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS_HELPER)

@@ -49,6 +49,32 @@ static int enoent_loop(long n, const char *dir)
 	return 0;
 }
 
+/*
+ * open+close of one existing file: with flags 0 the ordinary read open
+ * every process makes (bulwark's one flag test), with O_WRONLY|O_TRUNC
+ * the open that destroys (captured in login sessions).
+ */
+static int open_loop(long n, const char *dir, int flags)
+{
+	int fd;
+
+	if (chdir(dir)) {
+		fprintf(stderr, "loops: cannot enter %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	fd = open("bulwark-bench-open", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || close(fd))
+		return 1;
+	for (long i = 0; i < n; i++) {
+		fd = open("bulwark-bench-open", flags | O_CLOEXEC);
+		if (fd < 0 || close(fd)) {
+			fprintf(stderr, "loops: open: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	return unlink("bulwark-bench-open") ? 1 : 0;
+}
+
 /* getpid: the cheapest syscall, what a syscall tracepoint's slow path costs every thread */
 static int getpid_loop(long n)
 {
@@ -74,32 +100,6 @@ static int forkexec_loop(long n)
 			return 1;
 	}
 	return 0;
-}
-
-/*
- * open(2) loops for the open hooks: one file in DIR opened and closed,
- * read-only (open) or with O_TRUNC (trunc). Kept apart from the loops
- * above so the modes other changes add merge beside them.
- */
-static int open_loop(long n, const char *dir, int flags)
-{
-	int fd;
-
-	if (chdir(dir)) {
-		fprintf(stderr, "loops: cannot enter %s: %s\n", dir, strerror(errno));
-		return 1;
-	}
-	fd = open("bulwark-bench-open", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0 || close(fd))
-		return 1;
-	for (long i = 0; i < n; i++) {
-		fd = open("bulwark-bench-open", flags | O_CLOEXEC);
-		if (fd < 0 || close(fd)) {
-			fprintf(stderr, "loops: open: %s\n", strerror(errno));
-			return 1;
-		}
-	}
-	return unlink("bulwark-bench-open") ? 1 : 0;
 }
 
 /* CPU time of this process and its waited-for children, ns: what the loop itself spent,

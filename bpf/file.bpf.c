@@ -76,3 +76,59 @@ FILE_EXIT(renameat)
 FILE_EXIT(renameat2)
 FILE_EXIT(truncate)
 FILE_EXIT(ftruncate)
+
+/*
+ * Opens and fallocate (issue 11). open/openat exits run for every open on
+ * the host: open_exit() returns before any lookup while no open is kept.
+ */
+struct bw_open_how {  /* struct open_how (UAPI), first field only */
+	__u64 flags;
+};
+
+SEC("tp/syscalls/sys_enter_open")
+int tp_enter_open(struct trace_event_raw_sys_enter *ctx)
+{
+	return open_enter(BW_EV_OPEN, AT_FDCWD, (void *)ctx->args[0], (__s64)ctx->args[1]);
+}
+
+SEC("tp/syscalls/sys_enter_openat")
+int tp_enter_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	return open_enter(BW_EV_OPENAT, (int)ctx->args[0], (void *)ctx->args[1], (__s64)ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_enter_openat2")
+int tp_enter_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+	struct bw_open_how how = {};
+
+	if (bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]))
+		return 0;
+	return open_enter(BW_EV_OPENAT2, (int)ctx->args[0], (void *)ctx->args[1], (__s64)how.flags);
+}
+
+SEC("tp/syscalls/sys_enter_creat")
+int tp_enter_creat(struct trace_event_raw_sys_enter *ctx)
+{
+	return open_enter(BW_EV_CREAT, AT_FDCWD, (void *)ctx->args[0],
+			  BW_O_CREAT | BW_O_WRONLY | BW_O_TRUNC);
+}
+
+SEC("tp/syscalls/sys_enter_fallocate")
+int tp_enter_fallocate(struct trace_event_raw_sys_enter *ctx)
+{
+	return fallocate_enter((int)ctx->args[0], (__s64)ctx->args[1]);
+}
+
+#define OPEN_EXIT(sc)                                                        \
+	SEC("tp/syscalls/sys_exit_" #sc)                                     \
+	int tp_exit_##sc(struct trace_event_raw_sys_exit *ctx)               \
+	{                                                                    \
+		return open_exit(ctx->ret);                                  \
+	}
+
+OPEN_EXIT(open)
+OPEN_EXIT(openat)
+OPEN_EXIT(openat2)
+OPEN_EXIT(creat)
+FILE_EXIT(fallocate)

@@ -110,3 +110,25 @@ int BPF_PROG(lsm_file_truncate, struct file *file, int ret)
 	return lsm_deny(lsm_decide(&file->f_path, BW_EV_TRUNCATE), BW_EV_TRUNCATE,
 			BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), NULL, NULL, 0);
 }
+
+/*
+ * Opens for writing below a protected tree (issue 11): dd conv=notrunc, a
+ * script writing zeros over a file, and open(O_TRUNC), whose truncation
+ * comes after this hook. Denied whichever way the open came in (syscalls,
+ * io_uring), before the file is opened; reported as openat with the open
+ * flags, as the capture backends report the syscall. O_TRUNC is still in
+ * f_flags here: do_dentry_open() clears it only after the open.
+ */
+SEC("lsm/file_open")
+int BPF_PROG(lsm_file_open, struct file *file, int ret)
+{
+	__u32 fl;
+
+	if (ret)
+		return ret;
+	fl = BPF_CORE_READ(file, f_flags);
+	if (!(BPF_CORE_READ(file, f_mode) & BW_FMODE_WRITE) && !(fl & BW_O_TRUNC))
+		return 0;
+	return lsm_deny(lsm_decide(&file->f_path, BW_EV_OPENAT), BW_EV_OPENAT,
+			BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), NULL, NULL, fl);
+}

@@ -40,6 +40,13 @@ enum bw_event_type {
 	BW_EV_SOCK_DATA  = 12, /* bytes sent/received on a watched socket */
 	BW_EV_SOCK_CLOSE = 13, /* a watched socket was closed */
 	BW_EV_KILL       = 14, /* the kernel killed a task (quarantine/protect/guard); user space: kernel_kill */
+	/* coverage (issue 11): opens that destroy, fallocate, io_uring; bw_file_event */
+	BW_EV_OPEN       = 15, /* arg: open flags (O_*) */
+	BW_EV_OPENAT     = 16,
+	BW_EV_OPENAT2    = 17, /* arg: open_how.flags */
+	BW_EV_CREAT      = 18, /* arg: O_CREAT|O_WRONLY|O_TRUNC, as the kernel takes it */
+	BW_EV_FALLOCATE  = 19, /* arg: mode (FALLOC_FL_*), destructive modes only */
+	BW_EV_IO_URING_SETUP = 20, /* a ring created by a login session: res fd, arg sq entries */
 	/* --- signals and attempts on bulwark (bw_ctl_event); values 40-59 kept for this block --- */
 	BW_EV_SIG_KILL          = 40, /* kill(2) */
 	BW_EV_SIG_TKILL         = 41, /* tkill(2) */
@@ -65,6 +72,8 @@ enum bw_event_type {
 #define BW_F_PROTECTED     (1u << 5) /* target is inside a protected tree */
 #define BW_F_KILLED        (1u << 6) /* the kernel sent SIGKILL for this */
 #define BW_F_SESSION_KILL  (1u << 7) /* ... and quarantined the caller's session */
+#define BW_F_CREATED       (1u << 8) /* an open that created the file (FMODE_CREATED) */
+#define BW_F_IO_URING      (1u << 9) /* an io_uring request, seen at submission */
 
 /* Common header, first in every record on the ring buffer. */
 struct bw_event_hdr {
@@ -83,7 +92,7 @@ struct bw_event_hdr {
 	char  comm[BW_COMM_LEN]; /* task comm */
 };
 
-/* BW_EV_UNLINK..BW_EV_FTRUNCATE. data[] holds path then newpath. */
+/* BW_EV_UNLINK..BW_EV_FTRUNCATE, BW_EV_OPEN..BW_EV_IO_URING_SETUP. data[] holds path then newpath. */
 struct bw_file_event {
 	struct bw_event_hdr hdr;  /* common header */
 	__s64 res;                /* syscall return value */

@@ -82,4 +82,57 @@ FILE_FEXIT(renameat2)
 FILE_FEXIT(truncate)
 FILE_FEXIT(ftruncate)
 
+/* Opens and fallocate (issue 11); see open_enter() in file.bpf.h. */
+struct bw_open_how {  /* struct open_how (UAPI), first field only */
+	__u64 flags;
+};
+
+SEC("fentry/" SYSCALL_FN(open))
+int FE_PROG(FE_NAME(open), struct pt_regs *regs)
+{
+	return open_enter(BW_EV_OPEN, AT_FDCWD, (void *)SC_ARG1(regs), (__s64)SC_ARG2(regs));
+}
+
+SEC("fentry/" SYSCALL_FN(openat))
+int FE_PROG(FE_NAME(openat), struct pt_regs *regs)
+{
+	return open_enter(BW_EV_OPENAT, (int)SC_ARG1(regs), (void *)SC_ARG2(regs), (__s64)SC_ARG3(regs));
+}
+
+SEC("fentry/" SYSCALL_FN(openat2))
+int FE_PROG(FE_NAME(openat2), struct pt_regs *regs)
+{
+	struct bw_open_how how = {};
+
+	if (bpf_probe_read_user(&how, sizeof(how), (void *)SC_ARG3(regs)))
+		return 0;
+	return open_enter(BW_EV_OPENAT2, (int)SC_ARG1(regs), (void *)SC_ARG2(regs), (__s64)how.flags);
+}
+
+SEC("fentry/" SYSCALL_FN(creat))
+int FE_PROG(FE_NAME(creat), struct pt_regs *regs)
+{
+	return open_enter(BW_EV_CREAT, AT_FDCWD, (void *)SC_ARG1(regs),
+			  BW_O_CREAT | BW_O_WRONLY | BW_O_TRUNC);
+}
+
+SEC("fentry/" SYSCALL_FN(fallocate))
+int FE_PROG(FE_NAME(fallocate), struct pt_regs *regs)
+{
+	return fallocate_enter((int)SC_ARG1(regs), (__s64)SC_ARG2(regs));
+}
+
+#define OPEN_FEXIT(sc)                                                       \
+	SEC("fexit/" SYSCALL_FN(sc))                                         \
+	int FE_PROG(FX_NAME(sc), struct pt_regs *regs, long ret)             \
+	{                                                                    \
+		return open_exit(ret);                                       \
+	}
+
+OPEN_FEXIT(open)
+OPEN_FEXIT(openat)
+OPEN_FEXIT(openat2)
+OPEN_FEXIT(creat)
+FILE_FEXIT(fallocate)
+
 #endif /* BULWARK_FILE_FENTRY_BPF_H */

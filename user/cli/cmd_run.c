@@ -75,9 +75,11 @@ static const struct argp_option run_options[] = {
 				   "been killed", 0 },
 	{ "watch", 'w', "DIR", 0, "also capture file events below DIR from processes outside login "
 				 "sessions; repeatable", 0 },
-	{ "protect", OPT_PROTECT, "DIR", 0, "enforce in the kernel: a deletion-family syscall below DIR "
-					   "from a login session kills it (and quarantines the session) "
-					   "before the syscall returns; repeatable", 0 },
+	{ "protect", OPT_PROTECT, "DIR", 0, "enforce in the kernel: a deletion-family syscall, an open "
+					   "for writing or with O_TRUNC, or a destructive fallocate below "
+					   "DIR from a login session (io_uring requests too) kills it (and "
+					   "quarantines the session) before the syscall returns; "
+					   "repeatable", 0 },
 	{ "protect-process-only", OPT_PROTECT_PROCESS, NULL, 0, "--protect kills the offending "
 							      "process, not its session", 0 },
 	{ "allow-exe", OPT_ALLOW_EXE, "PATH", 0, "never kill this executable (glob); the database "

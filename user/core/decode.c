@@ -42,6 +42,12 @@ static const enum bw_evt kernel_types[BW_EV_TYPE_MAX] = {
 	[BW_EV_UMOUNT2] = BW_EVT_UMOUNT2,
 	[BW_EV_INIT_MODULE] = BW_EVT_INIT_MODULE,
 	[BW_EV_FINIT_MODULE] = BW_EVT_FINIT_MODULE,
+	[BW_EV_OPEN] = BW_EVT_OPEN,
+	[BW_EV_OPENAT] = BW_EVT_OPENAT,
+	[BW_EV_OPENAT2] = BW_EVT_OPENAT2,
+	[BW_EV_CREAT] = BW_EVT_CREAT,
+	[BW_EV_FALLOCATE] = BW_EVT_FALLOCATE,
+	[BW_EV_IO_URING_SETUP] = BW_EVT_IO_URING_SETUP,
 };
 
 static void set_str(struct bw_event *e, enum bw_field f, struct bw_str *dst, const char *s,
@@ -148,6 +154,69 @@ static int decode_ctl(struct decoder *d, const struct bw_event_hdr *h, const voi
 	if (h->flags & BW_F_SESSION_KILL)
 		set_str(e, FLD_EVT_KILL, &e->kill, "guard_session", 13);
 	return 0;
+}
+
+/* Flag names, as Falco prints them. Values are x86-64/arm64 UAPI. */
+struct flag_name {
+	uint64_t bit;
+	const char *name;
+};
+static const struct flag_name open_flag_names[] = {
+	{ 00000100, "O_CREAT" }, { 00000200, "O_EXCL" }, { 00000400, "O_NOCTTY" },
+	{ 00001000, "O_TRUNC" }, { 00002000, "O_APPEND" }, { 00004000, "O_NONBLOCK" },
+	{ 00010000, "O_DSYNC" }, { 00040000, "O_DIRECT" }, { 00200000, "O_DIRECTORY" },
+	{ 00400000, "O_NOFOLLOW" }, { 01000000, "O_NOATIME" }, { 02000000, "O_CLOEXEC" },
+	{ 010000000, "O_PATH" }, { 020000000, "O_TMPFILE" },
+};
+static const struct flag_name falloc_mode_names[] = {
+	{ 0x01, "FALLOC_FL_KEEP_SIZE" }, { 0x02, "FALLOC_FL_PUNCH_HOLE" },
+	{ 0x04, "FALLOC_FL_NO_HIDE_STALE" }, { 0x08, "FALLOC_FL_COLLAPSE_RANGE" },
+	{ 0x10, "FALLOC_FL_ZERO_RANGE" }, { 0x20, "FALLOC_FL_INSERT_RANGE" },
+	{ 0x40, "FALLOC_FL_UNSHARE_RANGE" },
+};
+
+/* Appends "|name" (or "name" first) to buf of n bytes holding len; returns the new len. */
+static size_t names_add(char *buf, size_t n, size_t len, const char *name)
+{
+	int w = snprintf(buf + len, n - len, "%s%s", len ? "|" : "", name);
+
+	return w < 0 || (size_t)w >= n - len ? len : len + (size_t)w;
+}
+
+/*
+ * "O_WRONLY|O_CREAT|O_TRUNC" for open flags (O_RDONLY when neither access
+ * bit is set, O_F_CREATED when the open made the file, as Falco does), or
+ * the FALLOC_FL_* names of a fallocate mode. Unknown bits are kept as hex.
+ */
+size_t decode_flag_names(uint64_t v, bool open_flags, bool created, char *buf, size_t n)
+{
+	const struct flag_name *t = open_flags ? open_flag_names : falloc_mode_names;
+	size_t cnt = open_flags ? sizeof(open_flag_names) / sizeof(open_flag_names[0])
+				: sizeof(falloc_mode_names) / sizeof(falloc_mode_names[0]);
+	size_t len = 0;
+	char hex[24];
+
+	buf[0] = 0;
+	if (open_flags) {
+		len = names_add(buf, n, len, (v & 3) == 1 ? "O_WRONLY" : (v & 3) == 2 ? "O_RDWR"
+						: (v & 3) == 3 ? "O_ACCMODE" : "O_RDONLY");
+		v &= ~3ull;
+		if (v & 020000000)  /* O_TMPFILE includes O_DIRECTORY */
+			v &= ~00200000ull;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		if (!(v & t[i].bit))
+			continue;
+		len = names_add(buf, n, len, t[i].name);
+		v &= ~t[i].bit;
+	}
+	if (open_flags && created)
+		len = names_add(buf, n, len, "O_F_CREATED");
+	if (v) {
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)v);
+		len = names_add(buf, n, len, hex);
+	}
+	return len;
 }
 
 void decode_sync_clock(struct decoder *d)
@@ -425,12 +494,33 @@ int decode_record(struct decoder *d, const void *data, size_t len, struct bw_eve
 		event_set_present(e, FLD_EVT_ARG);
 		memcpy(d->path, x->data, x->path_len);
 		n = path_normalize(d->path, x->path_len);
-		set_str(e, FLD_FD_NAME, &e->path, d->path, n);
-		event_split_path(e);
+		if (h->type != BW_EV_IO_URING_SETUP) {  /* a ring has no file name */
+			set_str(e, FLD_FD_NAME, &e->path, d->path, n);
+			event_split_path(e);
+		}
 		if (h->type == BW_EV_RENAME || h->type == BW_EV_RENAMEAT || h->type == BW_EV_RENAMEAT2) {
 			memcpy(d->newpath, x->data + x->path_len, x->newpath_len);
 			n = path_normalize(d->newpath, x->newpath_len);
 			set_str(e, FLD_FD_NEWNAME, &e->newpath, d->newpath, n);
+		}
+		if (h->type >= BW_EV_OPEN && h->type <= BW_EV_CREAT) {
+			bool created = h->flags & BW_F_CREATED;
+
+			n = decode_flag_names((uint64_t)x->arg, true, created, d->arg_names,
+					      sizeof(d->arg_names));
+			set_str(e, FLD_EVT_ARG_FLAGS, &e->arg_flags, d->arg_names, n);
+			e->is_open_write = (x->arg & 3) != 0;
+			e->is_open_create = created;
+			event_set_present(e, FLD_EVT_IS_OPEN_WRITE);
+			event_set_present(e, FLD_EVT_IS_OPEN_CREATE);
+		} else if (h->type == BW_EV_FALLOCATE) {
+			n = decode_flag_names((uint64_t)x->arg, false, false, d->arg_names,
+					      sizeof(d->arg_names));
+			set_str(e, FLD_EVT_ARG_MODE, &e->arg_mode, d->arg_names, n);
+		}
+		if (h->type != BW_EV_IO_URING_SETUP) {
+			e->is_io_uring = h->flags & BW_F_IO_URING;
+			event_set_present(e, FLD_EVT_IS_IO_URING);
 		}
 		if ((h->flags & BW_F_PROTECTED) && (h->flags & BW_F_SESSION_KILL))
 			set_str(e, FLD_EVT_KILL, &e->kill, "protect_session", 15);

@@ -30,6 +30,7 @@ struct decoder {
 	char ctl_path[BW_PATH_MAX];  /* signals/guard: the path argument */
 	char guard_buf[64];          /* guard.target text */
 	char cmd_buf[40];            /* evt.arg.cmd text */
+	char arg_names[256];         /* evt.arg.flags / evt.arg.mode of the current event */
 };
 
 int decode_init(struct decoder *d);
@@ -50,6 +51,13 @@ void decode_attribute(struct decoder *d, struct bw_event *e, uint32_t pid);
 
 /* Lexically normalises an absolute path: "//", "/./", "/../". Returns the new length. */
 size_t path_normalize(char *p, size_t n);
+
+/*
+ * Names of open flags (open_flags) or of a fallocate mode into buf:
+ * "O_WRONLY|O_CREAT|O_TRUNC", "FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE".
+ * Returns the length.
+ */
+size_t decode_flag_names(uint64_t v, bool open_flags, bool created, char *buf, size_t n);
 
 /* Name of gid, or NULL. Cached. */
 const char *decode_group_name(struct decoder *d, uint32_t gid);

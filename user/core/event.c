@@ -35,6 +35,12 @@ static const char *const type_names[BW_EVT_MAX] = {
 	[BW_EVT_INIT_MODULE] = "init_module",
 	[BW_EVT_FINIT_MODULE] = "finit_module",
 	[BW_EVT_BULWARK] = "bulwark",
+	[BW_EVT_OPEN] = "open",
+	[BW_EVT_OPENAT] = "openat",
+	[BW_EVT_OPENAT2] = "openat2",
+	[BW_EVT_CREAT] = "creat",
+	[BW_EVT_FALLOCATE] = "fallocate",
+	[BW_EVT_IO_URING_SETUP] = "io_uring_setup",
 };
 
 const char *event_type_name(enum bw_evt t)
@@ -59,7 +65,7 @@ enum bw_evt event_type_from_name(const char *name, size_t len)
 
 const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_EVT_TIME, "evt.time", BW_K_U64, time_ns, "event time, ns since the epoch"),
-	F(FLD_EVT_TYPE, "evt.type", BW_K_STR, type_name, "syscall name (unlinkat, execve, kill...), db_query, fork, exit, kernel_kill, drop, bulwark"),
+	F(FLD_EVT_TYPE, "evt.type", BW_K_STR, type_name, "syscall name (unlinkat, openat, execve, kill...), io_uring_setup, db_query, fork, exit, kernel_kill, drop, bulwark"),
 	F(FLD_EVT_RAWRES, "evt.rawres", BW_K_S64, res, "syscall result as a number: 0 (or more) on success, -errno on failure"),
 	F(FLD_EVT_FLAGS, "evt.flags", BW_K_U64, flags, "truncation bits: 1 path, 2 newpath, 4 argv, 8 payload, 16 relative path"),
 	F(FLD_PROC_PID, "proc.pid", BW_K_U64, pid, "process id (thread-group id)"),
@@ -115,6 +121,11 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	F(FLD_GUARD_DENIED, "guard.denied", BW_K_BOOL, guard_denied, "BPF-LSM refused the attempt on bulwark"),
 	F(FLD_GUARD_EVENT, "guard.event", BW_K_STR, guard_event, "evt.type bulwark: gap (the monitor was down), unload, pins_replaced, pins_lost"),
 	F(FLD_GUARD_DETAIL, "guard.detail", BW_K_STR, guard_detail, "evt.type bulwark: what happened, in words"),
+	F(FLD_EVT_ARG_FLAGS, "evt.arg.flags", BW_K_STR, arg_flags, "open, openat, openat2, creat: the open flags by name, O_WRONLY|O_CREAT|O_TRUNC, plus O_F_CREATED when the open made the file (evt.arg holds the number)"),
+	F(FLD_EVT_ARG_MODE, "evt.arg.mode", BW_K_STR, arg_mode, "fallocate: the mode by name, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE (only modes that destroy data are reported)"),
+	F(FLD_EVT_IS_OPEN_WRITE, "evt.is_open_write", BW_K_BOOL, is_open_write, "an open for writing (O_WRONLY or O_RDWR)"),
+	F(FLD_EVT_IS_OPEN_CREATE, "evt.is_open_create", BW_K_BOOL, is_open_create, "the open created the file: an O_TRUNC open of a new file truncated nothing"),
+	F(FLD_EVT_IS_IO_URING, "evt.is_io_uring", BW_K_BOOL, is_io_uring, "the operation came as an io_uring request, seen at submission (evt.res is then 0)"),
 	/* Falco fields (issue 14) */
 	F(FLD_EVT_NUM, "evt.num", BW_K_U64, evt_num, "event number, counting from 1 since the daemon started (kept in the journal, so replay sees it)"),
 	F(FLD_PROC_ARGV0, "proc.exe", BW_K_STR, argv0, "argv[0] as the program was started (Falco's proc.exe); proc.exepath is the file"),
@@ -224,13 +235,15 @@ bool event_get(const struct bw_event *e, enum bw_field f, struct bw_value *v)
 enum evt_arg_id {
 	ARG_RES, ARG_PATH, ARG_NAME, ARG_FLAGS, ARG_OLDPATH, ARG_NEWPATH, ARG_LENGTH, ARG_EXE,
 	ARG_ARGS, ARG_TID, ARG_PID, ARG_PTID, ARG_COMM, ARG_TTY, ARG_LOGINUID, ARG_UID,
-	ARG_FILENAME, ARG_TRUSTED_EXEPATH, ARG_VPGID, ARG_PGID, ARG_GID, ARG_STATUS, ARG_MAX_
+	ARG_FILENAME, ARG_TRUSTED_EXEPATH, ARG_VPGID, ARG_PGID, ARG_GID, ARG_STATUS,
+	ARG_MODE, /* issue 11: fallocate's mode */
+	ARG_MAX_
 };
 
 static const char *const arg_names[ARG_MAX_] = {
 	"res", "path", "name", "flags", "oldpath", "newpath", "length", "exe", "args", "tid",
 	"pid", "ptid", "comm", "tty", "loginuid", "uid", "filename", "trusted_exepath", "vpgid",
-	"pgid", "gid", "status",
+	"pgid", "gid", "status", "mode",
 };
 
 int event_arg_lookup(const char *name, size_t len)
@@ -266,9 +279,15 @@ int event_field_parse(const char *name, size_t len, int *idx)
 	int f;
 
 	*idx = -1;
-	/* fields stored under an evt.arg.* name (evt.arg.sig, .pid, .cmd of the signal events) */
+	/*
+	 * Fields stored under an evt.arg.* name (evt.arg.sig, .pid, .cmd of the
+	 * signal events) are their own fields. evt.arg.flags and evt.arg.mode are
+	 * stored for opens and fallocate only: they go through evt.arg.NAME, which
+	 * also gives unlinkat's and renameat2's flags.
+	 */
 	f = event_field_lookup(name, len);
-	if (f >= 0 && f != FLD_EVT_ARGNAMED && f != FLD_EVT_RAWARGNAMED && !strncmp(name, "evt.arg.", 8))
+	if (f >= 0 && f != FLD_EVT_ARGNAMED && f != FLD_EVT_RAWARGNAMED && f != FLD_EVT_ARG_FLAGS &&
+	    f != FLD_EVT_ARG_MODE && !strncmp(name, "evt.arg.", 8))
 		return f;
 	for (size_t i = 0; i < sizeof(argp) / sizeof(argp[0]); i++) {
 		size_t pl = strlen(argp[i].prefix);
@@ -325,6 +344,12 @@ void event_sync_parent(struct bw_event *e)
 static bool is_rename(enum bw_evt t)
 {
 	return t == BW_EVT_RENAME || t == BW_EVT_RENAMEAT || t == BW_EVT_RENAMEAT2;
+}
+
+/* issue 11: open, openat, openat2, creat */
+static bool is_open_op(enum bw_evt t)
+{
+	return t == BW_EVT_OPEN || t == BW_EVT_OPENAT || t == BW_EVT_OPENAT2 || t == BW_EVT_CREAT;
 }
 
 static bool is_file_op(enum bw_evt t)
@@ -466,12 +491,16 @@ static bool syscall_arg(const struct bw_event *e, int id, bool raw, struct bw_va
 			return false;
 		return stored_str(e, FLD_FD_NAME, v);
 	case ARG_NAME:
-		return t == BW_EVT_UNLINKAT && stored_str(e, FLD_FD_NAME, v);
+		return (t == BW_EVT_UNLINKAT || is_open_op(t)) && stored_str(e, FLD_FD_NAME, v);
 	case ARG_OLDPATH:
 		return is_rename(t) && stored_str(e, FLD_FD_NAME, v);
 	case ARG_NEWPATH:
 		return is_rename(t) && stored_str(e, FLD_FD_NEWNAME, v);
 	case ARG_FLAGS:
+		if (is_open_op(t) && !raw)  /* issue 11: the names the decoder gave them */
+			return stored_str(e, FLD_EVT_ARG_FLAGS, v);
+		if (is_open_op(t) && event_get(e, FLD_EVT_ARG, &n))
+			return set_u(v, (uint64_t)n.i, BW_K_S64);
 		if ((t != BW_EVT_UNLINKAT && t != BW_EVT_RENAMEAT2) || !event_get(e, FLD_EVT_ARG, &n))
 			return false;
 		if (raw)
@@ -484,6 +513,14 @@ static bool syscall_arg(const struct bw_event *e, int id, bool raw, struct bw_va
 			return false;
 		num = true;
 		break;
+	case ARG_MODE:
+		if (t != BW_EVT_FALLOCATE)
+			return false;
+		if (!raw)
+			return stored_str(e, FLD_EVT_ARG_MODE, v);
+		if (!event_get(e, FLD_EVT_ARG, &n))
+			return false;
+		return set_u(v, (uint64_t)n.i, BW_K_S64);
 	case ARG_STATUS:
 		if (t != BW_EVT_EXIT || !event_get(e, FLD_EVT_ARG, &n))
 			return false;

@@ -49,6 +49,13 @@ enum bw_evt {
 	BW_EVT_FINIT_MODULE,      /* "finit_module" */
 	BW_EVT_BULWARK,           /* "bulwark": the monitor itself (gap, unload, pins replaced); guard.event */
 	/* --- end of the signals/guard block --- */
+	/* issue 11: opens that destroy, fallocate, io_uring */
+	BW_EVT_OPEN,       /* "open" */
+	BW_EVT_OPENAT,     /* "openat" */
+	BW_EVT_OPENAT2,    /* "openat2" */
+	BW_EVT_CREAT,      /* "creat" */
+	BW_EVT_FALLOCATE,  /* "fallocate": destructive modes only */
+	BW_EVT_IO_URING_SETUP, /* "io_uring_setup": a ring created by a login session */
 	BW_EVT_MAX,
 };
 
@@ -120,6 +127,12 @@ enum bw_field {
 	FLD_GUARD_EVENT,     /* guard.event: evt.type bulwark: gap, unload, pins_replaced, pins_lost */
 	FLD_GUARD_DETAIL,    /* guard.detail: its text */
 	/* --- end of the signals/guard block --- */
+	/* issue 11 */
+	FLD_EVT_ARG_FLAGS,   /* evt.arg.flags: open flags by name, "O_WRONLY|O_CREAT|O_TRUNC" */
+	FLD_EVT_ARG_MODE,    /* evt.arg.mode: fallocate mode by name, "FALLOC_FL_PUNCH_HOLE|..." */
+	FLD_EVT_IS_OPEN_WRITE,  /* evt.is_open_write: an open for writing (bool) */
+	FLD_EVT_IS_OPEN_CREATE, /* evt.is_open_create: the open created the file (bool) */
+	FLD_EVT_IS_IO_URING, /* evt.is_io_uring: an io_uring request, not a syscall (bool) */
 	/* Falco fields (issue 14). Stored ones first: they are in the event JSON. */
 	FLD_EVT_NUM,         /* evt.num: event number, from 1 (u64) */
 	FLD_PROC_ARGV0,      /* proc.exe: argv[0], as Falco */
@@ -228,6 +241,8 @@ struct bw_event {
 	struct bw_str arg_cmd, target_name, target_exe; /* evt.arg.cmd, target.name, target.exe */
 	struct bw_str guard_target, guard_event, guard_detail; /* guard.* */
 	bool guard_denied;       /* guard.denied */
+	struct bw_str arg_flags, arg_mode;  /* evt.arg.flags, evt.arg.mode */
+	bool is_open_write, is_open_create, is_io_uring; /* evt.is_* */
 	/* Falco fields (issue 14) */
 	uint64_t evt_num;        /* evt.num */
 	struct bw_str argv0, pargv0; /* proc.exe, proc.pexe */

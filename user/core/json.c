@@ -527,10 +527,14 @@ static int ev_kv(void *vctx, const char *k, size_t kl, const struct json_val *v)
 {
 	struct ev_ctx *c = vctx;
 	struct bw_event *e = c->e;
-	int idx, f = event_field_parse(k, kl, &idx);
+	int idx = -1, f = event_field_lookup(k, kl);
 	const struct bw_field_info *fi;
 	char *dst;
 	uint64_t u;
+
+	/* evt.arg.flags and evt.arg.mode are stored (issue 11), though named as evt.arg.NAME */
+	if (f != FLD_EVT_ARG_FLAGS && f != FLD_EVT_ARG_MODE)
+		f = event_field_parse(k, kl, &idx);
 
 	if (f < 0 || v->type == JV_NULL)
 		return 0; /* unknown keys are skipped: newer producers stay readable */

@@ -124,7 +124,8 @@ static void handle_event(struct daemon *d, struct bw_event *e)
  */
 static const char builtin_rules[] =
 	"- rule: Deletion below a protected tree (kernel enforcement)\n"
-	"  desc: A process of a login session ran a deletion-family syscall below a protected tree\n"
+	"  desc: A process of a login session ran a deletion-family syscall, an open for writing or\n"
+	"    with O_TRUNC, or a destructive fallocate (or the io_uring request of one) below a protected tree\n"
 	"    (--protect, or a rule's protect key). The kernel sent SIGKILL before the syscall\n"
 	"    returned, so at most this one file is lost; bulwark then kills the rest of the session.\n"
 	"    Once per session a minute, since with --no-kill every later file would alert again.\n"

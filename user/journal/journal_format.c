@@ -24,6 +24,9 @@ static const char *const type_codes[] = {
 	[17] = "kill", [18] = "tkill", [19] = "tgkill", [20] = "pidfd_send_signal",
 	[21] = "rt_sigqueueinfo", [22] = "rt_tgsigqueueinfo", [23] = "ptrace", [24] = "bpf",
 	[25] = "umount2", [26] = "init_module", [27] = "finit_module", [28] = "bulwark",
+	/* issue 11 */
+	[29] = "open", [30] = "openat", [31] = "openat2", [32] = "creat", [33] = "fallocate",
+	[34] = "io_uring_setup",
 };
 #define NCODES (sizeof(type_codes) / sizeof(type_codes[0]))
 

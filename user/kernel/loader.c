@@ -230,11 +230,20 @@ struct family_def {
 	pfx_in "renameat2", pfx_in "truncate", pfx_in "ftruncate", pfx_out "unlink",            \
 	pfx_out "unlinkat", pfx_out "rmdir", pfx_out "rename", pfx_out "renameat",              \
 	pfx_out "renameat2", pfx_out "truncate", pfx_out "ftruncate", NULL
+/* opens that destroy and fallocate (issue 11): their own slot, so a kernel
+ * refusing one of them keeps the deletion family */
+#define OPEN_SC(pfx_in, pfx_out)                                                            \
+	pfx_in "open", pfx_in "openat", pfx_in "openat2", pfx_in "creat", pfx_in "fallocate",   \
+	pfx_out "open", pfx_out "openat", pfx_out "openat2", pfx_out "creat", pfx_out "fallocate", NULL
+static const char *const opens_fentry[] = { OPEN_SC("fentry_", "fexit_") };
+static const char *const opens_fentry_nl[] = { OPEN_SC("fentry_nl_", "fexit_nl_") };
+static const char *const opens_tp[] = { OPEN_SC("tp_enter_", "tp_exit_") };
+static const char *const uring_tpbtf[] = { "tp_btf_io_uring_submit_req", "tp_btf_io_uring_create", NULL };
 static const char *const files_fentry[] = { FILE_SC("fentry_", "fexit_") };
 static const char *const files_fentry_nl[] = { FILE_SC("fentry_nl_", "fexit_nl_") };
 static const char *const files_tp[] = { FILE_SC("tp_enter_", "tp_exit_") };
 static const char *const lsm_base[] = { "lsm_path_unlink", "lsm_path_rmdir", "lsm_path_rename",
-					"lsm_path_truncate", NULL };
+					"lsm_path_truncate", "lsm_file_open", NULL };
 static const char *const lsm_ftrunc[] = { "lsm_file_truncate", NULL };
 static const char *const dbsock_fentry[] = { "fentry_connect", "fexit_connect", "fexit_accept",
 					     "fexit_accept4", "fentry_close", NULL };
@@ -307,7 +316,7 @@ static const struct family_def families[NFAM] = {
 };
 
 enum { S_PROC, S_FILES, S_LSM, S_OTRUNC, S_DBSOCK, S_DBSTREAM, S_DBPROBES,
-       S_SIGNAL, S_GUARD, S_GUARD_MOD, S_GUARD_LSM, NSLOT };
+       S_SIGNAL, S_GUARD, S_GUARD_MOD, S_GUARD_LSM, S_OPENS, S_URING, NSLOT };
 
 static const struct slot_def slots[NSLOT] = {
 	/* the *_nl builds: no bpf_loop (5.17) nor bpf_get_current_task_btf (5.11), for 5.10 */
@@ -356,6 +365,16 @@ static const struct slot_def slots[NSLOT] = {
 	[S_GUARD_LSM] = { F_GUARD, "self-protection deny", true, 0, { "bpf-lsm", NULL },
 			  { "bpf-lsm task_kill, ptrace_access_check, bpf, sb_umount: denied", NULL },
 			  { guard_lsm, NULL } },
+	/* issue 11: the same three backends as the deletion family */
+	[S_OPENS] = { F_FILES, "opens", true, 2, { "fentry", "fentry (5.10 build)", "tracepoint" },
+		      { "fentry/fexit open, openat, openat2, creat, fallocate",
+			"fentry/fexit open, openat, openat2, creat, fallocate, bounded-loop build",
+			"syscall tracepoints open, openat, openat2, creat, fallocate" },
+		      { opens_fentry, opens_fentry_nl, opens_tp } },
+	/* not a syscall tracepoint: loads beside any capture backend (6.4+) */
+	[S_URING] = { F_FILES, "io_uring", true, 0, { "tp_btf", NULL },
+		      { "tp_btf io_uring_submit_req, io_uring_create", NULL },
+		      { uring_tpbtf, NULL } },
 };
 
 /* Where a program sits in the tables above. */
@@ -869,10 +888,13 @@ static void plan_report(struct loader *l, struct plan *pl)
 		lf->on = true;
 		lf = &l->fam[l->nfam++];
 		snprintf(lf->name, sizeof(lf->name), "open(O_TRUNC)");
-		snprintf(lf->backend, sizeof(lf->backend), "not enforced (needs BPF-LSM)");
+		snprintf(lf->backend, sizeof(lf->backend), "SIGKILL at open entry (%s; the one file "
+			 "in flight is truncated)", l->fentry ? "fentry" : "tracepoint");
 		lf->fallback[0] = 0;
-		lf->on = false;
+		lf->on = pl->chosen[S_OPENS] >= 0 && pl->roles[S_OPENS];
 	}
+	report_slot(l, pl, S_OPENS);
+	report_slot(l, pl, S_URING);
 	report_slot(l, pl, S_DBSOCK);
 	report_slot(l, pl, S_DBSTREAM);
 	report_slot(l, pl, S_DBPROBES);
