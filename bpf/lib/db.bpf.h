@@ -90,6 +90,7 @@ static __always_inline void *db_nl_ctx_get(void)
 
 int db_iov_step_g(__u32 i);
 int db_walk_step_g(__u32 i);
+int bw_hold_step_g(__u32 i);
 #define DB_LOOP(n, step, ctx)                                                      \
 	do {                                                                       \
 		/* typed copies: a void * memcpy is done bytewise, and 5.10 */   \
@@ -1229,7 +1230,7 @@ static __always_inline bool db_hold_flagged(const char *p, __u32 n, __u32 ret)
 	/* a statement longer than the copy: its unseen part may hold anything */
 	if (n < ret && (q[0] == 'Q' || q[0] == 'P') && be32(q + 1) + 1 > n)
 		return true;
-	bpf_loop(BW_DATA_MAX + 1, bw_hold_step, &c, 0);
+	DB_LOOP(BW_DATA_MAX + 1, bw_hold_step, &c);
 	return c.hit;
 }
 
@@ -1467,6 +1468,23 @@ __noinline int db_walk_step_g(__u32 i)
 	r = (int)db_walk_step(i, &w);
 	w.p = NULL;
 	*c = w;
+	return r;
+}
+
+/* The hold scan reads the scratch's copied bytes the same way (db_hold_recv copies them there). */
+__noinline int bw_hold_step_g(__u32 i)
+{
+	struct bw_sock_event *e = db_scratch_get();
+	struct bw_hold_ctx *c = db_nl_ctx_get(), h;
+	int r;
+
+	if (!c || !e || i > BW_DATA_MAX)
+		return 1;
+	h = *c;
+	h.p = (const char *)e->data;
+	r = (int)bw_hold_step(i, &h);
+	h.p = NULL;
+	*c = h;
 	return r;
 }
 #endif

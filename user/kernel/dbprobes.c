@@ -510,6 +510,18 @@ static void held_release(void *ctx, uint32_t pid)
 		bpf_map_delete_elem(k->held_fd, &pid);
 }
 
+/* Closes every descriptor above stderr but a and b. */
+static void close_except(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0u, 0);
+}
+
 /*
  * The watchdog: a child process that outlives a daemon which crashes or
  * is killed. Every 50 ms it decides holds older than the deadline plus
@@ -523,6 +535,12 @@ static void hold_watchdog(struct dbprobes *k, pid_t parent, uint64_t deadline_ns
 	uint32_t zero = 0, off[2] = { 0, 0 };
 
 	prctl(PR_SET_NAME, "bulwark-holdwd", 0, 0, 0);
+	/*
+	 * Keep only the two maps it works on: an inherited journal or pin-dir
+	 * lock would make a daemon restarted right after a crash find its
+	 * journal "in use by another bulwark process" until this child exits.
+	 */
+	close_except(k->held_fd, k->hold_cfg_fd);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
