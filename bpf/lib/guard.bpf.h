@@ -200,6 +200,7 @@ static __always_inline __u32 guard_fd_bits(int fd, __u64 kind, __u32 *id_out)
 /* bpf(2) commands (uapi values) that change or open bulwark's objects. */
 #define BWC_MAP_UPDATE_ELEM 2
 #define BWC_MAP_DELETE_ELEM 3
+#define BWC_PROG_LOAD 5
 #define BWC_OBJ_GET 7
 #define BWC_MAP_LOOKUP_AND_DELETE_ELEM 21
 #define BWC_MAP_FREEZE 22
@@ -293,7 +294,7 @@ static __always_inline int guard_enter(__u32 type, __s32 target, __u32 target_tg
 	if (guard && guard_is_bulwark(t))
 		return 0;
 	/* signals and ptrace outside login sessions: only those aimed at bulwark (kill(pid, 0) is common) */
-	if (!guard && sid == NO_SESSION && !capture_all)
+	if (!guard && sid == NO_SESSION && !capture_all && type != BW_EV_BPF)
 		return 0;
 	if (type <= BW_EV_SIG_TGQUEUE && (guard & BW_GUARD_DAEMON))
 		guard_note_signal(t, arg);

@@ -18,6 +18,8 @@ cd '$W'
 cut -d' ' -f6 /proc/self/stat > '$W/sid'
 bash -c 'exec -a bw-e2e-argv0 sleep 0.2'
 bash -c 'exec -a bw-e2e-argv0 sleep 0.01'
+: > e2e.log
+python3 -c 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)'
 "
 SID=$(session_of $UIDX)
 sel="(.\"user.loginuid\" == $UIDX)"
@@ -41,5 +43,19 @@ check falco_alert_fields test "$(echo "$a" | jq -r '.output_fields."proc.exe"')"
 check falco_alert_aname test "$(echo "$a" | jq -r '.output_fields."proc.aname[1]"')" = sh
 check falco_alert_loginuid test "$(echo "$a" | jq '.output_fields."user.loginuid"')" = "$UIDX"
 check falco_exception_silences_0_01 sh -c "! echo '$a' | grep -q '0.01'"
+
+# Falco's open_write macro (fd.typechar, fd.num) on a live O_TRUNC open
+wait_json '.rule == "E2E log truncated"' 5
+t=$(json_first '.rule == "E2E log truncated"')
+check falco_open_write_fired test -n "$t"
+check falco_open_write_fd_num test "$(echo "$t" | jq '.output_fields."fd.num" >= 0')" = true
+check falco_open_write_typechar test "$(echo "$t" | jq -r '.output_fields."fd.typechar"')" = f
+check falco_open_write_name test "$(echo "$t" | jq -r '.output_fields."fd.name"')" = "$(readlink -f "$W")/e2e.log"
+
+# a live ptrace(PTRACE_TRACEME) by Falco's argument name
+wait_json '.rule == "E2E ptrace traceme"' 5
+p=$(json_first '.rule == "E2E ptrace traceme"')
+check falco_ptrace_request_fired test -n "$p"
+check falco_ptrace_request_name test "$(echo "$p" | jq -r '.output')" = "traceme by python3 request=PTRACE_TRACEME"
 bw_stop
 e2e_summary

@@ -85,7 +85,7 @@ check guard_link_detach_session_stopped test ! -e "$E2E_TMP/s3"
 in_session 7113 "rm -rf $P" 2>/dev/null
 lost=$((N - $(left_in "$P")))
 check guard_link_detach_enforcement_holds test "$lost" -le 1
-res=$(json_first ".[\"evt.type\"] == \"bpf\" and .[\"session.id\"] == $SID3" | jq -r '.["evt.rawres"]')
+res=$(json_first ".[\"evt.type\"] == \"bpf\" and .[\"guard.target\"] != null and .[\"session.id\"] == $SID3" | jq -r '.["evt.rawres"]')
 row "bpftool link detach id $LID" "$BACKEND" "caller killed, session quarantined; detach res $res" "$lost"
 
 # --- 4. removing the pins
@@ -122,6 +122,23 @@ row "umount -l of the pins' bpffs" "$BACKEND" "caller killed, session quarantine
 
 # --- 6. a second daemon on the same pins is refused; unload removes everything
 start || { fail guard_restart3 "daemon did not start again"; exit 1; }
+# --- 6a. a BPF program loaded by anyone is reported, and is no attempt: nobody is killed
+LOADER=$E2E_ROOT/build/helpers/bpf_prog_load
+[ -x "$LOADER" ] || make -s build/helpers/bpf_prog_load > /dev/null 2>&1
+in_session 7106 "$LOADER && /bin/touch $E2E_TMP/s6" 2>/dev/null
+SID6=$(session_of 7106)
+"$LOADER"
+load_ev=".[\"evt.type\"] == \"bpf\" and .[\"evt.arg.cmd\"] == \"BPF_PROG_LOAD\""
+wait_json "$load_ev and .[\"session.id\"] == $SID6" 5
+l=$(json_first "$load_ev and .[\"session.id\"] == $SID6")
+check guard_prog_load_reported test -n "$l"
+check guard_prog_load_loaded test "$(echo "$l" | jq '.["evt.rawres"] >= 0')" = true
+check guard_prog_load_no_target test "$(echo "$l" | jq -r '.["guard.target"] // "none"')" = none
+check guard_prog_load_session_lives test -e "$E2E_TMP/s6"
+wait_json "$load_ev and .[\"session.id\"] == 4294967295 and .[\"proc.name\"] == \"bpf_prog_load\"" 5
+check guard_prog_load_reported_outside_sessions test -n "$(json_first "$load_ev and .[\"session.id\"] == 4294967295 and .[\"proc.name\"] == \"bpf_prog_load\"")"
+check guard_prog_load_no_alert test -z "$(json_first ".output_fields[\"session.id\"] == $SID6")"
+
 out=$("$BULWARK" run --rules "$E2E_ROOT/rules" --journal "$E2E_TMP/j2" --run-dir "$E2E_TMP/run2" \
 	--pin-dir "$BW_PIN_DIR" --heartbeat 0 2>&1); rc=$?
 check guard_second_daemon_refused test "$rc" -eq 1

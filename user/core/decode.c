@@ -57,7 +57,8 @@ static void set_str(struct bw_event *e, enum bw_field f, struct bw_str *dst, con
 static const char *ctl_cmd_name(uint32_t type, uint32_t v)
 {
 	static const char *const bpf_cmds[] = {
-		[2] = "BPF_MAP_UPDATE_ELEM", [3] = "BPF_MAP_DELETE_ELEM", [7] = "BPF_OBJ_GET",
+		[2] = "BPF_MAP_UPDATE_ELEM", [3] = "BPF_MAP_DELETE_ELEM", [5] = "BPF_PROG_LOAD",
+		[7] = "BPF_OBJ_GET",
 		[21] = "BPF_MAP_LOOKUP_AND_DELETE_ELEM", [22] = "BPF_MAP_FREEZE",
 		[25] = "BPF_MAP_LOOKUP_AND_DELETE_BATCH", [26] = "BPF_MAP_UPDATE_BATCH",
 		[27] = "BPF_MAP_DELETE_BATCH", [29] = "BPF_LINK_UPDATE", [34] = "BPF_LINK_DETACH",
@@ -67,6 +68,11 @@ static const char *ctl_cmd_name(uint32_t type, uint32_t v)
 		{ 1, "PTRACE_PEEKTEXT" }, { 2, "PTRACE_PEEKDATA" }, { 4, "PTRACE_POKETEXT" },
 		{ 5, "PTRACE_POKEDATA" }, { 7, "PTRACE_CONT" }, { 8, "PTRACE_KILL" },
 		{ 12, "PTRACE_GETREGS" }, { 13, "PTRACE_SETREGS" }, { 0x4207, "PTRACE_INTERRUPT" },
+		{ 0, "PTRACE_TRACEME" }, { 3, "PTRACE_PEEKUSR" }, { 6, "PTRACE_POKEUSR" },
+		{ 9, "PTRACE_SINGLESTEP" }, { 14, "PTRACE_GETFPREGS" }, { 15, "PTRACE_SETFPREGS" },
+		{ 24, "PTRACE_SYSCALL" }, { 0x4200, "PTRACE_SETOPTIONS" }, { 0x4201, "PTRACE_GETEVENTMSG" },
+		{ 0x4202, "PTRACE_GETSIGINFO" }, { 0x4203, "PTRACE_SETSIGINFO" },
+		{ 0x4204, "PTRACE_GETREGSET" }, { 0x4205, "PTRACE_SETREGSET" }, { 0x4208, "PTRACE_LISTEN" },
 	};
 
 	if (type == BW_EV_BPF)

@@ -160,6 +160,9 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	D(FLD_CONTAINER_ID, "container.id", BW_K_STR, "host: bulwark does not resolve containers, so every process is the host's, as Falco reports host processes", 0),
 	D(FLD_CONTAINER_NAME, "container.name", BW_K_STR, "host, as container.id", 0),
 	D(FLD_PROC_IS_EXE_FROM_MEMFD, "proc.is_exe_from_memfd", BW_K_BOOL, "the executable is a memfd (fileless: proc.exepath starts with /memfd:)", 0),
+	D(FLD_FD_NUM, "fd.num", BW_K_S64, "open, openat, openat2, creat: the fd the open returned, -1 when it failed; absent for io_uring opens (bulwark sees the submission)", 0),
+	D(FLD_FD_TYPECHAR, "fd.typechar", BW_K_STR, "f for a file: opens (d with O_DIRECTORY), ftruncate, fallocate; as Falco, a failed open (not openat) gives o; absent for calls without an fd", 0),
+	D(FLD_FD_TYPE, "fd.type", BW_K_STR, "file or directory, as fd.typechar f or d", 0),
 };
 
 int event_field_lookup(const char *name, size_t len)
@@ -237,13 +240,14 @@ enum evt_arg_id {
 	ARG_ARGS, ARG_TID, ARG_PID, ARG_PTID, ARG_COMM, ARG_TTY, ARG_LOGINUID, ARG_UID,
 	ARG_FILENAME, ARG_TRUSTED_EXEPATH, ARG_VPGID, ARG_PGID, ARG_GID, ARG_STATUS,
 	ARG_MODE, /* issue 11: fallocate's mode */
+	ARG_REQUEST, ARG_CMD, /* ptrace's request, bpf's command */
 	ARG_MAX_
 };
 
 static const char *const arg_names[ARG_MAX_] = {
 	"res", "path", "name", "flags", "oldpath", "newpath", "length", "exe", "args", "tid",
 	"pid", "ptid", "comm", "tty", "loginuid", "uid", "filename", "trusted_exepath", "vpgid",
-	"pgid", "gid", "status", "mode",
+	"pgid", "gid", "status", "mode", "request", "cmd",
 };
 
 int event_arg_lookup(const char *name, size_t len)
@@ -356,6 +360,26 @@ static bool is_file_op(enum bw_evt t)
 {
 	return t == BW_EVT_UNLINK || t == BW_EVT_UNLINKAT || t == BW_EVT_RMDIR ||
 	       t == BW_EVT_TRUNCATE || t == BW_EVT_FTRUNCATE;
+}
+
+/*
+ * fd.typechar as Falco gives it: an open that returned an fd is a directory
+ * with O_DIRECTORY, a file otherwise; a failed one has no fd-table entry, so
+ * Falco falls back on the event type (openat, openat2, creat: f; open: o).
+ * ftruncate and fallocate act on a file's fd. 0: the event has no fd.
+ */
+static char fd_typechar(const struct bw_event *e)
+{
+	struct bw_value r;
+
+	if (e->type == BW_EVT_FTRUNCATE || e->type == BW_EVT_FALLOCATE)
+		return 'f';
+	if (!is_open_op(e->type) || !event_get(e, FLD_EVT_RAWRES, &r))
+		return 0;
+	if (r.i >= 0 && !(event_has(e, FLD_EVT_IS_IO_URING) && e->is_io_uring))
+		/* O_TMPFILE carries the O_DIRECTORY bit but makes a file */
+		return event_has(e, FLD_EVT_ARG) && (e->arg & 020200000) == 00200000 ? 'd' : 'f';
+	return e->type == BW_EVT_OPEN ? 'o' : 'f';
 }
 
 /* "pts/3" -> the tty_nr the kernel reports (major 136.., minor), as Falco's proc.tty. */
@@ -521,6 +545,15 @@ static bool syscall_arg(const struct bw_event *e, int id, bool raw, struct bw_va
 		if (!event_get(e, FLD_EVT_ARG, &n))
 			return false;
 		return set_u(v, (uint64_t)n.i, BW_K_S64);
+	case ARG_REQUEST:
+	case ARG_CMD:
+		/* the name when bulwark knows it (PTRACE_ATTACH, BPF_PROG_LOAD), else the number */
+		if (t != (id == ARG_REQUEST ? BW_EVT_PTRACE : BW_EVT_BPF) || !event_get(e, FLD_EVT_ARG, &n))
+			return false;
+		if (!raw && event_has(e, FLD_EVT_ARG_CMD))
+			return stored_str(e, FLD_EVT_ARG_CMD, v);
+		num = true;
+		break;
 	case ARG_STATUS:
 		if (t != BW_EVT_EXIT || !event_get(e, FLD_EVT_ARG, &n))
 			return false;
@@ -636,6 +669,23 @@ bool event_value(const struct bw_event *e, int f, int idx, struct bw_value *v, c
 	case FLD_PROC_IS_EXE_FROM_MEMFD:
 		return event_has(e, FLD_PROC_EXEPATH) &&
 		       set_u(v, e->exe.len >= 7 && !memcmp(e->exe.p, "/memfd:", 7), BW_K_BOOL);
+	case FLD_FD_NUM:
+		/* Falco: the fd an open added to the table; -1 when none was */
+		if (!is_open_op(e->type) || !event_get(e, FLD_EVT_RAWRES, &r) ||
+		    (event_has(e, FLD_EVT_IS_IO_URING) && e->is_io_uring))
+			return false;
+		return set_u(v, (uint64_t)(r.i >= 0 ? r.i : -1), BW_K_S64);
+	case FLD_FD_TYPECHAR:
+	case FLD_FD_TYPE: {
+		char c = fd_typechar(e);
+		if (!c || (f == FLD_FD_TYPE && c == 'o'))
+			return false;
+		if (f == FLD_FD_TYPE)
+			return set_cs(v, c == 'd' ? "directory" : "file");
+		buf[0] = c;
+		buf[1] = 0;
+		return cap >= 2 && set_cs(v, buf);
+	}
 	default:
 		return false;
 	}

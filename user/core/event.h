@@ -43,7 +43,7 @@ enum bw_evt {
 	BW_EVT_RT_SIGQUEUEINFO,   /* "rt_sigqueueinfo" */
 	BW_EVT_RT_TGSIGQUEUEINFO, /* "rt_tgsigqueueinfo" */
 	BW_EVT_PTRACE,            /* "ptrace" */
-	BW_EVT_BPF,               /* "bpf": a command on bulwark's objects */
+	BW_EVT_BPF,               /* "bpf": a command on bulwark's objects, or any BPF_PROG_LOAD */
 	BW_EVT_UMOUNT2,           /* "umount2" */
 	BW_EVT_INIT_MODULE,       /* "init_module" */
 	BW_EVT_FINIT_MODULE,      /* "finit_module" */
@@ -169,6 +169,9 @@ enum bw_field {
 	FLD_CONTAINER_ID,    /* container.id: "host" */
 	FLD_CONTAINER_NAME,  /* container.name: "host" */
 	FLD_PROC_IS_EXE_FROM_MEMFD, /* proc.is_exe_from_memfd: the executable is a memfd (bool) */
+	FLD_FD_NUM,          /* fd.num: the fd an open returned, -1 when it failed */
+	FLD_FD_TYPECHAR,     /* fd.typechar: f (file) or d (O_DIRECTORY), as Falco */
+	FLD_FD_TYPE,         /* fd.type: file or directory */
 	/* end of the Falco fields (issue 14) */
 	FLD_MAX,
 };
