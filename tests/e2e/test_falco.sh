@@ -13,6 +13,11 @@ bw_start --rules "$E2E_ROOT/tests/falco/e2e.yaml" || { fail falco_start "daemon 
 pass falco_ready_line
 
 UIDX=4114
+# a secret in the environment only, not on any command line
+printf 'export BW_E2E_SECRET=hunter2-e2e\n' > "$W/secret.env"
+printf 'hunter2-e2e\n' > "$W/secret.pat"
+# no command line may hold the secret either (the daemon reports every exec)
+no_secret() { ! grep -q -f "$W/secret.pat" "$1"; }
 in_session $UIDX "
 cd '$W'
 cut -d' ' -f6 /proc/self/stat > '$W/sid'
@@ -20,6 +25,9 @@ bash -c 'exec -a bw-e2e-argv0 sleep 0.2'
 bash -c 'exec -a bw-e2e-argv0 sleep 0.01'
 : > e2e.log
 python3 -c 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)'
+(. '$W/secret.env'; GLIBC_TUNABLES=glibc.malloc.check=0 bash -c 'exec -a bw-e2e-env sleep 0.3')
+bash -c 'exec -a bw-e2e-caps sleep 0.3'
+grep CapEff /proc/self/status | cut -f2 > '$W/capeff'
 "
 SID=$(session_of $UIDX)
 sel="(.\"user.loginuid\" == $UIDX)"
@@ -57,5 +65,19 @@ wait_json '.rule == "E2E ptrace traceme"' 5
 p=$(json_first '.rule == "E2E ptrace traceme"')
 check falco_ptrace_request_fired test -n "$p"
 check falco_ptrace_request_name test "$(echo "$p" | jq -r '.output')" = "traceme by python3 request=PTRACE_TRACEME"
+
+# proc.env: rules see it; the event JSON and the journal never hold it
+wait_json '.rule == "E2E glibc tunables"' 5
+check falco_env_rule_fired test -n "$(json_first '.rule == "E2E glibc tunables"')"
+check falco_env_not_in_events no_secret "$BW_OUT"
+# thread.cap_effective by name, proc.cap_effective the mask /proc shows
+wait_json '.rule == "E2E capable exec"' 5
+c=$(json_first '.rule == "E2E capable exec"')
+check falco_caps_rule_fired test -n "$c"
+check falco_caps_mask test "$(echo "$c" | jq -r '.output_fields."proc.cap_effective"')" = "$((16#$(cat "$W/capeff")))"
+check falco_caps_names sh -c "echo '$c' | jq -r .output | grep -q 'CAP_CHOWN CAP_DAC_OVERRIDE'"
 bw_stop
+"$BULWARK" dump --journal "$E2E_TMP/journal" > "$E2E_TMP/dump.json" 2>/dev/null
+check falco_env_exec_in_journal grep -q bw-e2e-env "$E2E_TMP/dump.json"
+check falco_env_not_in_journal no_secret "$E2E_TMP/dump.json"
 e2e_summary

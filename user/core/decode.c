@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Decoder: kernel records to events; keeps the process table in step with fork/exec/exit. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "core/clock.h"
 #include "core/decode.h"
 
@@ -97,6 +99,33 @@ static size_t guard_words(uint32_t g, char *buf, size_t n)
 		if ((g & words[i].bit) && len < n)
 			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "," : "", words[i].w);
 	return len < n ? len : n - 1;
+}
+
+/*
+ * proc.env of an exec: /proc/PID/environ, read as the record is decoded
+ * (the program has just started; when it is already gone the field is
+ * absent). NULs become spaces, as Falco joins them.
+ */
+static void decode_env(struct decoder *d, struct bw_event *e, uint32_t pid)
+{
+	char path[48];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, d->env, sizeof(d->env));
+	close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && !d->env[n - 1])
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (!d->env[i])
+			d->env[i] = ' ';
+	set_str(e, FLD_PROC_ENV, &e->env, d->env, (size_t)n);
 }
 
 /* Signals and attempts on bulwark (bw_ctl_event). */
@@ -343,6 +372,16 @@ void decode_attribute(struct decoder *d, struct bw_event *e, uint32_t pid)
 				e->exe_upper = false;
 				event_set_present(e, FLD_PROC_IS_EXE_UPPER_LAYER);
 			}
+			/* Falco's thread.cap_*: on the events its rules ask them of */
+			if (e->type == BW_EVT_EXECVE || e->type == BW_EVT_INIT_MODULE ||
+			    e->type == BW_EVT_FINIT_MODULE) {
+				e->cap_prm = p->cap_prm;
+				e->cap_eff = p->cap_eff;
+				e->cap_inh = p->cap_inh;
+				event_set_present(e, FLD_PROC_CAP_PERMITTED);
+				event_set_present(e, FLD_PROC_CAP_EFFECTIVE);
+				event_set_present(e, FLD_PROC_CAP_INHERITABLE);
+			}
 			name = decode_group_name(d, p->gid);
 			if (name)
 				set_str(e, FLD_GROUP_NAME, &e->group_name, name, strlen(name));
@@ -444,6 +483,8 @@ int decode_record(struct decoder *d, const void *data, size_t len, struct bw_eve
 			/* proc.sid, proc.vpgid, group.gid: setsid and setgid come before exec */
 			proctable_read_ids(p);
 		}
+		if (d->want_env)
+			decode_env(d, e, h->pid);
 		e->res = 0;
 		event_set_present(e, FLD_EVT_RAWRES);
 		break;

@@ -31,6 +31,8 @@ struct decoder {
 	char guard_buf[64];          /* guard.target text */
 	char cmd_buf[40];            /* evt.arg.cmd text */
 	char arg_names[256];         /* evt.arg.flags / evt.arg.mode of the current event */
+	bool want_env;               /* a loaded rule uses proc.env: read it at each exec */
+	char env[4096];              /* proc.env of the current exec */
 };
 
 int decode_init(struct decoder *d);

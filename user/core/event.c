@@ -163,6 +163,13 @@ const struct bw_field_info bw_fields[FLD_MAX] = {
 	D(FLD_FD_NUM, "fd.num", BW_K_S64, "open, openat, openat2, creat: the fd the open returned, -1 when it failed; absent for io_uring opens (bulwark sees the submission)", 0),
 	D(FLD_FD_TYPECHAR, "fd.typechar", BW_K_STR, "f for a file: opens (d with O_DIRECTORY), ftruncate, fallocate; as Falco, a failed open (not openat) gives o; absent for calls without an fd", 0),
 	D(FLD_FD_TYPE, "fd.type", BW_K_STR, "file or directory, as fd.typechar f or d", 0),
+	FX(FLD_PROC_ENV, "proc.env", BW_K_STR, env, "execve: the new program's environment, NAME=VALUE separated by spaces (the first 4096 bytes), read from /proc when a loaded rule uses proc.env; never written to the event JSON or the journal (environments hold secrets), so replaying a journal cannot match on it", BW_FF_PRIVATE),
+	F(FLD_PROC_CAP_PERMITTED, "proc.cap_permitted", BW_K_U64, cap_prm, "execve, init_module, finit_module: the permitted capability mask (CapPrm of /proc/PID/status), as of the last exec"),
+	F(FLD_PROC_CAP_EFFECTIVE, "proc.cap_effective", BW_K_U64, cap_eff, "the same for the effective set (CapEff)"),
+	F(FLD_PROC_CAP_INHERITABLE, "proc.cap_inheritable", BW_K_U64, cap_inh, "the same for the inheritable set (CapInh)"),
+	D(FLD_THREAD_CAP_PERMITTED, "thread.cap_permitted", BW_K_STR, "proc.cap_permitted by name, as Falco: CAP_CHOWN CAP_KILL ... (space separated)", 0),
+	D(FLD_THREAD_CAP_EFFECTIVE, "thread.cap_effective", BW_K_STR, "proc.cap_effective by name", 0),
+	D(FLD_THREAD_CAP_INHERITABLE, "thread.cap_inheritable", BW_K_STR, "proc.cap_inheritable by name", 0),
 };
 
 int event_field_lookup(const char *name, size_t len)
@@ -360,6 +367,48 @@ static bool is_file_op(enum bw_evt t)
 {
 	return t == BW_EVT_UNLINK || t == BW_EVT_UNLINKAT || t == BW_EVT_RMDIR ||
 	       t == BW_EVT_TRUNCATE || t == BW_EVT_FTRUNCATE;
+}
+
+/* Capability names by bit (linux/capability.h), as Falco prints them. */
+static const char *const cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+
+/* "CAP_CHOWN CAP_KILL": the set bits by name; unnamed bits (newer kernels) as CAP_N. */
+static const char *caps_text(uint64_t m, char *buf, size_t cap)
+{
+	size_t w = 0;
+
+	if (!cap)
+		return "";
+	buf[0] = 0;
+	for (unsigned i = 0; i < 64 && w + 1 < cap; i++) {
+		char num[16];
+		const char *n = num;
+		int k;
+
+		if (!(m & (1ull << i)))
+			continue;
+		if (i < sizeof(cap_names) / sizeof(cap_names[0]))
+			n = cap_names[i];
+		else
+			snprintf(num, sizeof(num), "CAP_%u", i);
+		k = snprintf(buf + w, cap - w, "%s%s", w ? " " : "", n);
+		if (k < 0 || (size_t)k >= cap - w) {
+			buf[w] = 0;
+			break;
+		}
+		w += (size_t)k;
+	}
+	return buf;
 }
 
 /*
@@ -675,6 +724,12 @@ bool event_value(const struct bw_event *e, int f, int idx, struct bw_value *v, c
 		    (event_has(e, FLD_EVT_IS_IO_URING) && e->is_io_uring))
 			return false;
 		return set_u(v, (uint64_t)(r.i >= 0 ? r.i : -1), BW_K_S64);
+	case FLD_THREAD_CAP_PERMITTED:
+	case FLD_THREAD_CAP_EFFECTIVE:
+	case FLD_THREAD_CAP_INHERITABLE:
+		if (!event_get(e, FLD_PROC_CAP_PERMITTED + (f - FLD_THREAD_CAP_PERMITTED), &r))
+			return false;
+		return set_cs(v, caps_text(r.u, buf, cap));
 	case FLD_FD_TYPECHAR:
 	case FLD_FD_TYPE: {
 		char c = fd_typechar(e);

@@ -172,6 +172,13 @@ enum bw_field {
 	FLD_FD_NUM,          /* fd.num: the fd an open returned, -1 when it failed */
 	FLD_FD_TYPECHAR,     /* fd.typechar: f (file) or d (O_DIRECTORY), as Falco */
 	FLD_FD_TYPE,         /* fd.type: file or directory */
+	FLD_PROC_ENV,        /* proc.env: the environment at exec (private: never in JSON) */
+	FLD_PROC_CAP_PERMITTED,   /* proc.cap_permitted: CapPrm mask at exec (u64) */
+	FLD_PROC_CAP_EFFECTIVE,   /* proc.cap_effective: CapEff mask */
+	FLD_PROC_CAP_INHERITABLE, /* proc.cap_inheritable: CapInh mask */
+	FLD_THREAD_CAP_PERMITTED,   /* thread.cap_permitted: the names, as Falco */
+	FLD_THREAD_CAP_EFFECTIVE,   /* thread.cap_effective */
+	FLD_THREAD_CAP_INHERITABLE, /* thread.cap_inheritable */
 	/* end of the Falco fields (issue 14) */
 	FLD_MAX,
 };
@@ -183,6 +190,7 @@ enum bw_kind { BW_K_STR, BW_K_U64, BW_K_S64, BW_K_BOOL };
 #define BW_FF_INDEXED  2u  /* takes an argument: proc.aname[2], evt.arg.flags */
 #define BW_FF_LIST     4u  /* several values (proc.anames): in, intersects, exists */
 #define BW_FF_AUDIT    8u  /* an audit id: 4294967295 ("unset") reads as -1, as in Falco */
+#define BW_FF_PRIVATE 16u  /* for rules and alert outputs only: never in the event JSON or the journal */
 
 struct bw_field_info {
 	const char *name;     /* "proc.name" */
@@ -254,6 +262,8 @@ struct bw_event {
 	struct bw_str group_name;/* group.name */
 	struct bw_str cwd;       /* proc.cwd */
 	bool exe_upper;          /* proc.is_exe_upper_layer */
+	struct bw_str env;       /* proc.env */
+	uint64_t cap_prm, cap_eff, cap_inh; /* proc.cap_* */
 	uint32_t nanc;           /* ancestors known: anc[0] is the parent */
 	struct bw_ancestor anc[BW_ANC_MAX];
 	uint64_t db_conn_id;     /* db_query: the capture's connection id (not a field; Prevention) */

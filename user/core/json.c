@@ -217,7 +217,7 @@ void event_to_json(struct jbuf *b, const struct bw_event *e)
 	jbuf_putc(b, '{');
 	for (int f = 0; f < FLD_MAX; f++) {
 		/* derived from fd.name: a reader recomputes them */
-		if (f == FLD_FD_DIRECTORY || f == FLD_FD_FILENAME)
+		if (f == FLD_FD_DIRECTORY || f == FLD_FD_FILENAME || (bw_fields[f].flags & BW_FF_PRIVATE))
 			continue;
 		if (!event_get(e, f, &v))
 			continue;

@@ -255,6 +255,9 @@ struct proc *proctable_fork(struct proctable *pt, uint32_t pid, uint32_t ppid, u
 		p->pgid = parent->pgid;
 		p->gid = parent->gid;
 		p->has_ids = parent->has_ids;
+		p->cap_prm = parent->cap_prm;
+		p->cap_eff = parent->cap_eff;
+		p->cap_inh = parent->cap_inh;
 		p->exe_upper = parent->exe_upper;
 		proc_set_str(&p->cwd, &p->cwd_len, &p->cwd_cap, parent->cwd, parent->cwd_len);
 	}
@@ -299,8 +302,16 @@ int proctable_read_ids(struct proc *p)
 	p->pgid = (uint32_t)pgid;
 	p->sid = (uint32_t)sid;
 	snprintf(path, sizeof(path), "/proc/%u/status", p->pid);
-	if (proc_read_small(path, buf, sizeof(buf)) > 0 && (s = strstr(buf, "\nGid:")))
-		p->gid = (uint32_t)strtoul(s + 5, NULL, 10);
+	if (proc_read_small(path, buf, sizeof(buf)) > 0) {
+		if ((s = strstr(buf, "\nGid:")))
+			p->gid = (uint32_t)strtoul(s + 5, NULL, 10);
+		if ((s = strstr(buf, "\nCapInh:")))
+			p->cap_inh = strtoull(s + 8, NULL, 16);
+		if ((s = strstr(buf, "\nCapPrm:")))
+			p->cap_prm = strtoull(s + 8, NULL, 16);
+		if ((s = strstr(buf, "\nCapEff:")))
+			p->cap_eff = strtoull(s + 8, NULL, 16);
+	}
 	snprintf(path, sizeof(path), "/proc/%u/cwd", p->pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	proc_set_str(&p->cwd, &p->cwd_len, &p->cwd_cap, buf, n > 0 ? (uint32_t)n : 0);

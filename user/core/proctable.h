@@ -21,6 +21,7 @@ struct proc {
 	uint32_t argv0_len;     /* bytes of cmdline that are argv[0] (Falco's proc.exe) */
 	uint32_t sid, pgid, gid;/* POSIX session, process group, real gid: as of the last exec */
 	bool has_ids;           /* sid, pgid, gid, cwd were read (from /proc at exec or seeding) */
+	uint64_t cap_prm, cap_eff, cap_inh; /* CapPrm, CapEff, CapInh: read with the ids */
 	int8_t exe_upper;       /* exe in an overlayfs upper layer: 0 no, -1 unknown (on overlayfs) */
 	char *cwd;              /* working directory at the last exec, NUL terminated */
 	uint32_t cwd_len, cwd_cap;

@@ -254,6 +254,8 @@ static void apply_trees(struct daemon *d)
 	loader_trees_begin(&d->loader);
 	add_trees(d);
 	loader_trees_commit(&d->loader);
+	/* what the rules ask of the decoder: proc.env is read at each exec only when used */
+	d->dec.want_env = d->rules && rules_use_field(d->rules, FLD_PROC_ENV);
 }
 
 /* A decoded database event (dbcapture): handled like any other. */

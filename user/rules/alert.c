@@ -34,7 +34,7 @@ static void format_output(struct jbuf *b, const struct rule *r, const struct bw_
 	for (int i = 0; i < nsegs; i++) {
 		const struct rule_output_seg *s = &segs[i];
 		struct bw_value v;
-		char tbuf[40], vbuf[512];
+		char tbuf[40], vbuf[1024];
 
 		if (s->field == -1) {
 			if (escape)
@@ -164,7 +164,7 @@ void alert_to_json(struct jbuf *b, const struct rule *r, const struct bw_event *
 		for (int i = 0; i < nsegs; i++) {
 			const struct rule_output_seg *s = &segs[i];
 			struct bw_value v;
-			char vbuf[512];
+			char vbuf[1024];
 			bool dup = false;
 
 			if (s->field == -1 || (s->field >= 0 && s->idx < 0 &&

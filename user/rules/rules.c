@@ -597,6 +597,21 @@ void rules_free(struct rules *rs)
 	free(rs);
 }
 
+bool rules_use_field(const struct rules *rs, int f)
+{
+	for (int i = 0; i < rs->nrules; i++) {
+		const struct rule *r = &rs->rules[i];
+		if (!r->enabled)
+			continue;
+		if (rl_fset_has(&r->fields, f))
+			return true;
+		for (int k = 0; k < r->nsegs; k++)
+			if (r->segs[k].field == f)
+				return true;
+	}
+	return false;
+}
+
 static bool uses_db_fields(const struct rl_fset *fields)
 {
 	for (int f = 0; f < FLD_MAX; f++)

@@ -70,6 +70,8 @@ void rules_reset_state(struct rules *rs);
 /* The evt.type values (bit 1 << enum bw_evt) any enabled rule can match:
  * the kernel side may drop every other type early. */
 uint64_t rules_type_mask(const struct rules *rs);
+/* An enabled rule uses field f (enum bw_field) in its condition or output. */
+bool rules_use_field(const struct rules *rs, int f);
 
 struct rules_summary {
 	int rules;     /* rules compiled, disabled ones included */

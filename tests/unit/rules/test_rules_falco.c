@@ -287,12 +287,12 @@ TEST(falco_report_lines)
 	if (!f)
 		return;
 	fputs("- rule: ok\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: INFO\n"
-	      "- rule: off\n  desc: d\n  condition: evt.type = execve and proc.env contains X\n  output: o\n  priority: INFO\n", f);
+	      "- rule: off\n  desc: d\n  condition: evt.type = execve and proc.aenv contains X\n  output: o\n  priority: INFO\n", f);
 	fclose(f);
 	CHECK_EQ(rules_load_report(paths, 1, &rs, NULL, rep), 0);
 	fclose(rep);
 	CHECK_STREQ(text, "build/tests/falco_report.yaml:1: ok: loads\n"
-			  "build/tests/falco_report.yaml:6: off: loads disabled: needs field 'proc.env', which "
+			  "build/tests/falco_report.yaml:6: off: loads disabled: needs field 'proc.aenv', which "
 			  "bulwark does not capture\n"
 			  "build/tests/falco_report.yaml: 2 rules: 1 load enabled, 1 load disabled, 0 fail\n");
 	free(text);
