@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@ void jbuf_free(struct jbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-void jbuf_putc(struct jbuf *b, char c)
+void jbuf_putc_slow(struct jbuf *b, char c)
 {
 	if (!jbuf_grow(b, 1))
 		return;
@@ -60,7 +61,7 @@ void jbuf_putc(struct jbuf *b, char c)
 	b->p[b->len] = 0;
 }
 
-void jbuf_put(struct jbuf *b, const void *p, size_t n)
+void jbuf_put_slow(struct jbuf *b, const void *p, size_t n)
 {
 	if (!n || !jbuf_grow(b, n))
 		return;
@@ -209,39 +210,79 @@ void json_put_value(struct jbuf *b, const struct bw_value *v)
 	}
 }
 
+/* PREFIX N ]": without printf: the daemon writes these for every ancestor of every event */
+static void anc_key(struct jbuf *b, const char *prefix, uint32_t n)
+{
+	jbuf_puts(b, prefix);
+	json_put_u64(b, n);
+	jbuf_put(b, "]\":", 3);
+}
+
+/*
+ * "name": of every field, rendered once, and the fields an event's JSON
+ * never holds: fd.directory and fd.filename (a reader recomputes them from
+ * fd.name), derived and private ones (proc.env).
+ */
+static struct { char s[64]; uint8_t len; } json_keys[FLD_MAX];
+static uint64_t json_skip[(FLD_MAX + 63) / 64];
+static pthread_once_t json_keys_once = PTHREAD_ONCE_INIT;
+
+static void json_keys_init(void)
+{
+	for (int f = 0; f < FLD_MAX; f++) {
+		int n = snprintf(json_keys[f].s, sizeof(json_keys[f].s), "\"%s\":", bw_fields[f].name);
+		json_keys[f].len = n > 0 && (size_t)n < sizeof(json_keys[f].s) ? (uint8_t)n : 0;
+		if (f == FLD_FD_DIRECTORY || f == FLD_FD_FILENAME ||
+		    (bw_fields[f].flags & (BW_FF_PRIVATE | BW_FF_DERIVED)))
+			json_skip[f / 64] |= 1ull << (f % 64);
+	}
+}
+
 void event_to_json(struct jbuf *b, const struct bw_event *e)
 {
 	struct bw_value v;
 	bool first = true;
 
+	pthread_once(&json_keys_once, json_keys_init);
 	jbuf_putc(b, '{');
-	for (int f = 0; f < FLD_MAX; f++) {
-		/* derived from fd.name: a reader recomputes them */
-		if (f == FLD_FD_DIRECTORY || f == FLD_FD_FILENAME || (bw_fields[f].flags & BW_FF_PRIVATE))
-			continue;
-		if (!event_get(e, f, &v))
-			continue;
-		if (!first)
-			jbuf_putc(b, ',');
-		first = false;
-		json_put_key(b, bw_fields[f].name);
-		json_put_value(b, &v);
+	/* the present fields in field order: the set bits, not every field */
+	for (int w = 0; w < (FLD_MAX + 63) / 64; w++) {
+		uint64_t m = e->present[w] & ~json_skip[w];
+
+		while (m) {
+			int f = w * 64 + __builtin_ctzll(m);
+
+			m &= m - 1;
+			if (!event_get(e, f, &v))
+				continue;
+			if (!first)
+				jbuf_putc(b, ',');
+			first = false;
+			if (json_keys[f].len)
+				jbuf_put(b, json_keys[f].s, json_keys[f].len);
+			else
+				json_put_key(b, bw_fields[f].name);
+			json_put_value(b, &v);
+		}
 	}
 	/* ancestors above the parent (the parent is proc.ppid, proc.pname...) */
 	for (uint32_t i = 1; i < e->nanc && i < BW_ANC_MAX; i++) {
 		const struct bw_ancestor *a = &e->anc[i];
-		jbuf_printf(b, "%s\"proc.apid[%u]\":%" PRIu64, first ? "" : ",", i + 1, a->pid);
+		if (!first)
+			jbuf_putc(b, ',');
 		first = false;
+		anc_key(b, "\"proc.apid[", i + 1);
+		json_put_u64(b, a->pid);
 		if (a->name.p) {
-			jbuf_printf(b, ",\"proc.aname[%u]\":", i + 1);
+			anc_key(b, ",\"proc.aname[", i + 1);
 			json_put_str(b, a->name.p, a->name.len);
 		}
 		if (a->exe.p) {
-			jbuf_printf(b, ",\"proc.aexe[%u]\":", i + 1);
+			anc_key(b, ",\"proc.aexe[", i + 1);
 			json_put_str(b, a->exe.p, a->exe.len);
 		}
 		if (a->exepath.p) {
-			jbuf_printf(b, ",\"proc.aexepath[%u]\":", i + 1);
+			anc_key(b, ",\"proc.aexepath[", i + 1);
 			json_put_str(b, a->exepath.p, a->exepath.len);
 		}
 	}

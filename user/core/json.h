@@ -4,6 +4,7 @@
 #define BULWARK_JSON_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "core/event.h"
@@ -24,8 +25,30 @@ struct jbuf {
 void jbuf_reset(struct jbuf *b);
 void jbuf_free(struct jbuf *b);
 static inline bool jbuf_ok(const struct jbuf *b) { return !b->oom; }
-void jbuf_putc(struct jbuf *b, char c);
-void jbuf_put(struct jbuf *b, const void *p, size_t n);
+void jbuf_putc_slow(struct jbuf *b, char c);
+void jbuf_put_slow(struct jbuf *b, const void *p, size_t n);
+
+/* Appends (the buffer stays NUL terminated). Inline: the daemon's per-event path. */
+static inline void jbuf_putc(struct jbuf *b, char c)
+{
+	if (b->cap - b->len > 1 && !b->oom) {
+		b->p[b->len++] = c;
+		b->p[b->len] = 0;
+		return;
+	}
+	jbuf_putc_slow(b, c);
+}
+
+static inline void jbuf_put(struct jbuf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len > n && !b->oom) {
+		memcpy(b->p + b->len, p, n);
+		b->len += n;
+		b->p[b->len] = 0;
+		return;
+	}
+	jbuf_put_slow(b, p, n);
+}
 void jbuf_puts(struct jbuf *b, const char *s);
 void jbuf_printf(struct jbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -119,7 +119,7 @@ struct journal_block_info {
 	uint32_t comp_len;      /* compressed payload bytes after the header */
 	uint32_t type_mask;     /* bit n set: a record with type code n (bit 31: code >= 31) */
 	uint16_t kind_mask;     /* bit n set: a record of enum journal_kind n */
-	uint16_t flags;         /* reserved, 0 */
+	uint16_t flags;         /* JOURNAL_BLK_F_*: RAW, the payload has no zlib wrapper */
 	uint64_t min_time_ns;   /* smallest record time */
 	uint64_t max_time_ns;   /* largest record time */
 	uint64_t session_bloom; /* 64-bit Bloom filter of session ids, two bits each */

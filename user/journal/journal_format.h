@@ -13,6 +13,8 @@
 #define JOURNAL_SEG_HDR_LEN    128
 #define JOURNAL_BLK_MAGIC      "BWB1"
 #define JOURNAL_BLK_HDR_LEN    64
+/* block flags: the payload is raw deflate (RFC 1951) without the zlib wrapper */
+#define JOURNAL_BLK_F_RAW      0x0001u
 #define JOURNAL_REC_HDR_LEN    32
 #define JOURNAL_MAX_BLOCK_RAW  (64u << 20)  /* readers reject larger lengths */
 

@@ -150,13 +150,14 @@ static int load_block(struct rd *r, uint64_t off, const struct journal_block_inf
 		       bi->comp_len, bi->nrec);
 		return 0;
 	}
+	/* blocks of earlier builds are zlib streams; raw deflate since JOURNAL_BLK_F_RAW */
 	if (!r->zs_ready) {
 		memset(&r->zs, 0, sizeof(r->zs));
-		if (inflateInit(&r->zs) != Z_OK)
+		if (inflateInit2(&r->zs, bi->flags & JOURNAL_BLK_F_RAW ? -15 : 15) != Z_OK)
 			return -ENOMEM;
 		r->zs_ready = true;
-	} else {
-		inflateReset(&r->zs);
+	} else if (inflateReset2(&r->zs, bi->flags & JOURNAL_BLK_F_RAW ? -15 : 15) != Z_OK) {
+		return -ENOMEM;
 	}
 	r->zs.next_in = r->comp;
 	r->zs.avail_in = bi->comp_len;

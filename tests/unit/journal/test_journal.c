@@ -230,10 +230,21 @@ TEST(journal_block_encode_decode)
 	CHECK(journal_bloom_may_have(bi.session_bloom, 7));
 	CHECK(journal_bloom_may_have(bi.session_bloom, 8));
 	CHECK_EQ(bi.payload_crc, (uint32_t)crc32(0, buf + off + 64, bi.comp_len));
-	/* The payload is a plain zlib stream of 32-byte headers + JSON. */
+	/* The payload is raw deflate (flag RAW) of 32-byte headers + JSON. */
+	CHECK_EQ(bi.flags, JOURNAL_BLK_F_RAW);
 	raw = malloc(bi.raw_len);
 	rl = bi.raw_len;
-	CHECK_EQ(uncompress(raw, &rl, buf + off + 64, bi.comp_len), Z_OK);
+	{
+		z_stream zs = { 0 };
+		CHECK_EQ(inflateInit2(&zs, -15), Z_OK);
+		zs.next_in = buf + off + 64;
+		zs.avail_in = bi.comp_len;
+		zs.next_out = raw;
+		zs.avail_out = (uInt)rl;
+		CHECK_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
+		rl = zs.total_out;
+		inflateEnd(&zs);
+	}
 	CHECK_EQ(rl, bi.raw_len);
 	CHECK_EQ(raw[4], JREC_EVENT);
 	CHECK_EQ(raw[5], journal_type_code(BW_EVT_EXECVE));
@@ -242,6 +253,30 @@ TEST(journal_block_encode_decode)
 	CHECK_EQ(journal_get_le32(raw + 24), 1000);
 	CHECK_EQ(journal_get_le32(raw + 28), 999);
 	CHECK(!memcmp(raw + 32, "{\"evt.time\":1790000000000000000,", 32));
+	/* A block of an earlier build (a zlib stream, flags 0) still reads back. */
+	{
+		uLongf zl = compressBound(bi.raw_len);
+		uint8_t *old = malloc(off + 64 + zl);
+		struct collect *c = calloc(1, sizeof(*c));
+		char path[512];
+		FILE *f;
+
+		CHECK(old && c);
+		CHECK_EQ(compress(old + off + 64, &zl, raw, bi.raw_len), Z_OK);
+		memcpy(old, buf, off);
+		bi.flags = 0;
+		bi.comp_len = (uint32_t)zl;
+		bi.payload_crc = (uint32_t)crc32(0, old + off + 64, (uInt)zl);
+		journal_block_header_write(old + off, &bi);
+		snprintf(path, sizeof(path), "%s", first_segment(dir));
+		f = fopen(path, "w");
+		CHECK(f && fwrite(old, 1, off + 64 + zl, f) == off + 64 + zl);
+		fclose(f);
+		scan_all(dir, c, stderr);
+		CHECK_EQ(c->n, 10);
+		free(c);
+		free(old);
+	}
 	/* A header with one bit flipped is refused. */
 	buf[off + 9] ^= 1;
 	CHECK_EQ(journal_block_header_parse(buf + off, &bi), -EINVAL);
