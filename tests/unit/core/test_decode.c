@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Decoder: the open, fallocate and io_uring records of issue 11 become the fields rules use. */
 #include <fcntl.h>
+#include <unistd.h>
 #include "unit.h"
 #include "core/decode.h"
 
@@ -126,6 +127,52 @@ TEST(decode_new_fields_known_by_name)
 							    "fallocate", "io_uring_setup", NULL };
 	     *n; n++)
 		CHECK(event_type_from_name(*n, strlen(*n)) != BW_EVT_UNKNOWN);
+}
+
+/* An exec record of this very process: proc.env and the capability masks come from /proc. */
+TEST(decode_exec_env_and_caps_from_proc)
+{
+	static struct bw_exec_event x;
+	const char exe[] = "/usr/bin/test_decode", args[] = "test_decode";
+	char status[4096], want[64] = "", buf[2048];
+	struct bw_value v;
+	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long long eff = 0;
+
+	CHECK(f != NULL);
+	while (f && fgets(status, sizeof(status), f))
+		if (sscanf(status, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	CHECK_EQ(decode_init(&dec), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		dec.want_env = pass == 1;
+		memset(&x, 0, sizeof(x));
+		x.hdr.type = BW_EV_EXEC;
+		x.hdr.pid = x.hdr.tid = (uint32_t)getpid();
+		x.hdr.loginuid = 1001;
+		x.hdr.sessionid = 12;
+		x.exe_len = sizeof(exe) - 1;
+		x.args_len = sizeof(args);
+		memcpy(x.data, exe, sizeof(exe) - 1);
+		memcpy(x.data + x.exe_len, args, sizeof(args));
+		x.hdr.size = (uint32_t)(offsetof(struct bw_exec_event, data) + x.exe_len + x.args_len);
+		CHECK_EQ(decode_record(&dec, &x, x.hdr.size, &ev), 0);
+		/* proc.env only while a rule asks for it */
+		CHECK_EQ(event_has(&ev, FLD_PROC_ENV), pass == 1);
+	}
+	CHECK(event_get(&ev, FLD_PROC_ENV, &v));
+	CHECK(memmem(v.s.p, v.s.len, "PATH=", 5) != NULL);
+	CHECK(memchr(v.s.p, 0, v.s.len) == NULL); /* NULs became spaces */
+	CHECK(event_get(&ev, FLD_PROC_CAP_EFFECTIVE, &v));
+	CHECK_EQ(v.u, eff);
+	CHECK(event_value(&ev, FLD_THREAD_CAP_EFFECTIVE, -1, &v, buf, sizeof(buf)));
+	if (eff & 1)
+		snprintf(want, sizeof(want), "CAP_CHOWN");
+	CHECK(!strncmp(v.s.p, want, strlen(want)));
+	CHECK_EQ(!!strstr(v.s.p, "CAP_SYS_ADMIN"), !!(eff & (1ull << 21)));
+	decode_free(&dec);
 }
 
 int main(void)
