@@ -25,8 +25,8 @@ struct dbhold_ops {
 	int (*find)(void *ctx, uint64_t conn_id, struct dbhold_entry *out);
 	/* the entry of pid, 0 or -ENOENT */
 	int (*lookup)(void *ctx, uint32_t pid, struct dbhold_entry *out);
-	/* forgets pid's entry */
-	void (*release)(void *ctx, uint32_t pid);
+	/* forgets pid's entry: 0, or -ENOENT when another path (the watchdog) took it first */
+	int (*release)(void *ctx, uint32_t pid);
 	void *ctx;
 };
 

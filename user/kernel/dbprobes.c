@@ -502,12 +502,13 @@ static int held_find(void *ctx, uint64_t conn_id, struct dbhold_entry *out)
 	return -ENOENT;
 }
 
-static void held_release(void *ctx, uint32_t pid)
+static int held_release(void *ctx, uint32_t pid)
 {
 	struct dbprobes *k = ctx;
 
-	if (k->held_fd >= 0)
-		bpf_map_delete_elem(k->held_fd, &pid);
+	if (k->held_fd < 0 || bpf_map_delete_elem(k->held_fd, &pid))
+		return -ENOENT;
+	return 0;
 }
 
 /* Closes every descriptor above stderr but a and b. */
@@ -562,11 +563,13 @@ static void hold_watchdog(struct dbprobes *k, pid_t parent, uint64_t deadline_ns
 			if (!orphan && (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec -
 					       v.since_ns < deadline_ns + 1000000000ull)
 				continue;
-			if (resume)
-				dbhold_resume_pid(key);
-			else
-				dbhold_end_pid(key);
-			bpf_map_delete_elem(k->held_fd, &key);
+			/* the entry first, as decide() in dbhold.c: the one that deletes it decides */
+			if (!bpf_map_delete_elem(k->held_fd, &key)) {
+				if (resume)
+					dbhold_resume_pid(key);
+				else
+					dbhold_end_pid(key);
+			}
 			prev = NULL;  /* the walk restarts after a delete */
 		}
 		if (orphan)
@@ -700,13 +703,14 @@ static void hold_stop(struct dbprobes *k)
 	}
 	while (k->held_fd >= 0 && !bpf_map_get_next_key(k->held_fd, NULL, &next)) {
 		key = next;
-		if (!bpf_map_lookup_elem(k->held_fd, &key, &v)) {
+		if (!bpf_map_lookup_elem(k->held_fd, &key, &v) && !bpf_map_delete_elem(k->held_fd, &key)) {
 			if (k->hold_resume)
 				dbhold_resume_pid(key);
 			else
 				dbhold_end_pid(key);
+		} else {
+			bpf_map_delete_elem(k->held_fd, &key);
 		}
-		bpf_map_delete_elem(k->held_fd, &key);
 	}
 }
 
