@@ -24,7 +24,7 @@ cat > "$T/kill.yaml" <<'YAML'
   action: kill_session
 YAML
 mkdir -p "$P"
-"$BW" run --rules "$T/kill.yaml" --protect "$P" --journal "$T/j" --run-dir "$T/run" \
+"$BW" run --pin-dir none --rules "$T/kill.yaml" --protect "$P" --journal "$T/j" --run-dir "$T/run" \
 	> "$T/out.json" 2> "$T/err" &
 BW_PID=$!
 for _ in $(seq 1 200); do grep -q ready "$T/err" && break; sleep 0.1; done

@@ -48,7 +48,7 @@ stop_gens() {
 }
 
 mkdir -p "$SHM/u"
-"$BW" run --rules rules --journal "$T/journal" --run-dir "$T/run" --no-kill > /dev/null 2> "$T/bw.err" &
+"$BW" run --pin-dir none --rules rules --journal "$T/journal" --run-dir "$T/run" --no-kill > /dev/null 2> "$T/bw.err" &
 BW_PID=$!
 for _ in $(seq 1 300); do grep -q ready "$T/bw.err" && [ -s "$T/run/status.json" ] && break; sleep 0.1; done
 grep -q ready "$T/bw.err" || { echo "bench_memory: bulwark did not start:" >&2; cat "$T/bw.err" >&2; exit 1; }

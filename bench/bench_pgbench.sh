@@ -45,6 +45,11 @@ NO_KILL=${NO_KILL:-0}
 BUDGET=0.97
 [ "$(id -u)" -eq 0 ] || { echo "bench_pgbench: needs root (it loads BPF)" >&2; exit 1; }
 [ -x "$BULWARK" ] || { echo "bench_pgbench: build first: make" >&2; exit 1; }
+# a pinned bulwark (a daemon stopped with its enforcement kept) would be in the no-monitor baseline
+if [ -n "$(ls -A /sys/fs/bpf/bulwark/links 2>/dev/null)" ]; then
+	echo "$(basename "$0"): bulwark is pinned in /sys/fs/bpf/bulwark, so 'no monitor' would not be; run: sudo build/bulwark unload" >&2
+	exit 1
+fi
 . "$ROOT/tests/e2e/db_servers.sh"
 
 TMP=$(mktemp -d /tmp/bulwark-pgbench.XXXXXX)

@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 sysctl -q kernel.bpf_stats_enabled=1
 
-"$BW" run --rules rules --journal "$T/journal" --run-dir "$T/run" --no-kill > "$T/bw.out" 2> "$T/bw.err" &
+"$BW" run --pin-dir none --rules rules --journal "$T/journal" --run-dir "$T/run" --no-kill > "$T/bw.out" 2> "$T/bw.err" &
 BW_PID=$!
 for _ in $(seq 1 300); do grep -q ready "$T/bw.err" && [ -s "$T/run/status.json" ] && break; sleep 0.1; done
 names=$(jq -r '.programs[] | select(.attached) | .name' "$T/run/status.json" | paste -sd'|')

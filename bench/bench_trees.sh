@@ -47,7 +47,7 @@ start_bulwark() {
 		echo "  override: {protect: replace}"
 	} > "$T/rules$1/90-trees.yaml"
 	rm -rf "$T/run" "$T/journal"
-	"$BW" run --rules rules --rules "$T/rules$1" --journal "$T/journal" --run-dir "$T/run" --no-kill \
+	"$BW" run --pin-dir none --rules rules --rules "$T/rules$1" --journal "$T/journal" --run-dir "$T/run" --no-kill \
 		> "$T/bw.out" 2> "$T/bw.err" &
 	BW_PID=$!
 	for _ in $(seq 1 300); do

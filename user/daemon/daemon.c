@@ -264,23 +264,34 @@ static void on_db_event(void *ctx, struct bw_event *e)
 	handle_event(ctx, e);
 }
 
+/*
+ * At most this many records per consume call: libbpf's consume returns
+ * only when the ring is empty, so under a sustained overload the loop
+ * would never get back to its periodic work (status file, heartbeats,
+ * held backends' deadlines, SIGHUP, SIGTERM). About 40 ms of records.
+ */
+#define DAEMON_BATCH 8192
+#define BATCH_FULL (-EAGAIN)  /* on_sample's "come back later": the record itself was handled */
+
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
 
+	int more = ++d->batch >= DAEMON_BATCH ? BATCH_FULL : 0; /* libbpf counts this one consumed */
+
 	if (dbcapture_owns(data, len)) {
 		dbcapture_record(d->db, data, len);
-		return 0;
+		return more;
 	}
 	if (decode_record(&d->dec, data, len, &d->ev)) {
 		d->c.bad_records++;
-		return 0;
+		return more;
 	}
 	/* a database server may have started: discovery rescans for its sockets */
 	if (d->ev.type == BW_EVT_EXECVE && d->ev.exe.p)
 		dbprobes_exec(d->dbprobes, d->ev.exe.p, d->ev.exe.len, clock_monotonic_ns());
 	handle_event(d, &d->ev);
-	return 0;
+	return more;
 }
 
 /* Prints and journals a "drop" event: losses are shown with or without --events. */
@@ -848,10 +859,16 @@ static void daemon_loop(struct daemon *d)
 		 * stayed unread until the next event anywhere, seconds later.
 		 */
 		/* a held backend waits on records that may come without a wakeup: poll faster */
-		int err2 = ring_buffer__poll(d->rb, dbhold_busy(dbcapture_hold(d->db)) ? 1 : 5);
+		int err2;
 
-		if (err2 == 0)
+		d->batch = 0;
+		err2 = ring_buffer__poll(d->rb, dbhold_busy(dbcapture_hold(d->db)) ? 1 : 5);
+		if (err2 == 0) {
+			d->batch = 0;
 			err2 = ring_buffer__consume(d->rb);
+		}
+		if (err2 == BATCH_FULL)
+			err2 = 0;  /* more is waiting: the periodic work first, then on */
 
 		if (err2 < 0 && err2 != -EINTR) {
 			fprintf(stderr, "bulwark: ring buffer poll failed: %s\n", strerror(-err2));
@@ -878,9 +895,12 @@ static void daemon_loop(struct daemon *d)
 /* Drains what is already in the ring buffer and reports the final drops. */
 static void daemon_drain(struct daemon *d)
 {
-	uint64_t k[BW_STAT_MAX];
+	uint64_t k[BW_STAT_MAX], until = clock_monotonic_ns() + 2000000000ull;
 
-	ring_buffer__consume(d->rb);
+	/* what is there, batch by batch; producers that keep writing get 2 s */
+	do
+		d->batch = 0;
+	while (ring_buffer__consume(d->rb) == BATCH_FULL && clock_monotonic_ns() < until);
 	if (!loader_read_stats(&d->loader, k))
 		report_drops(d, k);
 	fflush(d->out);

@@ -90,6 +90,7 @@ struct daemon {
 	struct dbprobes *dbprobes; /* its programs, maps and uprobes in the kernel */
 	struct metrics *metrics;   /* /metrics and /healthz (NULL when off) */
 	struct ring_buffer *rb;
+	uint32_t batch;            /* records handled in this consume call (DAEMON_BATCH) */
 	struct bw_event ev;        /* the event being handled */
 	struct jbuf line;          /* its JSON */
 	struct jbuf alert;         /* an alert's JSON */
