@@ -8,6 +8,13 @@
 set -u
 cd "$(dirname "$0")/../.."
 VM_ROOT=$(pwd)
+# the guest mounts tmpfs on /tmp, /run and /var/tmp over the host's root: a tree there is hidden from it
+case "$VM_ROOT/" in
+/tmp/*|/run/*|/var/tmp/*)
+	echo "vmtest: the tree is in $VM_ROOT, under a directory the guest mounts a tmpfs on; clone it elsewhere (e.g. under /srv or your home)" >&2
+	echo "0 passed, 1 failed"
+	exit 1 ;;
+esac
 . tests/vm/kernels.sh
 . tests/vm/boot.sh
 VM_KERNELS=${VM_KERNELS:-5.10 6.1 6.12}
