@@ -39,7 +39,14 @@ struct uring_req {
 	int newdfd;           /* renames */
 	const char *newname;  /* renames: kernel string */
 	__s64 arg;            /* flags, mode or length */
+	struct file *file;    /* fd-based requests, where the kernel resolved it at submission */
 };
+
+/* The file of an fd-based request. */
+static __always_inline struct file *uring_file(struct uring_req *r)
+{
+	return r->file ? r->file : fd_to_file(r->dfd);
+}
 
 /*
  * Resolves a kernel-space name relative to dfd into s->out, as
@@ -126,7 +133,7 @@ static __always_inline __u32 uring_bits(struct uring_req *r, struct path_scratch
 	__u32 bits;
 
 	if (!r->name) {
-		struct file *f = fd_to_file(r->dfd);
+		struct file *f = uring_file(r);
 
 		return f ? watch_ancestry(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt)) : 0;
 	}
@@ -155,7 +162,7 @@ static __always_inline void uring_report(struct uring_req *r, __u32 flags)
 	e->_pad0 = 0;
 	e->newpath_len = 0;
 	if (!r->name) {
-		struct file *f = fd_to_file(r->dfd);
+		struct file *f = uring_file(r);
 
 		if (f)
 			len = path_of_file(f, s, &e->hdr.flags, BW_F_PATH_TRUNC);
@@ -208,5 +215,147 @@ static __always_inline int uring_handle(struct uring_req *r)
 	uring_report(r, flags);
 	return 0;
 }
+
+/*
+ * A submitted request, as the syscall it stands for; 0: not one that
+ * destroys. The op-specific data starts the request in every layout:
+ * io_kiocb.cmd (5.19+), the anonymous union of per-op structs before
+ * (5.10's io_uring, Debian 11's backport of 5.15's). The fd of fd-based
+ * requests is cqe.fd from 5.19; before, the file was resolved already.
+ */
+static __always_inline int uring_from_req(struct io_kiocb *req, struct uring_req *r)
+{
+	void *cmd = bpf_core_field_exists(struct io_kiocb, cmd) ?
+			    (void *)req + bpf_core_field_offset(struct io_kiocb, cmd) : (void *)req;
+	__u8 op = BPF_CORE_READ(req, opcode);
+
+	switch (op) {
+	case BW_IORING_OP_UNLINKAT: {
+		struct io_unlink *u = cmd;
+
+		r->type = BW_EV_UNLINKAT;
+		r->dfd = BPF_CORE_READ(u, dfd);
+		r->name = BPF_CORE_READ(u, filename, name);
+		r->arg = BPF_CORE_READ(u, flags);
+		return 1;
+	}
+	case BW_IORING_OP_RENAMEAT: {
+		struct io_rename *n = cmd;
+
+		r->type = BW_EV_RENAMEAT2;
+		r->dfd = BPF_CORE_READ(n, old_dfd);
+		r->name = BPF_CORE_READ(n, oldpath, name);
+		r->newdfd = BPF_CORE_READ(n, new_dfd);
+		r->newname = BPF_CORE_READ(n, newpath, name);
+		r->arg = BPF_CORE_READ(n, flags);
+		return 1;
+	}
+	case BW_IORING_OP_OPENAT:
+	case BW_IORING_OP_OPENAT2: {
+		struct io_open *o = cmd;
+
+		r->arg = (__s64)BPF_CORE_READ(o, how.flags);
+		/* the one cheap test, as for the open syscalls */
+		if (!(r->arg & (BW_O_TRUNC | BW_O_WRONLY | BW_O_RDWR)))
+			return 0;
+		r->type = op == BW_IORING_OP_OPENAT ? BW_EV_OPENAT : BW_EV_OPENAT2;
+		r->dfd = BPF_CORE_READ(o, dfd);
+		r->name = BPF_CORE_READ(o, filename, name);
+		return 1;
+	}
+	case BW_IORING_OP_FALLOCATE:
+	case BW_IORING_OP_FTRUNCATE: {
+		struct io_sync *y = cmd;  /* io_ftrunc: file, len, as io_sync starts */
+
+		if (op == BW_IORING_OP_FALLOCATE) {
+			r->arg = BPF_CORE_READ(y, mode);
+			if (!(r->arg & BW_FALLOC_DESTROY))
+				return 0;
+			r->type = BW_EV_FALLOCATE;
+		} else {
+			r->type = BW_EV_FTRUNCATE;
+			r->arg = BPF_CORE_READ(y, len);
+		}
+		if (bpf_core_field_exists(struct io_kiocb, cqe))
+			r->dfd = BPF_CORE_READ(req, cqe.fd);  /* req->file is assigned at issue */
+		else
+			r->file = BPF_CORE_READ(req, file);
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}
+
+/*
+ * io_uring_submit_sqe is older than the request it is handed: 5.11-5.14
+ * pass (ctx, opcode, ...), 5.15 and Debian 11's 5.10 (ctx, req, ...),
+ * 5.19-6.3 (req, ...). A build for one shape attached to another would
+ * read the wrong argument as the request. The request names the task
+ * that submitted it (req->task, until 6.13's tctx), the current one
+ * here: anything else is not a request, and nothing is done.
+ */
+struct io_kiocb___task {
+	struct task_struct *task;
+} __attribute__((preserve_access_index));
+
+static __always_inline int uring_req_is_ours(struct io_kiocb *req)
+{
+	struct io_kiocb___task *rt = (void *)req;
+	struct task_struct *t = NULL;
+
+	if (bpf_core_field_exists(rt->task))
+		t = BPF_CORE_READ(rt, task);
+	return t && t == cur_task();
+}
+
+/* One submitted request: decoded, then judged as its syscall. */
+static __always_inline int uring_submit(struct io_kiocb *req, int check)
+{
+	struct uring_req r = {};
+
+	if (check && !uring_req_is_ours(req))
+		return 0;
+	if (!uring_from_req(req, &r))
+		return 0;
+	return uring_handle(&r);
+}
+
+/*
+ * A ring created by a login session: rare, and what a person reaches for
+ * to act unseen by syscall monitors. res = the ring's fd, arg = SQ entries.
+ */
+static __always_inline int uring_create(int fd, __u32 sq_entries)
+{
+	struct task_struct *t = cur_task();
+	struct bw_file_event *e;
+	__u32 zero = 0;
+
+	if ((TASK_RD(t, sessionid) == NO_SESSION && !capture_all) || is_self())
+		return 0;
+	e = bpf_map_lookup_elem(&file_scratch, &zero);
+	if (!e)
+		return 0;
+	fill_hdr(&e->hdr, t, BW_EV_IO_URING_SETUP);
+	if (quarantined(t)) {
+		kill_current(BW_KILL_QUARANTINE, BW_EV_IO_URING_SETUP);
+		e->hdr.flags = BW_F_KILLED;
+	}
+	e->res = fd;
+	e->arg = sq_entries;
+	e->path_len = e->newpath_len = 0;
+	e->_pad0 = 0;
+	e->hdr.size = offsetof(struct bw_file_event, data);
+	submit(e, offsetof(struct bw_file_event, data));
+	return 0;
+}
+
+/* io_uring_create: the same arguments on every kernel with io_uring. */
+#define URING_CREATE_PROG(name)                                                                 \
+	SEC("tp_btf/io_uring_create")                                                             \
+	int BPF_PROG(name, int fd, void *ring, __u32 sq_entries, __u32 cq_entries, __u32 flags)   \
+	{                                                                                         \
+		return uring_create(fd, sq_entries);                                              \
+	}
 
 #endif /* BULWARK_URING_BPF_H */

@@ -239,6 +239,10 @@ static const char *const opens_fentry[] = { OPEN_SC("fentry_", "fexit_") };
 static const char *const opens_fentry_nl[] = { OPEN_SC("fentry_nl_", "fexit_nl_") };
 static const char *const opens_tp[] = { OPEN_SC("tp_enter_", "tp_exit_") };
 static const char *const uring_tpbtf[] = { "tp_btf_io_uring_submit_req", "tp_btf_io_uring_create", NULL };
+/* the tracepoint's name before 6.4 (6.1: its request argument; 5.10: Debian 11's backport) */
+static const char *const uring_sqe[] = { "tp_btf_io_uring_submit_sqe", "tp_btf_io_uring_create_sqe", NULL };
+static const char *const uring_sqe_nl[] = { "tp_btf_nl_io_uring_submit_sqe", "tp_btf_nl_io_uring_create",
+					    NULL };
 static const char *const files_fentry[] = { FILE_SC("fentry_", "fexit_") };
 static const char *const files_fentry_nl[] = { FILE_SC("fentry_nl_", "fexit_nl_") };
 static const char *const files_tp[] = { FILE_SC("tp_enter_", "tp_exit_") };
@@ -371,10 +375,13 @@ static const struct slot_def slots[NSLOT] = {
 			"fentry/fexit open, openat, openat2, creat, fallocate, bounded-loop build",
 			"syscall tracepoints open, openat, openat2, creat, fallocate" },
 		      { opens_fentry, opens_fentry_nl, opens_tp } },
-	/* not a syscall tracepoint: loads beside any capture backend (6.4+) */
-	[S_URING] = { F_FILES, "io_uring", true, 0, { "tp_btf", NULL },
-		      { "tp_btf io_uring_submit_req, io_uring_create", NULL },
-		      { uring_tpbtf, NULL } },
+	/* not a syscall tracepoint: loads beside any capture backend */
+	[S_URING] = { F_FILES, "io_uring", true, 0,
+		      { "tp_btf", "tp_btf (submit_sqe)", "tp_btf (5.10 build)" },
+		      { "tp_btf io_uring_submit_req, io_uring_create",
+			"tp_btf io_uring_submit_sqe, io_uring_create",
+			"tp_btf io_uring_submit_sqe, io_uring_create, 5.10 build" },
+		      { uring_tpbtf, uring_sqe, uring_sqe_nl } },
 };
 
 /* Where a program sits in the tables above. */
