@@ -60,7 +60,7 @@ SEC("lsm/socket_sendmsg")
 int BPF_PROG(lsm_socket_sendmsg_db, struct socket *sock, struct msghdr *msg, int size, int ret)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	struct bw_pair_ctx c = {};
+	struct bw_pair_ctx c;
 	struct bw_sock_event *e;
 	struct db_deny_cfg *cfg;
 	__u32 zero = 0, n;
@@ -86,6 +86,7 @@ int BPF_PROG(lsm_socket_sendmsg_db, struct socket *sock, struct msghdr *msg, int
 	n = db_copy_user(e, (__u32)size, NULL);
 	if (!n)
 		deny_count(2);
+	BW_LOOP_CTX_ZERO(&c);  /* not = {}: see common.bpf.h */
 	c.p = e->data;
 	c.n = n;
 	bpf_loop(BW_DATA_MAX + 1, bw_pair_step, &c, 0);

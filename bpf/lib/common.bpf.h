@@ -137,6 +137,20 @@ const volatile __u32 capture_all __weak = 0;    /* 1: report file events of ever
 /* Entries in the watch_* maps; set by user space at run time (a reload may change them). */
 __u32 watch_count __weak = 0;
 
+/*
+ * Zeroes a bpf_loop() context so that the verifier does not know what it
+ * holds. Before 6.7 a callback was verified as if called once from the
+ * caller's state, and a later entry that differed only in imprecise
+ * scalars was pruned as already seen. With a context zeroed by plain
+ * stores (known zeros), a branch on a value carried from an earlier step
+ * ("the previous word was DROP") was never explored, and the kernel
+ * removed it as dead code: measured on Debian 12's 6.1, where the deny
+ * scan never matched "DROP" "DATABASE" while 6.12 did. A helper's write
+ * leaves the bytes unknown; a failed read (of NULL) zero-fills them.
+ * Pointer fields are set after it.
+ */
+#define BW_LOOP_CTX_ZERO(c) bpf_probe_read_kernel((c), sizeof(*(c)), NULL)
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);

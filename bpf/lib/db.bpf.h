@@ -1218,7 +1218,7 @@ _Static_assert(BW_HOLD_WORDS_MAX == 32, "db_hold_words: max_entries");
 
 static __always_inline bool db_hold_flagged(const char *p, __u32 n, __u32 ret)
 {
-	struct bw_hold_ctx c = { .p = p, .n = n };
+	struct bw_hold_ctx c;
 	const __u8 *q = (const __u8 *)p;
 
 	if (n < 6)
@@ -1230,6 +1230,9 @@ static __always_inline bool db_hold_flagged(const char *p, __u32 n, __u32 ret)
 	/* a statement longer than the copy: its unseen part may hold anything */
 	if (n < ret && (q[0] == 'Q' || q[0] == 'P') && be32(q + 1) + 1 > n)
 		return true;
+	BW_LOOP_CTX_ZERO(&c);  /* not = {}: see common.bpf.h */
+	c.p = p;
+	c.n = n;
 	DB_LOOP(BW_DATA_MAX + 1, bw_hold_step, &c);
 	return c.hit;
 }

