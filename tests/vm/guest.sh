@@ -332,6 +332,10 @@ db_drop() {
 DENY=0; grep -q "database deny: on" "$BW_ERR" && DENY=1
 PG_OUTCOME=rolled_back; [ "$DENY" = 1 ] && PG_OUTCOME=prevented
 info prevention "deny at send (BPF-LSM): $DENY; PostgreSQL outcome expected: $PG_OUTCOME"
+# where BPF-LSM enforces files, it refuses database sends too: the deny must be on
+if [ "$LSM" = 1 ]; then
+	check prevention_deny_on_with_bpf_lsm test "$DENY" = 1
+fi
 stamp db_wait
 t0=$(now_ms)
 wait "$PG_JOB" "$MDB_JOB"
