@@ -417,15 +417,34 @@ static const char *caps_text(uint64_t m, char *buf, size_t cap)
  * Falco falls back on the event type (openat, openat2, creat: f; open: o).
  * ftruncate and fallocate act on a file's fd. 0: the event has no fd.
  */
-static char fd_typechar(const struct bw_event *e)
+#define FD_UNSEEN (-2)  /* an io_uring open: the submission is seen, not the fd */
+
+/*
+ * The fd an open returned, in *fd: -1 when it failed, FD_UNSEEN for
+ * io_uring opens; false when e is not an open or has no result.
+ */
+static bool open_fd(const struct bw_event *e, int64_t *fd)
 {
 	struct bw_value r;
 
+	if (!is_open_op(e->type) || !event_get(e, FLD_EVT_RAWRES, &r))
+		return false;
+	if (event_has(e, FLD_EVT_IS_IO_URING) && e->is_io_uring)
+		*fd = FD_UNSEEN;
+	else
+		*fd = r.i >= 0 ? r.i : -1;
+	return true;
+}
+
+static char fd_typechar(const struct bw_event *e)
+{
+	int64_t fd;
+
 	if (e->type == BW_EVT_FTRUNCATE || e->type == BW_EVT_FALLOCATE)
 		return 'f';
-	if (!is_open_op(e->type) || !event_get(e, FLD_EVT_RAWRES, &r))
+	if (!open_fd(e, &fd))
 		return 0;
-	if (r.i >= 0 && !(event_has(e, FLD_EVT_IS_IO_URING) && e->is_io_uring))
+	if (fd >= 0)
 		/* O_TMPFILE carries the O_DIRECTORY bit but makes a file */
 		return event_has(e, FLD_EVT_ARG) && (e->arg & 020200000) == 00200000 ? 'd' : 'f';
 	return e->type == BW_EVT_OPEN ? 'o' : 'f';
@@ -720,10 +739,13 @@ bool event_value(const struct bw_event *e, int f, int idx, struct bw_value *v, c
 		       set_u(v, e->exe.len >= 7 && !memcmp(e->exe.p, "/memfd:", 7), BW_K_BOOL);
 	case FLD_FD_NUM:
 		/* Falco: the fd an open added to the table; -1 when none was */
-		if (!is_open_op(e->type) || !event_get(e, FLD_EVT_RAWRES, &r) ||
-		    (event_has(e, FLD_EVT_IS_IO_URING) && e->is_io_uring))
-			return false;
-		return set_u(v, (uint64_t)(r.i >= 0 ? r.i : -1), BW_K_S64);
+		{
+			int64_t fd;
+
+			if (!open_fd(e, &fd) || fd == FD_UNSEEN)
+				return false;
+			return set_u(v, (uint64_t)fd, BW_K_S64);
+		}
 	case FLD_THREAD_CAP_PERMITTED:
 	case FLD_THREAD_CAP_EFFECTIVE:
 	case FLD_THREAD_CAP_INHERITABLE:
