@@ -23,6 +23,7 @@ STMT=${STMT:-DO \$\$BEGIN PERFORM 1; END\$\$}
 [ "$(id -u)" -eq 0 ] || { echo "bench_hold: needs root (it loads BPF)" >&2; exit 1; }
 [ -x "$BULWARK" ] || { echo "bench_hold: build first: make" >&2; exit 1; }
 . "$ROOT/tests/e2e/db_servers.sh"
+. "$ROOT/bench/lib.sh"
 
 TMP=$(mktemp -d /tmp/bulwark-hold.XXXXXX)
 BW_PID=""
@@ -36,26 +37,6 @@ trap cleanup EXIT
 pg_start || { echo "bench_hold: postgres did not start" >&2; exit 1; }
 printf '%s;\n' "$STMT" > "$TMP/stmt.sql"
 
-bw_start() {
-	rm -rf "$TMP/journal" "$TMP/run"
-	"$BULWARK" run --pin-dir none --journal "$TMP/journal" --run-dir "$TMP/run" --db-port "pg:$PG_PORT" "$@" \
-		> "$TMP/bw.out" 2> "$TMP/bw.err" &
-	BW_PID=$!
-	for _ in $(seq 1 200); do
-		grep -q ready "$TMP/bw.err" && return 0
-		kill -0 "$BW_PID" 2> /dev/null || break
-		sleep 0.1
-	done
-	echo "bench_hold: bulwark did not become ready:" >&2
-	cat "$TMP/bw.err" >&2
-	return 1
-}
-bw_stop() {
-	"$BULWARK" status --run-dir "$TMP/run" > "$TMP/status.txt" 2>&1
-	kill -TERM "$BW_PID" 2> /dev/null
-	wait "$BW_PID" 2> /dev/null
-	BW_PID=""
-}
 
 # run NAME: N transactions of one statement, per-transaction latency (us) in $TMP/NAME.lat
 run() {
@@ -69,10 +50,10 @@ run() {
 pct() { awk -v p="$2" '{ v[NR] = $1 } END { i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; print v[i] }' "$TMP/$1.lat"; }
 
 run none || exit 1
-bw_start --no-db-hold || exit 1
+bw_start --db-port "pg:$PG_PORT" --no-db-hold || exit 1
 run capture || exit 1
 bw_stop
-bw_start || exit 1
+bw_start --db-port "pg:$PG_PORT" || exit 1
 grep -q "database hold: on" "$TMP/bw.err" || { echo "bench_hold: holding did not turn on:" >&2; cat "$TMP/bw.err" >&2; exit 1; }
 run hold || exit 1
 sleep 2  # the status file's counters are refreshed once a second

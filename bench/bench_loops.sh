@@ -33,11 +33,8 @@ BUDGET=1.0
 for b in "$LOOPS" "$FLOOR" "$BW"; do
 	[ -x "$b" ] || { echo "bench_loops: $b is not built; run 'make bench' (or make $b)" >&2; exit 1; }
 done
-# a pinned bulwark (a daemon stopped with its enforcement kept) would be in the no-monitor baseline
-if [ -n "$(ls -A /sys/fs/bpf/bulwark/links 2>/dev/null)" ]; then
-	echo "$(basename "$0"): bulwark is pinned in /sys/fs/bpf/bulwark, so 'no monitor' would not be; run: sudo build/bulwark unload" >&2
-	exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+bench_refuse_pinned
 T=$(mktemp -d /tmp/bulwark-bench.XXXXXX)
 SHM=$(mktemp -d /dev/shm/bulwark-bench.XXXXXX)
 mkdir -p "$T/disk"  # on the root filesystem (/tmp here)

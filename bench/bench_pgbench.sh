@@ -45,12 +45,9 @@ NO_KILL=${NO_KILL:-0}
 BUDGET=0.97
 [ "$(id -u)" -eq 0 ] || { echo "bench_pgbench: needs root (it loads BPF)" >&2; exit 1; }
 [ -x "$BULWARK" ] || { echo "bench_pgbench: build first: make" >&2; exit 1; }
-# a pinned bulwark (a daemon stopped with its enforcement kept) would be in the no-monitor baseline
-if [ -n "$(ls -A /sys/fs/bpf/bulwark/links 2>/dev/null)" ]; then
-	echo "$(basename "$0"): bulwark is pinned in /sys/fs/bpf/bulwark, so 'no monitor' would not be; run: sudo build/bulwark unload" >&2
-	exit 1
-fi
 . "$ROOT/tests/e2e/db_servers.sh"
+. "$ROOT/bench/lib.sh"
+bench_refuse_pinned
 
 TMP=$(mktemp -d /tmp/bulwark-pgbench.XXXXXX)
 BW_PID=""
@@ -65,32 +62,14 @@ pg_start || { echo "bench_pgbench: postgres did not start" >&2; exit 1; }
 pgbench -i -q -s "$SCALE" -h "$PG_SOCKDIR" -p "$PG_PORT" -U "$DB_USER" "$DB_NAME" > "$TMP/init.log" 2>&1 ||
 	{ cat "$TMP/init.log" >&2; exit 1; }
 
-bw_start() {
-	rm -rf "$TMP/journal" "$TMP/run"
-	: > "$TMP/bw.err"
+# bulwark for pgbench's server, with the options of this run
+bw_start_pg() {
 	local extra=()
 	[ "$ALL" = 1 ] && extra=(--db-all-statements)
 	[ "$NO_KILL" = 1 ] && extra+=(--no-kill)
 	# shellcheck disable=SC2206
 	extra+=(${BW_ARGS:-})
-	"$BULWARK" run --pin-dir none --journal "$TMP/journal" --run-dir "$TMP/run" \
-		--db-port "pg:$PG_PORT" "${extra[@]}" > "$TMP/bw.out" 2> "$TMP/bw.err" &
-	BW_PID=$!
-	for _ in $(seq 1 200); do
-		grep -q ready "$TMP/bw.err" && return 0
-		kill -0 "$BW_PID" 2> /dev/null || break
-		sleep 0.1
-	done
-	echo "bench_pgbench: bulwark did not become ready:" >&2
-	cat "$TMP/bw.err" >&2
-	return 1
-}
-
-bw_stop() {
-	"$BULWARK" status --run-dir "$TMP/run" > "$TMP/status.txt" 2>&1
-	kill -TERM "$BW_PID" 2> /dev/null
-	wait "$BW_PID" 2> /dev/null
-	BW_PID=""
+	bw_start --db-port "pg:$PG_PORT" "${extra[@]}"
 }
 
 # run_pgbench TRANSPORT: prints the TPS
@@ -111,7 +90,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 one() {
 	local tps
 	if [ "$1" = bulwark ]; then
-		bw_start || return 1
+		bw_start_pg || return 1
 		sleep 1
 	fi
 	tps=$(run_pgbench "$2")
