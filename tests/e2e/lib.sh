@@ -15,6 +15,7 @@ E2E_FAILED=0
 
 pass() { echo "PASS $1"; E2E_PASSED=$((E2E_PASSED + 1)); }
 fail() { echo "FAIL $1: $2"; E2E_FAILED=$((E2E_FAILED + 1)); }
+skip() { echo "SKIP $1: $2"; }  # not counted: what this kernel cannot show, with the reason
 # check NAME CONDITION-COMMAND... : PASS if the command succeeds
 check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "'$*' failed"; fi; }
 

@@ -139,6 +139,27 @@ wait_json "$load_ev and .[\"session.id\"] == 4294967295 and .[\"proc.name\"] == 
 check guard_prog_load_reported_outside_sessions test -n "$(json_first "$load_ev and .[\"session.id\"] == 4294967295 and .[\"proc.name\"] == \"bpf_prog_load\"")"
 check guard_prog_load_no_alert test -z "$(json_first ".output_fields[\"session.id\"] == $SID6")"
 
+# --- 6b. loading a kernel module from a session (finit_module(2) of a file that is no module:
+# the kernel refuses it, nothing is loaded; the attempt is what counts): alerted, session stopped
+if [ ! -e /proc/modules ]; then
+	skip guard_module "this kernel has no module support (CONFIG_MODULES=n, no /proc/modules): nothing to load; make vmtest covers it on Debian's kernels"
+else
+	FINIT=$E2E_ROOT/build/helpers/finit_module
+	[ -x "$FINIT" ] || make -s build/helpers/finit_module > /dev/null 2>&1
+	printf 'not a module\n' > "$E2E_TMP/notamodule.ko"
+	in_session 7107 "$FINIT $E2E_TMP/notamodule.ko; sleep 2; /bin/touch $E2E_TMP/s7" 2>/dev/null
+	SID7=$(session_of 7107)
+	R7=".rule == \"Kernel module loaded from a login session\" and .output_fields[\"session.id\"] == $SID7"
+	wait_json "$R7" 5
+	m=$(json_first "$R7")
+	check guard_module_alerted test -n "$m"
+	check guard_module_names_loginuid test "$(echo "$m" | jq '.output_fields["user.loginuid"]')" = 7107
+	check guard_module_session_stopped test ! -e "$E2E_TMP/s7"
+	mres=$(json_first ".[\"evt.type\"] == \"finit_module\" and .[\"session.id\"] == $SID7" | jq -r '.["evt.res"]')
+	check guard_module_event_finit test -n "$mres"
+	row "finit_module(2) of a file" "$BACKEND" "alerted, session killed; finit_module res $mres" 0
+fi
+
 out=$("$BULWARK" run --rules "$E2E_ROOT/rules" --journal "$E2E_TMP/j2" --run-dir "$E2E_TMP/run2" \
 	--pin-dir "$BW_PIN_DIR" --heartbeat 0 2>&1); rc=$?
 check guard_second_daemon_refused test "$rc" -eq 1

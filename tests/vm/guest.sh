@@ -410,6 +410,14 @@ else
 	fi
 fi
 check guard_session_stopped test ! -e "$E2E_TMP/guard.survived"
+# loading a kernel module from a session (a file that is no module: nothing is loaded)
+printf 'not a module\n' > "$E2E_TMP/notamodule.ko"
+in_session 6016 "$E2E_ROOT/build/helpers/finit_module $E2E_TMP/notamodule.ko; sleep 2; /bin/touch $E2E_TMP/module.survived" 2>/dev/null
+SIDM=$(session_of 6016)
+RM=".rule == \"Kernel module loaded from a login session\" and .output_fields.\"session.id\" == $SIDM"
+wait_json "$RM" "$WAIT"
+check guard_module_alerted test -n "$(alert_first "$RM")"
+check guard_module_session_stopped test ! -e "$E2E_TMP/module.survived"
 lost_check guard_rm_after_kill9 $((VM_FILES - $(find "$G" -type f 2>/dev/null | wc -l)))
 
 # --- status shows the backends, and the counters after all that

@@ -27,7 +27,7 @@ case "${1:-}" in -h|--help) sed -n '3,7p' "$0"; exit 0 ;; esac
 passed=0; failed=0
 fail_host() { echo "FAIL [$1] $2"; failed=$((failed + 1)); }
 
-for t in build/bulwark build/helpers/uring_unlink build/helpers/no_bpf build/helpers/uring_destroy; do
+for t in build/bulwark build/helpers/uring_unlink build/helpers/no_bpf build/helpers/uring_destroy build/helpers/finit_module; do
 	[ -x "$t" ] || { echo "FAIL vmtest: $t is missing; run 'make vmtest' (it builds both)"; exit 1; }
 done
 for t in qemu-system-x86_64 cpio gzip depmod apt-get dpkg-deb gpg jq; do
