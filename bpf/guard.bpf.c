@@ -153,4 +153,62 @@ FE_PAIR(umount, g_umount(FE_ARG1, FE_ARG2))
 FE_PAIR(init_module, g_init_module(FE_ARG1, FE_ARG2))
 FE_PAIR(finit_module, g_finit_module(FE_ARG1, FE_ARG2, FE_ARG3))
 
+/*
+ * --- fentry/fexit again, for kernels whose BTF cannot type the argument.
+ * In 5.10's BTF the compilation units of bpf(), ptrace(), umount(),
+ * init_module() and finit_module() know struct pt_regs only as a forward
+ * declaration, and the verifier refuses to read an argument typed so
+ * ("invalid bpf_context access off=0 size=8"): the programs above are
+ * refused there, and the syscall tracepoints would put every syscall of
+ * the host on the tracing slow path. These read no argument: the syscall's
+ * registers are the task's user registers, at the top of its kernel stack
+ * (16 KiB on x86-64 without KASAN, as Debian builds it), and the syscall
+ * number saved there (orig_ax) proves the place before any value is used.
+ * The exit reads only the return value, which BTF types.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define SR_THREAD_SIZE 16384
+
+static __always_inline bool sr_args(__u64 nr, __u64 *a0, __u64 *a1, __u64 *a2)
+{
+	void *stack = BPF_CORE_READ(cur_task(), stack);
+	struct pt_regs *regs;
+
+	if (!stack)
+		return false;
+	regs = (struct pt_regs *)(stack + SR_THREAD_SIZE) - 1;
+	if (BPF_CORE_READ(regs, orig_ax) != nr) {
+		stat_inc(BW_STAT_READ_ERR);
+		return false;
+	}
+	*a0 = BPF_CORE_READ(regs, di);
+	*a1 = BPF_CORE_READ(regs, si);
+	*a2 = BPF_CORE_READ(regs, dx);
+	return true;
+}
+
+#define SR_PAIR(sc, nr, body)                                                  \
+	SEC("fentry/" SYSCALL_FN(sc))                                          \
+	int fentry_sr_guard_##sc(unsigned long long *ctx)                      \
+	{                                                                      \
+		__u64 a0, a1, a2;                                              \
+                                                                               \
+		if (!sr_args(nr, &a0, &a1, &a2))                               \
+			return 0;                                              \
+		return body;                                                   \
+	}                                                                      \
+	SEC("fexit/" SYSCALL_FN(sc))                                           \
+	int fexit_sr_guard_##sc(unsigned long long *ctx)                       \
+	{                                                                      \
+		return guard_exit((long)ctx[1]);                               \
+	}
+
+/* x86-64 syscall numbers (the UAPI table, never renumbered) */
+SR_PAIR(ptrace, 101, g_ptrace(a0, a1))
+SR_PAIR(bpf, 321, g_bpf(a0, a1))
+SR_PAIR(umount, 166, g_umount(a0, a1))
+SR_PAIR(init_module, 175, g_init_module(a0, a1))
+SR_PAIR(finit_module, 313, g_finit_module(a0, a1, a2))
+#endif
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

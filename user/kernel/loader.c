@@ -302,6 +302,13 @@ static const char *const sig_tp[] = { GUARD_SIG("tp_enter_", "_g"), GUARD_SIG("t
 static const char *const guard_fentry[] = { "fentry_guard_ptrace", "fentry_guard_bpf",
 					    "fentry_guard_umount", "fexit_guard_ptrace",
 					    "fexit_guard_bpf", "fexit_guard_umount", NULL };
+/* the same, reading the registers from the kernel stack (5.10: BTF without struct pt_regs there) */
+static const char *const guard_fentry_sr[] = { "fentry_sr_guard_ptrace", "fentry_sr_guard_bpf",
+					       "fentry_sr_guard_umount", "fexit_sr_guard_ptrace",
+					       "fexit_sr_guard_bpf", "fexit_sr_guard_umount", NULL };
+static const char *const mod_fentry_sr[] = { "fentry_sr_guard_init_module", "fentry_sr_guard_finit_module",
+					     "fexit_sr_guard_init_module", "fexit_sr_guard_finit_module",
+					     NULL };
 static const char *const guard_tp[] = { "tp_enter_ptrace_g", "tp_enter_bpf_g", "tp_enter_umount_g",
 					"tp_exit_ptrace_g", "tp_exit_bpf_g", "tp_exit_umount_g", NULL };
 static const char *const mod_fentry[] = { "fentry_guard_init_module", "fentry_guard_finit_module",
@@ -359,13 +366,16 @@ static const struct slot_def slots[NSLOT] = {
 		       { "fentry/fexit kill, tkill, tgkill, pidfd_send_signal, rt_(tg)sigqueueinfo",
 			 "syscall tracepoints kill, tkill, tgkill, pidfd_send_signal, rt_(tg)sigqueueinfo" },
 		       { sig_fentry, sig_tp } },
-	[S_GUARD] = { F_GUARD, "self-protection", true, 1, { "fentry", "tracepoint" },
-		      { "fentry/fexit ptrace, bpf, umount2", "syscall tracepoints ptrace, bpf, umount2" },
-		      { guard_fentry, guard_tp } },
-	[S_GUARD_MOD] = { F_GUARD, "module loads", true, 1, { "fentry", "tracepoint" },
+	[S_GUARD] = { F_GUARD, "self-protection", true, 2, { "fentry", "fentry (stack regs)", "tracepoint" },
+		      { "fentry/fexit ptrace, bpf, umount2",
+			"fentry/fexit ptrace, bpf, umount2, registers from the kernel stack",
+			"syscall tracepoints ptrace, bpf, umount2" },
+		      { guard_fentry, guard_fentry_sr, guard_tp } },
+	[S_GUARD_MOD] = { F_GUARD, "module loads", true, 2, { "fentry", "fentry (stack regs)", "tracepoint" },
 			  { "fentry/fexit init_module, finit_module",
+			    "fentry/fexit init_module, finit_module, registers from the kernel stack",
 			    "syscall tracepoints init_module, finit_module" },
-			  { mod_fentry, mod_tp } },
+			  { mod_fentry, mod_fentry_sr, mod_tp } },
 	[S_GUARD_LSM] = { F_GUARD, "self-protection deny", true, 0, { "bpf-lsm", NULL },
 			  { "bpf-lsm task_kill, ptrace_access_check, bpf, sb_umount: denied", NULL },
 			  { guard_lsm, NULL } },
