@@ -186,7 +186,7 @@ vm_bench() {  # with|without
 	fi
 }
 
-SCENARIOS="start exec_attributed rm_rf truncate o_trunc io_uring dd_of dd_notrunc punch_hole uring_rename uring_trunc symlink_trunc psql_drop_database mariadb_drop_database guard status"
+SCENARIOS="start exec_attributed rm_rf truncate o_trunc io_uring dd_of dd_notrunc punch_hole uring_rename uring_trunc symlink_trunc psql_drop_database psql_drop_disguised mariadb_drop_database mariadb_drop_disguised guard status"
 echo "# kernel $(uname -r); lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)"
 uname -r > "$VM_RESULTS/uname"
 cat /sys/kernel/security/lsm > "$VM_RESULTS/lsm" 2>/dev/null
@@ -351,6 +351,16 @@ if [ -n "$PG_MS" ]; then
 	check psql_drop_database_kept test "$(pg_sql "SELECT count(*) FROM pg_database WHERE datname = 'doomed_pg'")" = 1
 	check psql_drop_database_outcome test "$(alert_first ".rule == \"$R\" and .output_fields.\"user.loginuid\" == 6006" | jq -r .action_result.statement)" = "$PG_OUTCOME"
 	info psql_drop_database "$(alert_first ".rule == \"$R\" and .output_fields.\"user.loginuid\" == 6006" | jq -c '.action_result | {statement, statement_source}')"
+	# the same statement split by comments, in odd case, second in a multi-statement text:
+	# the kernel's scans (deny pairs, hold words) must not be fooled on any kernel
+	if pg_sql "CREATE DATABASE doomed_pg2 OWNER $DB_USER" > /dev/null; then
+		db_drop psql_drop_disguised 6008 \
+			"psql -X -U $DB_USER -d $DB_NAME -h $PG_SOCKDIR -p $PG_PORT -c 'SELECT 1; /* a */ dRoP /* b */ DaTaBaSe doomed_pg2' -c 'SELECT pg_sleep(3)'"
+		check psql_drop_disguised_kept test "$(pg_sql "SELECT count(*) FROM pg_database WHERE datname = 'doomed_pg2'")" = 1
+		check psql_drop_disguised_outcome test "$(alert_first ".rule == \"$R\" and .output_fields.\"user.loginuid\" == 6008" | jq -r .action_result.statement)" = "$PG_OUTCOME"
+	else
+		fail psql_drop_disguised "CREATE DATABASE doomed_pg2 failed"
+	fi
 else
 	fail psql_drop_database "PostgreSQL did not start within ${PG_START_TIMEOUT}s (gave up after $PG_FAILED_MS ms)"
 fi
@@ -366,6 +376,17 @@ if [ -n "$MDB_MS" ]; then
 		check mariadb_drop_database_prevented test "$(echo "$a" | jq -r .action_result.statement)" = prevented
 	else
 		check mariadb_drop_database_statement_unknown test "$(echo "$a" | jq -r .action_result.statement)" = unknown
+	fi
+	# disguised as for psql (--comments: the client strips comments otherwise)
+	if mdb_sql "CREATE DATABASE doomed_my2" > /dev/null; then
+		db_drop mariadb_drop_disguised 6009 \
+			"mariadb --no-defaults --skip-ssl --comments -u $DB_USER -p$DB_PASS -h 127.0.0.1 -P $MDB_PORT -e 'SELECT 1; /* a */ dRoP /* b */ DaTaBaSe doomed_my2; SELECT SLEEP(3)'"
+		if [ "$DENY" = 1 ]; then
+			check mariadb_drop_disguised_kept test "$(mdb_sql "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'doomed_my2'")" = 1
+			check mariadb_drop_disguised_prevented test "$(alert_first ".rule == \"$R\" and .output_fields.\"user.loginuid\" == 6009" | jq -r .action_result.statement)" = prevented
+		fi
+	else
+		fail mariadb_drop_disguised "CREATE DATABASE doomed_my2 failed"
 	fi
 else
 	fail mariadb_drop_database "MariaDB did not start within ${MDB_START_TIMEOUT}s (gave up after $MDB_FAILED_MS ms)"
