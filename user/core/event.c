@@ -411,12 +411,6 @@ static const char *caps_text(uint64_t m, char *buf, size_t cap)
 	return buf;
 }
 
-/*
- * fd.typechar as Falco gives it: an open that returned an fd is a directory
- * with O_DIRECTORY, a file otherwise; a failed one has no fd-table entry, so
- * Falco falls back on the event type (openat, openat2, creat: f; open: o).
- * ftruncate and fallocate act on a file's fd. 0: the event has no fd.
- */
 #define FD_UNSEEN (-2)  /* an io_uring open: the submission is seen, not the fd */
 
 /*
@@ -436,6 +430,12 @@ static bool open_fd(const struct bw_event *e, int64_t *fd)
 	return true;
 }
 
+/*
+ * fd.typechar as Falco gives it: an open that returned an fd is a directory
+ * with O_DIRECTORY, a file otherwise; a failed one has no fd-table entry, so
+ * Falco falls back on the event type (openat, openat2, creat: f; open: o).
+ * ftruncate and fallocate act on a file's fd. 0: the event has no fd.
+ */
 static char fd_typechar(const struct bw_event *e)
 {
 	int64_t fd;
