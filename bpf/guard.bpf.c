@@ -162,21 +162,17 @@ FE_PAIR(finit_module, g_finit_module(FE_ARG1, FE_ARG2, FE_ARG3))
  * refused there, and the syscall tracepoints would put every syscall of
  * the host on the tracing slow path. These read no argument: the syscall's
  * registers are the task's user registers, at the top of its kernel stack
- * (16 KiB on x86-64 without KASAN, as Debian builds it), and the syscall
- * number saved there (orig_ax) proves the place before any value is used.
+ * (stack_user_regs(), common.bpf.h), and the syscall number saved there
+ * (orig_ax) proves the place before any value is used.
  * The exit reads only the return value, which BTF types.
  */
 #if defined(__TARGET_ARCH_x86)
-#define SR_THREAD_SIZE 16384
-
 static __always_inline bool sr_args(__u64 nr, __u64 *a0, __u64 *a1, __u64 *a2)
 {
-	void *stack = BPF_CORE_READ(cur_task(), stack);
-	struct pt_regs *regs;
+	struct pt_regs *regs = stack_user_regs();
 
-	if (!stack)
+	if (!regs)
 		return false;
-	regs = (struct pt_regs *)(stack + SR_THREAD_SIZE) - 1;
 	if (BPF_CORE_READ(regs, orig_ax) != nr) {
 		stat_inc(BW_STAT_READ_ERR);
 		return false;

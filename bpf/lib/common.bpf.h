@@ -151,6 +151,22 @@ __u32 watch_count __weak = 0;
  */
 #define BW_LOOP_CTX_ZERO(c) bpf_probe_read_kernel((c), sizeof(*(c)), NULL)
 
+/*
+ * The current syscall's user registers where bpf_task_pt_regs (5.15) is
+ * missing or the argument cannot be read: what the kernel's
+ * task_pt_regs() computes, the top of the task's kernel stack minus one
+ * struct pt_regs. THREAD_SIZE is 16 KiB on x86-64 and arm64 (4 KiB
+ * pages) unless KASAN doubles it; Debian's kernels have no KASAN. Callers
+ * check the syscall number saved there before they trust a value.
+ */
+#define BW_THREAD_SIZE 16384
+static __always_inline struct pt_regs *stack_user_regs(void)
+{
+	void *stack = BPF_CORE_READ(cur_task(), stack);
+
+	return stack ? (struct pt_regs *)(stack + BW_THREAD_SIZE) - 1 : NULL;
+}
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);

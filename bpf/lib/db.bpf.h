@@ -107,20 +107,12 @@ int bw_hold_step_g(__u32 i);
 	} while (0)
 
 /*
- * The current syscall's user registers without bpf_task_pt_regs: what
- * the kernel's task_pt_regs() computes, the top of the task's kernel
- * stack minus one struct pt_regs. THREAD_SIZE is 16 KiB on x86-64 and
- * arm64 (4 KiB pages) unless KASAN doubles it; Debian's kernels have no
- * KASAN. A wrong guess reads a syscall number that matches nothing: the
- * copy is then counted as unreadable (BW_STAT_DB_UNREADABLE), not made.
+ * The current syscall's user registers without bpf_task_pt_regs
+ * (stack_user_regs(), common.bpf.h). A wrong guess reads a syscall number
+ * that matches nothing: the copy is then counted as unreadable
+ * (BW_STAT_DB_UNREADABLE), not made.
  */
-#define DB_THREAD_SIZE 16384
-static __always_inline struct pt_regs *db_user_regs(void)
-{
-	void *stack = BPF_CORE_READ(cur_task(), stack);
-
-	return stack ? (struct pt_regs *)(stack + DB_THREAD_SIZE) - 1 : NULL;
-}
+#define db_user_regs() stack_user_regs()
 #else
 #define DB_LOOP(n, step, ctx) bpf_loop((n), (step), (ctx), 0)
 #define db_user_regs() ((struct pt_regs *)bpf_task_pt_regs(cur_task()))
